@@ -1,0 +1,22 @@
+package dev.engram.runtime;
+
+import ai.djl.ndarray.NDArray;
+
+/** The FFN non-linearities, written out so they can be checked against their definitions. */
+public final class Activations {
+    private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
+
+    private Activations() {
+    }
+
+    /** GPT-2's "gelu_new": 0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³))). */
+    public static NDArray geluTanh(NDArray x) {
+        NDArray inner = x.add(x.pow(3).mul(0.044715)).mul(SQRT_2_OVER_PI);
+        return x.mul(inner.tanh().add(1)).mul(0.5);
+    }
+
+    /** SiLU: x · sigmoid(x) = x / (1 + e^(−x)). */
+    public static NDArray silu(NDArray x) {
+        return x.div(x.neg().exp().add(1));
+    }
+}

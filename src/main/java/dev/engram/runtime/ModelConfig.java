@@ -1,0 +1,65 @@
+package dev.engram.runtime;
+
+/**
+ * The shape and hyper-parameters of one transformer, for both families.
+ *
+ * @param family         GPT2 or LLAMA
+ * @param dModel         residual width d
+ * @param nLayers        number of blocks L
+ * @param nHeads         query heads
+ * @param nKvHeads       key/value heads (== nHeads without grouped-query attention)
+ * @param headDim        d_head
+ * @param dFfn           FFN width (number of FFN neurons per layer)
+ * @param vocabSize      V
+ * @param maxSeqLen      context length
+ * @param normEps        epsilon of every LayerNorm / RMSNorm
+ * @param ropeTheta      rotary base (LLAMA only)
+ * @param ropeLayout     which dimensions rotate together (LLAMA only)
+ * @param tiedEmbeddings whether W_U is the transposed token embedding
+ */
+public record ModelConfig(
+        ModelFamily family,
+        int dModel,
+        int nLayers,
+        int nHeads,
+        int nKvHeads,
+        int headDim,
+        int dFfn,
+        int vocabSize,
+        int maxSeqLen,
+        double normEps,
+        double ropeTheta,
+        RopeLayout ropeLayout,
+        boolean tiedEmbeddings) {
+
+    public ModelConfig {
+        if (dModel <= 0 || nLayers <= 0 || nHeads <= 0 || nKvHeads <= 0 || headDim <= 0 || dFfn <= 0
+                || vocabSize <= 0 || maxSeqLen <= 0) {
+            throw new IllegalArgumentException("every model dimension must be positive");
+        }
+        if (nHeads % nKvHeads != 0) {
+            throw new IllegalArgumentException("n_heads " + nHeads + " is not a multiple of n_kv_heads " + nKvHeads);
+        }
+        if (family == ModelFamily.LLAMA && headDim % 2 != 0) {
+            throw new IllegalArgumentException("rotary embeddings need an even head_dim, got " + headDim);
+        }
+    }
+
+    /** Query heads that share one key/value head. */
+    public int groupSize() {
+        return nHeads / nKvHeads;
+    }
+
+    /** g(j): the key/value head that query head j reads (method.md, "Neurons and their vectors"). */
+    public int kvHeadOf(int queryHead) {
+        return queryHead / groupSize();
+    }
+
+    public int qDim() {
+        return nHeads * headDim;
+    }
+
+    public int kvDim() {
+        return nKvHeads * headDim;
+    }
+}

@@ -1,0 +1,108 @@
+package dev.engram.runtime.load;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Writes float32 tensors to a .safetensors file in F32, F16 or BF16. The file appears atomically: it is written to a
+ * temporary sibling, forced to disk, then renamed.
+ */
+public final class SafetensorsWriter {
+    private final Map<String, long[]> shapes = new LinkedHashMap<>();
+    private final Map<String, float[]> data = new LinkedHashMap<>();
+
+    public SafetensorsWriter put(String name, long[] shape, float[] values) {
+        long n = 1;
+        for (long s : shape) {
+            n *= s;
+        }
+        if (n != values.length) {
+            throw new IllegalArgumentException("tensor " + name + " has " + values.length + " values for shape of " + n);
+        }
+        shapes.put(name, shape.clone());
+        data.put(name, values);
+        return this;
+    }
+
+    /** Splits the tensors, in order, into {@code count} files of about equal size. */
+    public java.util.List<SafetensorsWriter> shards(int count) {
+        long total = data.values().stream().mapToLong(v -> v.length).sum();
+        java.util.List<SafetensorsWriter> shards = new java.util.ArrayList<>();
+        SafetensorsWriter current = new SafetensorsWriter();
+        long written = 0;
+        for (Map.Entry<String, float[]> e : data.entrySet()) {
+            if (!current.data.isEmpty() && written >= total * (shards.size() + 1) / count && shards.size() < count - 1) {
+                shards.add(current);
+                current = new SafetensorsWriter();
+            }
+            current.put(e.getKey(), shapes.get(e.getKey()), e.getValue());
+            written += e.getValue().length;
+        }
+        shards.add(current);
+        return shards;
+    }
+
+    public java.util.Set<String> names() {
+        return data.keySet();
+    }
+
+    public void write(Path target, Dtype dtype) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode header = json.createObjectNode();
+        header.putObject("__metadata__").put("format", "pt");
+        long offset = 0;
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+            ObjectNode node = header.putObject(e.getKey());
+            node.put("dtype", dtype.name());
+            var shape = node.putArray("shape");
+            for (long s : e.getValue()) {
+                shape.add(s);
+            }
+            long size = (long) data.get(e.getKey()).length * dtype.bytes;
+            node.putArray("data_offsets").add(offset).add(offset + size);
+            offset += size;
+        }
+        byte[] headerBytes = json.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
+        int padded = (headerBytes.length + 7) / 8 * 8; // the format pads the header with spaces to 8 bytes
+        Path temp = target.resolveSibling(target.getFileName() + ".tmp");
+        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING); OutputStream out = java.nio.channels.Channels.newOutputStream(channel)) {
+            ByteBuffer prefix = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+            prefix.putLong(padded).put(headerBytes);
+            while (prefix.hasRemaining()) {
+                prefix.put((byte) ' ');
+            }
+            out.write(prefix.array());
+            for (float[] values : data.values()) {
+                out.write(encode(values, dtype));
+            }
+            out.flush();
+            channel.force(true);
+        }
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static byte[] encode(float[] values, Dtype dtype) {
+        ByteBuffer buffer = ByteBuffer.allocate(values.length * dtype.bytes).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            switch (dtype) {
+                case F32 -> buffer.putFloat(v);
+                case F16 -> buffer.putShort(Dtype.floatToF16(v));
+                case BF16 -> buffer.putShort(Dtype.floatToBf16(v));
+            }
+        }
+        return buffer.array();
+    }
+}

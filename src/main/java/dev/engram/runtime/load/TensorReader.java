@@ -1,0 +1,54 @@
+package dev.engram.runtime.load;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.io.IOException;
+import java.util.Arrays;
+
+/** Reads checkpoint tensors into NDArrays of an expected shape, converting [out, in] matrices to [in, out]. */
+final class TensorReader {
+    private final TensorSource source;
+    private final NDManager manager;
+
+    TensorReader(TensorSource source, NDManager manager) {
+        this.source = source;
+        this.manager = manager;
+    }
+
+    boolean has(String name) {
+        return source.has(name);
+    }
+
+    /** A tensor stored exactly as the runtime wants it. */
+    NDArray asIs(String name, long... shape) throws IOException {
+        return manager.create(raw(name, shape), new Shape(shape));
+    }
+
+    /** A tensor stored as it is, or null when the checkpoint lacks it. */
+    NDArray optional(String name, long... shape) throws IOException {
+        return has(name) ? asIs(name, shape) : null;
+    }
+
+    /** A matrix stored [out, in] (PyTorch nn.Linear), returned [in, out]. */
+    NDArray transposed(String name, int out, int in) throws IOException {
+        return manager.create(Matrices.transpose(raw(name, out, in), out, in), new Shape(in, out));
+    }
+
+    /** The float values, after checking the stored shape. */
+    float[] raw(String name, long... shape) throws IOException {
+        if (!source.has(name)) {
+            throw new IOException("checkpoint lacks tensor " + name);
+        }
+        long[] stored = source.shape(name);
+        if (!Arrays.equals(stored, shape)) {
+            throw new IOException("tensor " + name + " has shape " + Arrays.toString(stored) + ", expected "
+                    + Arrays.toString(shape));
+        }
+        return source.read(name);
+    }
+
+    NDManager manager() {
+        return manager;
+    }
+}

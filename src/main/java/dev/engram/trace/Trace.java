@@ -1,0 +1,133 @@
+package dev.engram.trace;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.engram.runtime.ModelConfig;
+import java.util.List;
+
+/**
+ * Everything one forward pass computed, at every position, named after TransformerLens hook points. All arrays are
+ * owned by the trace and released by {@link #close()}. Shapes: T = number of tokens, d = d_model.
+ */
+public final class Trace implements AutoCloseable {
+    private final NDManager manager;
+    private final ModelConfig config;
+    private final int[] tokens;
+    private final List<NDArray> residPre;
+    private final List<NDArray> residMid;
+    private final List<NDArray> residPost;
+    private final List<NDArray> pattern;
+    private final List<NDArray> value;
+    private final List<NDArray> ffnCoefficients;
+    private final NDArray finalNormed;
+    private final NDArray logits;
+
+    Trace(NDManager manager, ModelConfig config, int[] tokens, List<NDArray> residPre, List<NDArray> residMid,
+            List<NDArray> residPost, List<NDArray> pattern, List<NDArray> value, List<NDArray> ffnCoefficients,
+            NDArray finalNormed, NDArray logits) {
+        this.manager = manager;
+        this.config = config;
+        this.tokens = tokens;
+        this.residPre = residPre;
+        this.residMid = residMid;
+        this.residPost = residPost;
+        this.pattern = pattern;
+        this.value = value;
+        this.ffnCoefficients = ffnCoefficients;
+        this.finalNormed = finalNormed;
+        this.logits = logits;
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public int[] tokens() {
+        return tokens.clone();
+    }
+
+    public int length() {
+        return tokens.length;
+    }
+
+    public int lastPosition() {
+        return tokens.length - 1;
+    }
+
+    /** h^0: token (+ position) embedding, [T, d] ({@code hook_embed + hook_pos_embed}). */
+    public NDArray embedding() {
+        return residPre(0);
+    }
+
+    /** h^{l−1}: the residual entering block l, [T, d] ({@code blocks.l.hook_resid_pre}). */
+    public NDArray residPre(int layer) {
+        return recorded(residPre).get(layer);
+    }
+
+    /** mid^l = h^{l−1} + A^l, [T, d] ({@code blocks.l.hook_resid_mid}). */
+    public NDArray residMid(int layer) {
+        return recorded(residMid).get(layer);
+    }
+
+    /** h^l = mid^l + F^l, [T, d] ({@code blocks.l.hook_resid_post}). */
+    public NDArray residPost(int layer) {
+        return recorded(residPost).get(layer);
+    }
+
+    /** α^l: attention weights, [n_heads, T_query, T_source] ({@code blocks.l.attn.hook_pattern}). */
+    public NDArray pattern(int layer) {
+        return recorded(pattern).get(layer);
+    }
+
+    /**
+     * val^l: value vectors per query head (key/value heads repeated under GQA, bias included),
+     * [n_heads, T_source, d_head] ({@code blocks.l.attn.hook_v}).
+     */
+    public NDArray value(int layer) {
+        return recorded(value).get(layer);
+    }
+
+    /** m^l: FFN neuron coefficients, [T, d_ffn] ({@code blocks.l.mlp.hook_post}). */
+    public NDArray ffnCoefficients(int layer) {
+        return recorded(ffnCoefficients).get(layer);
+    }
+
+    /** N_f(h^L): the final normed residual, [T, d] ({@code ln_final.hook_normalized}). */
+    public NDArray finalNormed() {
+        if (finalNormed == null) {
+            throw notRecorded();
+        }
+        return finalNormed;
+    }
+
+    /** Logits, [T, V] for a full trace, [1, V] (last position only) for a logits-only run. */
+    public NDArray logits() {
+        return logits;
+    }
+
+    /** Logits at the last position, as floats. */
+    public float[] lastLogits() {
+        long rows = logits.getShape().get(0);
+        return logits.get(rows - 1).toFloatArray();
+    }
+
+    public boolean isFull() {
+        return residPre != null;
+    }
+
+    private <X> X recorded(X part) {
+        if (part == null) {
+            throw notRecorded();
+        }
+        return part;
+    }
+
+    private static IllegalStateException notRecorded() {
+        return new IllegalStateException("this trace was run without recording (logits only)");
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

@@ -1,0 +1,101 @@
+package dev.engram.support;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.engram.runtime.LayerWeights;
+import dev.engram.runtime.Model;
+import dev.engram.runtime.ModelConfig;
+import dev.engram.runtime.ModelFamily;
+import dev.engram.runtime.ModelWeights;
+import dev.engram.runtime.RopeLayout;
+import dev.engram.runtime.load.Dtype;
+import dev.engram.runtime.load.HfCheckpoint;
+import dev.engram.runtime.load.ModelLoader;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Seeded random checkpoints written in the Hugging Face layout. Every weight is k/1024 with |k| ≤ 255, so F32, F16
+ * and BF16 files hold exactly the same values.
+ */
+public final class SyntheticModels {
+    private SyntheticModels() {
+    }
+
+    /** GPT-2 shaped, with the real GPT-2 vocabulary (50,257) so the real tokenizer fits. */
+    public static ModelConfig gpt2(int d, int layers, int heads) {
+        return new ModelConfig(ModelFamily.GPT2, d, layers, heads, heads, d / heads, 4 * d, 50257, 128, 1e-5, 0,
+                RopeLayout.HALF, true);
+    }
+
+    /** Llama shaped with grouped-query attention (heads / kvHeads query heads per key/value head). */
+    public static ModelConfig llama(int d, int layers, int heads, int kvHeads, int vocab, boolean tied) {
+        return new ModelConfig(ModelFamily.LLAMA, d, layers, heads, kvHeads, d / heads, 3 * d, vocab, 128, 1e-5,
+                10000, RopeLayout.HALF, tied);
+    }
+
+    /** A model with random weights, held in memory (no tokenizer). */
+    public static Model random(String name, ModelConfig c, boolean qkvBias, long seed, NDManager parent) {
+        Random rng = new Random(seed);
+        NDManager m = parent.newSubManager();
+        int d = c.dModel();
+        boolean gpt2 = c.family() == ModelFamily.GPT2;
+        boolean bias = gpt2 || qkvBias;
+        List<LayerWeights> layers = new ArrayList<>();
+        for (int l = 0; l < c.nLayers(); l++) {
+            layers.add(new LayerWeights(
+                    gamma(m, rng, d), gpt2 ? rand(m, rng, d) : null,
+                    rand(m, rng, d, c.qDim()), rand(m, rng, d, c.kvDim()), rand(m, rng, d, c.kvDim()),
+                    bias ? rand(m, rng, c.qDim()) : null, bias ? rand(m, rng, c.kvDim()) : null,
+                    bias ? rand(m, rng, c.kvDim()) : null,
+                    rand(m, rng, c.qDim(), d), gpt2 ? rand(m, rng, d) : null,
+                    gamma(m, rng, d), gpt2 ? rand(m, rng, d) : null,
+                    gpt2 ? null : rand(m, rng, d, c.dFfn()), rand(m, rng, d, c.dFfn()),
+                    gpt2 ? rand(m, rng, c.dFfn()) : null,
+                    rand(m, rng, c.dFfn(), d), gpt2 ? rand(m, rng, d) : null));
+        }
+        NDArray embedding = rand(m, rng, c.vocabSize(), d);
+        NDArray unembedding = c.tiedEmbeddings() ? embedding.transpose() : rand(m, rng, d, c.vocabSize());
+        ModelWeights w = new ModelWeights(m, embedding, gpt2 ? rand(m, rng, c.maxSeqLen(), d) : null, layers,
+                gamma(m, rng, d), gpt2 ? rand(m, rng, d) : null, unembedding);
+        return new Model(name, c, w, null);
+    }
+
+    /** Writes a random model as an HF checkpoint (with {@code tokenizerJson} copied in, if given) and loads it back. */
+    public static Model writeAndLoad(Path dir, Model model, Dtype dtype, int shards, Path tokenizerJson)
+            throws IOException {
+        HfCheckpoint.save(model, dir, dtype, shards);
+        if (tokenizerJson != null) {
+            Files.copy(tokenizerJson, dir.resolve(HfCheckpoint.TOKENIZER_FILE), StandardCopyOption.REPLACE_EXISTING);
+        }
+        return ModelLoader.load(model.name(), dir, TestModels.root());
+    }
+
+    private static NDArray rand(NDManager m, Random rng, long... shape) {
+        float[] v = new float[(int) new Shape(shape).size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = quantise(rng.nextGaussian() * 0.08);
+        }
+        return m.create(v, new Shape(shape));
+    }
+
+    private static NDArray gamma(NDManager m, Random rng, int d) {
+        float[] v = new float[d];
+        for (int i = 0; i < d; i++) {
+            v[i] = quantise(0.875 + rng.nextGaussian() * 0.05) + 0.125f;
+        }
+        return m.create(v, new Shape(d));
+    }
+
+    /** Round to k/1024 with |k| ≤ 255: at most 8 significant bits, exact in F16 and BF16. */
+    private static float quantise(double x) {
+        long k = Math.max(-255, Math.min(255, Math.round(x * 1024)));
+        return k / 1024f;
+    }
+}

@@ -1,0 +1,47 @@
+package dev.engram.support;
+
+import ai.djl.ndarray.NDManager;
+import dev.engram.runtime.Model;
+import dev.engram.runtime.load.ModelLoader;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The shared test models (../shared/models, or -Dengram.shared.models / ENGRAM_SHARED_MODELS). */
+public final class TestModels {
+    private static final NDManager ROOT = NDManager.newBaseManager();
+
+    private TestModels() {
+    }
+
+    public static NDManager root() {
+        return ROOT;
+    }
+
+    public static Path sharedModels() {
+        String configured = System.getProperty("engram.shared.models", System.getenv("ENGRAM_SHARED_MODELS"));
+        Path dir = Path.of(configured != null ? configured : "../shared/models").toAbsolutePath().normalize();
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalStateException("shared test models not found at " + dir
+                    + " (set -Dengram.shared.models)");
+        }
+        return dir;
+    }
+
+    public static Path stories260KDir() {
+        return sharedModels().resolve("stories260K");
+    }
+
+    public static Path gpt2TokenizerJson() {
+        return sharedModels().resolve("gpt2-tokenizer/tokenizer.json");
+    }
+
+    public static Model stories260K() {
+        try {
+            return ModelLoader.load("stories260K", stories260KDir(), ROOT);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
