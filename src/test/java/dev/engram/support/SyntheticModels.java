@@ -88,7 +88,8 @@ public final class SyntheticModels {
     private static NDArray gamma(NDManager m, Random rng, int d) {
         float[] v = new float[d];
         for (int i = 0; i < d; i++) {
-            v[i] = quantise(0.875 + rng.nextGaussian() * 0.05) + 0.125f;
+            // (128 + k) / 128 with |k| ≤ 16: a gain in [0.875, 1.125] with at most 8 significant bits
+            v[i] = (128 + Math.max(-16, Math.min(16, Math.round(rng.nextGaussian() * 6)))) / 128f;
         }
         return m.create(v, new Shape(d));
     }
