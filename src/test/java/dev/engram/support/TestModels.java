@@ -8,7 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The shared test models (../shared/models, or -Dengram.shared.models / ENGRAM_SHARED_MODELS). */
+/** The shared test models (../shared/models, or -Dshared.models.dir / SHARED_MODELS_DIR). */
 public final class TestModels {
     private static final NDManager ROOT = NDManager.newBaseManager();
 
@@ -20,11 +20,11 @@ public final class TestModels {
     }
 
     public static Path sharedModels() {
-        String configured = System.getProperty("engram.shared.models", System.getenv("ENGRAM_SHARED_MODELS"));
+        String configured = System.getProperty("shared.models.dir", System.getenv("SHARED_MODELS_DIR"));
         Path dir = Path.of(configured != null ? configured : "../shared/models").toAbsolutePath().normalize();
         if (!Files.isDirectory(dir)) {
             throw new IllegalStateException("shared test models not found at " + dir
-                    + " (set -Dengram.shared.models)");
+                    + " (set -Dshared.models.dir)");
         }
         return dir;
     }

@@ -1,0 +1,24 @@
+package dev.engram.service;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.util.Map;
+
+/** Server configuration: which models exist and which one requests without a model name get. */
+@ConfigMapping(prefix = "engram")
+public interface EngramConfig {
+    /** The model used when a request leaves {@code model} empty. */
+    String defaultModel();
+
+    /** Model name → where its files are. */
+    Map<String, ModelSource> models();
+
+    /** Largest number of new tokens one Generate call may ask for. */
+    @WithDefault("1024")
+    int maxNewTokens();
+
+    interface ModelSource {
+        /** An HF directory (config.json + safetensors) or a llama2.c directory (model .bin + tok*.bin). */
+        String path();
+    }
+}

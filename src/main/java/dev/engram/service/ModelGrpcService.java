@@ -1,0 +1,98 @@
+package dev.engram.service;
+
+import dev.engram.grpc.v1.GenerateRequest;
+import dev.engram.grpc.v1.GeneratedToken;
+import dev.engram.grpc.v1.ListModelsRequest;
+import dev.engram.grpc.v1.ListModelsResponse;
+import dev.engram.grpc.v1.ModelInfo;
+import dev.engram.grpc.v1.ModelService;
+import dev.engram.grpc.v1.PredictRequest;
+import dev.engram.grpc.v1.PredictResponse;
+import dev.engram.grpc.v1.TokenCandidate;
+import dev.engram.inference.NextTokenDistribution;
+import dev.engram.inference.TokenProbability;
+import dev.engram.runtime.Model;
+import dev.engram.runtime.ModelConfig;
+import dev.engram.trace.ForwardPass;
+import io.quarkus.grpc.GrpcService;
+import io.smallrye.common.annotation.Blocking;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
+import java.util.Arrays;
+import java.util.Map;
+
+/** ListModels, Predict and Generate. Model work runs on worker threads, never on the gRPC event loop. */
+@GrpcService
+public class ModelGrpcService implements ModelService {
+    private static final int DEFAULT_NEW_TOKENS = 32;
+
+    private final ModelRegistry registry;
+    private final EngramConfig config;
+
+    public ModelGrpcService(ModelRegistry registry, EngramConfig config) {
+        this.registry = registry;
+        this.config = config;
+    }
+
+    @Override
+    @Blocking
+    public Uni<ListModelsResponse> listModels(ListModelsRequest request) {
+        ListModelsResponse.Builder out = ListModelsResponse.newBuilder();
+        for (Map.Entry<String, EngramConfig.ModelSource> e : registry.sources().entrySet()) {
+            ModelInfo.Builder info = ModelInfo.newBuilder()
+                    .setName(e.getKey())
+                    .setSource(e.getValue().path())
+                    .setIsDefault(e.getKey().equals(registry.defaultModel()))
+                    .setLoaded(registry.isLoaded(e.getKey()));
+            if (registry.isLoaded(e.getKey())) {
+                describe(info, registry.get(e.getKey()).config());
+            }
+            out.addModels(info);
+        }
+        return Uni.createFrom().item(out.build());
+    }
+
+    private static void describe(ModelInfo.Builder info, ModelConfig c) {
+        info.setFamily(c.family().name()).setDModel(c.dModel()).setNLayers(c.nLayers()).setNHeads(c.nHeads())
+                .setNKvHeads(c.nKvHeads()).setHeadDim(c.headDim()).setDFfn(c.dFfn()).setVocabSize(c.vocabSize())
+                .setContextLength(c.maxSeqLen());
+    }
+
+    @Override
+    @Blocking
+    public Uni<PredictResponse> predict(PredictRequest request) {
+        return Uni.createFrom().item(() -> GrpcErrors.call(() -> {
+            Model model = registry.get(request.getModel());
+            int k = PromptRequests.inRange("top_k", request.getTopK(), 1, model.config().vocabSize());
+            int[] tokens = PromptRequests.promptTokens(model, request.getPrompt());
+            NextTokenDistribution next = new NextTokenDistribution(ForwardPass.of(model).lastLogits(tokens));
+            PredictResponse.Builder out = PredictResponse.newBuilder().setModel(model.name());
+            Arrays.stream(tokens).forEach(out::addPromptTokenIds);
+            for (TokenProbability t : next.topK(k, model.tokenizer()::tokenString)) {
+                out.addCandidates(TokenCandidate.newBuilder().setId(t.id()).setText(t.text())
+                        .setProbability(t.probability()).setLogProbability(t.logProbability()));
+            }
+            return out.build();
+        }));
+    }
+
+    @Override
+    public Multi<GeneratedToken> generate(GenerateRequest request) {
+        return Multi.createFrom().<GeneratedToken>emitter(emitter -> {
+            try {
+                Model model = registry.get(request.getModel());
+                int limit = request.getMaxNewTokens() == 0 ? DEFAULT_NEW_TOKENS
+                        : PromptRequests.inRange("max_new_tokens", request.getMaxNewTokens(), 1, config.maxNewTokens());
+                int[] prompt = PromptRequests.promptTokens(model, request.getPrompt());
+                new TokenStreamer(model, prompt).stream(limit, token -> {
+                    emitter.emit(token);
+                    return !emitter.isCancelled();
+                });
+                emitter.complete();
+            } catch (RuntimeException e) {
+                emitter.fail(GrpcErrors.toStatus(e));
+            }
+        }).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+    }
+}

@@ -1,0 +1,88 @@
+package dev.engram.service;
+
+import ai.djl.ndarray.NDManager;
+import dev.engram.runtime.Model;
+import dev.engram.runtime.load.ModelLoader;
+import io.grpc.Status;
+import io.quarkus.runtime.Startup;
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jboss.logging.Logger;
+
+/** The configured models; the default one is loaded at start-up, the others on first use. */
+@Startup
+@ApplicationScoped
+public class ModelRegistry {
+    private static final Logger LOG = Logger.getLogger(ModelRegistry.class);
+
+    static {
+        // DJL must never try the network: libtorch comes from the pytorch-native-cpu jar.
+        if (System.getProperty("ai.djl.offline") == null) {
+            System.setProperty("ai.djl.offline", "true");
+        }
+    }
+
+    private final EngramConfig config;
+    private final Map<String, Model> loaded = new ConcurrentHashMap<>();
+    private NDManager root;
+
+    public ModelRegistry(EngramConfig config) {
+        this.config = config;
+    }
+
+    @PostConstruct
+    void start() {
+        root = NDManager.newBaseManager();
+        if (!config.models().containsKey(config.defaultModel())) {
+            throw new IllegalStateException("engram.default-model '" + config.defaultModel()
+                    + "' has no engram.models." + config.defaultModel() + ".path");
+        }
+        Model model = get(config.defaultModel());
+        LOG.infof("default model %s loaded: %s", model.name(), model.config());
+    }
+
+    @PreDestroy
+    void stop() {
+        loaded.values().forEach(Model::close);
+        root.close();
+    }
+
+    /** The model called {@code name} (the default when empty), loading it if needed; NOT_FOUND if unknown. */
+    public Model get(String name) {
+        String key = name == null || name.isBlank() ? config.defaultModel() : name;
+        EngramConfig.ModelSource source = config.models().get(key);
+        if (source == null) {
+            throw Status.NOT_FOUND.withDescription("model: unknown model '" + key + "'; known models: "
+                    + new TreeMap<>(config.models()).keySet()).asRuntimeException();
+        }
+        return loaded.computeIfAbsent(key, k -> load(k, source));
+    }
+
+    private Model load(String name, EngramConfig.ModelSource source) {
+        Path path = Path.of(source.path()).toAbsolutePath().normalize();
+        try {
+            return ModelLoader.load(name, path, root);
+        } catch (IOException | RuntimeException e) {
+            throw Status.FAILED_PRECONDITION.withDescription("model: cannot load '" + name + "' from " + path
+                    + ": " + e.getMessage()).withCause(e).asRuntimeException();
+        }
+    }
+
+    public boolean isLoaded(String name) {
+        return loaded.containsKey(name);
+    }
+
+    public String defaultModel() {
+        return config.defaultModel();
+    }
+
+    public Map<String, EngramConfig.ModelSource> sources() {
+        return new TreeMap<>(config.models());
+    }
+}

@@ -1,0 +1,164 @@
+package dev.engram.service;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.engram.grpc.v1.GenerateRequest;
+import dev.engram.grpc.v1.GeneratedToken;
+import dev.engram.grpc.v1.ListModelsRequest;
+import dev.engram.grpc.v1.ListModelsResponse;
+import dev.engram.grpc.v1.ModelInfo;
+import dev.engram.grpc.v1.ModelServiceGrpc;
+import dev.engram.grpc.v1.PredictRequest;
+import dev.engram.grpc.v1.PredictResponse;
+import grpc.health.v1.HealthGrpc;
+import grpc.health.v1.HealthOuterClass;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.reflection.v1.ServerReflectionGrpc;
+import io.grpc.reflection.v1.ServerReflectionRequest;
+import io.grpc.reflection.v1.ServerReflectionResponse;
+import io.grpc.stub.StreamObserver;
+import io.quarkus.test.junit.QuarkusTest;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+/** The running server, called through a real gRPC channel on its test port. */
+@QuarkusTest
+class ModelServiceGrpcTest {
+    private static ManagedChannel channel;
+    private static ModelServiceGrpc.ModelServiceBlockingStub models;
+
+    @BeforeAll
+    static void connect() {
+        channel = ManagedChannelBuilder.forAddress("localhost", 9001).usePlaintext().build();
+        models = ModelServiceGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+    }
+
+    @AfterAll
+    static void disconnect() throws InterruptedException {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void listModelsShowsTheLoadedDefault() {
+        ListModelsResponse response = models.listModels(ListModelsRequest.getDefaultInstance());
+        ModelInfo stories = response.getModelsList().stream().filter(m -> m.getName().equals("stories260K"))
+                .findFirst().orElseThrow();
+        assertTrue(stories.getIsDefault());
+        assertTrue(stories.getLoaded());
+        assertEquals("LLAMA", stories.getFamily());
+        assertEquals(64, stories.getDModel());
+        assertEquals(4, stories.getNKvHeads());
+        assertEquals(512, stories.getContextLength());
+    }
+
+    @Test
+    void predictGivesTimeAfterOnceUponA() {
+        PredictResponse response = models.predict(PredictRequest.newBuilder()
+                .setPrompt("Once upon a").setTopK(5).build());
+        assertEquals("stories260K", response.getModel());
+        assertEquals(5, response.getCandidatesCount());
+        assertEquals(" time", response.getCandidates(0).getText());
+        assertTrue(response.getCandidates(0).getProbability() >= 0.99);
+        for (int i = 1; i < 5; i++) {
+            assertTrue(response.getCandidates(i - 1).getProbability() >= response.getCandidates(i).getProbability());
+        }
+        assertEquals(1, response.getPromptTokenIds(0)); // BOS
+    }
+
+    @Test
+    void generateStreamsTheKnownStory() {
+        Iterator<GeneratedToken> stream = models.generate(GenerateRequest.newBuilder()
+                .setPrompt("Once upon a time").setMaxNewTokens(12).build());
+        StringBuilder text = new StringBuilder();
+        int count = 0;
+        while (stream.hasNext()) {
+            GeneratedToken token = stream.next();
+            assertEquals(count++, token.getIndex());
+            text.append(token.getTextDelta());
+        }
+        assertEquals(12, count);
+        assertTrue(text.toString().startsWith(", there was a little girl named Lily"), text.toString());
+    }
+
+    @Test
+    void badInputGetsAClearStatusAndTheServerStaysUp() {
+        expect(Status.Code.INVALID_ARGUMENT, "prompt", () -> models.predict(PredictRequest.newBuilder()
+                .setPrompt("").setTopK(3).build()));
+        expect(Status.Code.NOT_FOUND, "model", () -> models.predict(PredictRequest.newBuilder()
+                .setModel("no-such-model").setPrompt("Hi").setTopK(3).build()));
+        expect(Status.Code.INVALID_ARGUMENT, "top_k", () -> models.predict(PredictRequest.newBuilder()
+                .setPrompt("Hi").setTopK(0).build()));
+        expect(Status.Code.INVALID_ARGUMENT, "top_k", () -> models.predict(PredictRequest.newBuilder()
+                .setPrompt("Hi").setTopK(-4).build()));
+        expect(Status.Code.INVALID_ARGUMENT, "top_k", () -> models.predict(PredictRequest.newBuilder()
+                .setPrompt("Hi").setTopK(513).build()));
+        String longPrompt = "the dog ran to the park and ".repeat(120);
+        expect(Status.Code.INVALID_ARGUMENT, "longer than the context", () -> models.predict(
+                PredictRequest.newBuilder().setPrompt(longPrompt).setTopK(1).build()));
+        expect(Status.Code.INVALID_ARGUMENT, "prompt", () -> models.generate(GenerateRequest.newBuilder()
+                .setPrompt("").build()).hasNext());
+        expect(Status.Code.INVALID_ARGUMENT, "max_new_tokens", () -> models.generate(GenerateRequest.newBuilder()
+                .setPrompt("Hi").setMaxNewTokens(-1).build()).hasNext());
+        expect(Status.Code.NOT_FOUND, "model", () -> models.generate(GenerateRequest.newBuilder()
+                .setModel("gpt-17").setPrompt("Hi").build()).hasNext());
+        // still serving
+        assertEquals(" time", models.predict(PredictRequest.newBuilder().setPrompt("Once upon a").setTopK(1).build())
+                .getCandidates(0).getText());
+    }
+
+    @Test
+    void healthServiceReportsServing() {
+        HealthOuterClass.HealthCheckResponse health = HealthGrpc.newBlockingStub(channel)
+                .check(HealthOuterClass.HealthCheckRequest.newBuilder().setService("").build());
+        assertEquals(HealthOuterClass.HealthCheckResponse.ServingStatus.SERVING, health.getStatus());
+    }
+
+    @Test
+    void reflectionListsTheEngramServices() throws Exception {
+        CompletableFuture<List<String>> names = new CompletableFuture<>();
+        StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(channel)
+                .serverReflectionInfo(new StreamObserver<>() {
+                    final List<String> seen = new ArrayList<>();
+
+                    @Override
+                    public void onNext(ServerReflectionResponse r) {
+                        r.getListServicesResponse().getServiceList().forEach(s -> seen.add(s.getName()));
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        names.completeExceptionally(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        names.complete(seen);
+                    }
+                });
+        requests.onNext(ServerReflectionRequest.newBuilder().setListServices("*").build());
+        requests.onCompleted();
+        List<String> services = names.get(30, TimeUnit.SECONDS);
+        assertTrue(services.contains("engram.v1.ModelService"), services.toString());
+        assertFalse(services.isEmpty());
+    }
+
+    private static void expect(Status.Code code, String messagePart, Executable call) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call);
+        assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
+        assertTrue(e.getStatus().getDescription() != null && e.getStatus().getDescription().contains(messagePart),
+                e.getStatus().toString());
+    }
+}
