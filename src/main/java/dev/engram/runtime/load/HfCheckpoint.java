@@ -33,7 +33,7 @@ public final class HfCheckpoint {
         try {
             ModelWeights weights = config.family() == ModelFamily.GPT2
                     ? HfGpt2Layout.load(tensors, config, manager)
-                    : HfLlamaLayout.load(tensors, config, manager);
+                    : LlamaLayout.load(tensors, config, manager, LlamaTensorNames.HF);
             TextTokenizer tokenizer = Files.exists(dir.resolve(TOKENIZER_FILE))
                     ? HfTokenizer.load(dir.resolve(TOKENIZER_FILE), config.family())
                     : null;

@@ -2,13 +2,14 @@ package dev.engram.runtime.load;
 
 import ai.djl.ndarray.NDManager;
 import dev.engram.runtime.Model;
+import dev.engram.runtime.load.gguf.GgufCheckpoint;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 
-/** Loads a model from a path, whatever its format: an HF directory, or a llama2.c checkpoint with its tokenizer. */
+/** Loads a model from a path, whatever its format: a GGUF file, an HF directory, or a llama2.c directory. */
 public final class ModelLoader {
     private ModelLoader() {
     }
@@ -16,6 +17,9 @@ public final class ModelLoader {
     public static Model load(String name, Path path, NDManager parent) throws IOException {
         if (!Files.exists(path)) {
             throw new IOException("model path " + path + " does not exist");
+        }
+        if (GgufCheckpoint.isGguf(path)) {
+            return GgufCheckpoint.load(name, path, parent);
         }
         if (HfCheckpoint.isHfDirectory(path)) {
             return HfCheckpoint.load(name, path, parent);
@@ -25,7 +29,7 @@ public final class ModelLoader {
             Path tokenizer = single(path, "tokenizer", f -> f.startsWith("tok") && f.endsWith(".bin"));
             return Llama2cCheckpoint.load(name, checkpoint, tokenizer, parent);
         }
-        throw new IOException(path + " is neither an HF model directory (config.json) nor a llama2.c directory");
+        throw new IOException(path + " is neither a .gguf file, an HF model directory (config.json) nor a llama2.c directory");
     }
 
     private static Path single(Path dir, String what, java.util.function.Predicate<String> match) throws IOException {

@@ -7,36 +7,36 @@ import java.io.IOException;
 import java.util.Arrays;
 
 /** Reads checkpoint tensors into NDArrays of an expected shape, converting [out, in] matrices to [in, out]. */
-final class TensorReader {
+public final class TensorReader {
     private final TensorSource source;
     private final NDManager manager;
 
-    TensorReader(TensorSource source, NDManager manager) {
+    public TensorReader(TensorSource source, NDManager manager) {
         this.source = source;
         this.manager = manager;
     }
 
-    boolean has(String name) {
+    public boolean has(String name) {
         return source.has(name);
     }
 
     /** A tensor stored exactly as the runtime wants it. */
-    NDArray asIs(String name, long... shape) throws IOException {
+    public NDArray asIs(String name, long... shape) throws IOException {
         return manager.create(raw(name, shape), new Shape(shape));
     }
 
     /** A tensor stored as it is, or null when the checkpoint lacks it. */
-    NDArray optional(String name, long... shape) throws IOException {
+    public NDArray optional(String name, long... shape) throws IOException {
         return has(name) ? asIs(name, shape) : null;
     }
 
     /** A matrix stored [out, in] (PyTorch nn.Linear), returned [in, out]. */
-    NDArray transposed(String name, int out, int in) throws IOException {
+    public NDArray transposed(String name, int out, int in) throws IOException {
         return manager.create(Matrices.transpose(raw(name, out, in), out, in), new Shape(in, out));
     }
 
     /** The float values, after checking the stored shape. */
-    float[] raw(String name, long... shape) throws IOException {
+    public float[] raw(String name, long... shape) throws IOException {
         if (!source.has(name)) {
             throw new IOException("checkpoint lacks tensor " + name);
         }
@@ -48,7 +48,7 @@ final class TensorReader {
         return source.read(name);
     }
 
-    NDManager manager() {
+    public NDManager manager() {
         return manager;
     }
 }

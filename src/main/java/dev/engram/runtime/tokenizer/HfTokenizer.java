@@ -22,6 +22,16 @@ public final class HfTokenizer implements TextTokenizer {
                 .build());
     }
 
+    /**
+     * A tokenizer from the text of a tokenizer.json (e.g. one rebuilt from GGUF metadata). Special tokens are added
+     * exactly as its post-processor says.
+     */
+    public static HfTokenizer fromJson(String tokenizerJson) throws IOException {
+        return new HfTokenizer(HuggingFaceTokenizer.newInstance(
+                new java.io.ByteArrayInputStream(tokenizerJson.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                java.util.Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false")));
+    }
+
     @Override
     public int[] encodePrompt(String text) {
         return toInts(tokenizer.encode(text, true, false).getIds());
