@@ -37,6 +37,25 @@ public final class TestModels {
         return sharedModels().resolve("gpt2-tokenizer/tokenizer.json");
     }
 
+    private static Model smolLM2;
+
+    /** SmolLM2-135M-Instruct (Q4_1 GGUF), fetched into models/ by the build; one shared instance per test JVM. */
+    public static synchronized Model smolLM2() {
+        if (smolLM2 == null) {
+            Path file = Path.of(System.getProperty("smollm2.path",
+                    "models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"));
+            if (!Files.exists(file)) {
+                throw new IllegalStateException(file + " is missing: run bash models/fetch-smollm2.sh");
+            }
+            try {
+                smolLM2 = ModelLoader.load("smollm2", file, ROOT);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return smolLM2;
+    }
+
     public static Model stories260K() {
         try {
             return ModelLoader.load("stories260K", stories260KDir(), ROOT);

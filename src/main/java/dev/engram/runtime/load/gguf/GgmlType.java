@@ -70,11 +70,21 @@ public enum GgmlType {
                     }
                 }
             }
-            case Q4_0, Q4_1 -> {
+            case Q4_0 -> {
                 for (int block = 0; block < out.length; block += QK) {
                     float d = Dtype.f16ToFloat(b.getShort());
-                    float m = this == Q4_1 ? Dtype.f16ToFloat(b.getShort()) : -8f * d;
                     // byte j holds value j in its low nibble and value j + 16 in its high nibble
+                    for (int j = 0; j < QK / 2; j++) {
+                        int q = b.get() & 0xff;
+                        out[block + j] = d * ((q & 0x0f) - 8);
+                        out[block + j + QK / 2] = d * ((q >>> 4) - 8);
+                    }
+                }
+            }
+            case Q4_1 -> {
+                for (int block = 0; block < out.length; block += QK) {
+                    float d = Dtype.f16ToFloat(b.getShort());
+                    float m = Dtype.f16ToFloat(b.getShort());
                     for (int j = 0; j < QK / 2; j++) {
                         int q = b.get() & 0xff;
                         out[block + j] = d * (q & 0x0f) + m;

@@ -102,7 +102,7 @@ public final class GgufFile {
             case 3 -> (long) b.getShort();
             case 4 -> b.getInt() & 0xffffffffL;
             case 5 -> (long) b.getInt();
-            case 6 -> (double) b.getFloat();
+            case 6 -> Double.parseDouble(Float.toString(b.getFloat())); // 1e-5f reads as 1e-5, not 9.99999974e-6
             case 7 -> b.get() != 0;
             case 8 -> string(b);
             case 9 -> {
