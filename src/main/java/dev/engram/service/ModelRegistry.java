@@ -9,6 +9,7 @@ import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
@@ -66,6 +67,11 @@ public class ModelRegistry {
 
     private Model load(String name, EngramConfig.ModelSource source) {
         Path path = Path.of(source.path()).toAbsolutePath().normalize();
+        if (!Files.exists(path)) {
+            throw Status.FAILED_PRECONDITION.withDescription("model: the files of '" + name + "' are missing at "
+                    + path + "; fetch them (models/README.md: `bash models/fetch-smollm2.sh` for smollm2) or set "
+                    + "engram.models." + name + ".path").asRuntimeException();
+        }
         try {
             return ModelLoader.load(name, path, root);
         } catch (IOException | RuntimeException e) {

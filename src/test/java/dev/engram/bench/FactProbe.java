@@ -24,7 +24,7 @@ public final class FactProbe {
                 NextTokenDistribution next = new NextTokenDistribution(ForwardPass.of(model).lastLogits(ids));
                 StringBuilder line = new StringBuilder(String.format("%-45s %s ->", "\"" + prompt + "\"", Arrays.toString(ids)));
                 for (TokenProbability t : next.topK(3, model.tokenizer()::tokenString)) {
-                    line.append(String.format("  %s %.3f", "\"" + t.text() + "\"", t.probability()));
+                    line.append(String.format("  %s %.4f", "\"" + t.text() + "\"", t.probability()));
                 }
                 System.out.println(line);
             }

@@ -5,6 +5,8 @@ import dev.engram.support.SyntheticModels;
 import dev.engram.support.TestModels;
 import dev.engram.trace.ForwardPass;
 import dev.engram.trace.Trace;
+import dev.engram.runtime.load.ModelLoader;
+import java.nio.file.Path;
 import java.util.Random;
 
 /**
@@ -18,6 +20,22 @@ public final class ForwardBenchmark {
         int runs = Integer.parseInt(System.getProperty("bench.runs", "50"));
         try (Model stories = TestModels.stories260K()) {
             report(stories, runs);
+        }
+        Path smol = Path.of(System.getProperty("smollm2.path",
+                "models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"));
+        // load: read the GGUF, dequantize Q4_1/Q8_0 to F32, build the tokenizer (page cache warm after the first)
+        Timing.Summary load = Timing.measure(1, 5, () -> {
+            try (Model m = ModelLoader.load("smollm2", smol, TestModels.root())) {
+                m.config();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        System.out.printf("%-20s load: %s%n", "smollm2", load);
+        try (Model smollm2 = ModelLoader.load("smollm2", smol, TestModels.root())) {
+            report(smollm2, runs);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
         // GPT-2 small: d 768, 12 layers, 12 heads, d_ffn 3072, vocab 50,257, context 1,024 (random weights)
         var gpt2Small = new dev.engram.runtime.ModelConfig(dev.engram.runtime.ModelFamily.GPT2, 768, 12, 12, 12, 64,

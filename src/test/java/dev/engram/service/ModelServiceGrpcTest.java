@@ -79,6 +79,20 @@ class ModelServiceGrpcTest {
     }
 
     @Test
+    void predictOnSmolLM2KnowsACapital() {
+        PredictResponse response = models.predict(PredictRequest.newBuilder()
+                .setModel("smollm2").setPrompt("The capital of France is").setTopK(3).build());
+        assertEquals("smollm2", response.getModel());
+        assertEquals(" Paris", response.getCandidates(0).getText());
+        assertTrue(response.getCandidates(0).getProbability() > 0.7);
+        ModelInfo smol = models.listModels(ListModelsRequest.getDefaultInstance()).getModelsList().stream()
+                .filter(m -> m.getName().equals("smollm2")).findFirst().orElseThrow();
+        assertTrue(smol.getLoaded());
+        assertEquals(30, smol.getNLayers());
+        assertEquals(8192, smol.getContextLength());
+    }
+
+    @Test
     void generateStreamsTheKnownStory() {
         Iterator<GeneratedToken> stream = models.generate(GenerateRequest.newBuilder()
                 .setPrompt("Once upon a time").setMaxNewTokens(12).build());

@@ -43,6 +43,7 @@ class ResidualDecompositionTest {
                         TestModels.root()), Dtype.F32, 1, null);
         return Stream.of(
                 new Case("stories260K", stories, "Once upon a time, there was a", null),
+                new Case("SmolLM2-135M", TestModels.smolLM2(), "The capital of France is", null),
                 new Case("gpt2-synthetic", gpt2, "The capital of France is", null),
                 new Case("llama-gqa-synthetic", llama, null, new int[] {5, 17, 250, 3, 99, 42, 7, 7, 180}),
                 new Case("qwen2-bias-synthetic", qwen, null, new int[] {1, 2, 3, 150, 199, 0}));
