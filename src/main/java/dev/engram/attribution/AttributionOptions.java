@@ -1,0 +1,40 @@
+package dev.engram.attribution;
+
+/**
+ * @param topValueNeurons  how many value neurons to return
+ * @param topQueryNeurons  how many query neurons to return (0: skip query neurons)
+ * @param mode             FROZEN (default; the reference code) or EXACT
+ * @param queryFfnValues   the top FFN value neurons whose query neurons are summed (the reference: 100)
+ * @param queryAttnValues  the top attention value neurons whose query neurons are summed (the reference: 30)
+ * @param queryKey         the Llama subkey that defines FFN query neurons
+ * @param exhaustive       score every neuron by brute force even in FROZEN mode (for checking and benchmarks)
+ */
+public record AttributionOptions(int topValueNeurons, int topQueryNeurons, NormMode mode, int queryFfnValues,
+        int queryAttnValues, QueryKey queryKey, boolean exhaustive) {
+
+    public static final int MAX_TOP = 10_000;
+
+    public AttributionOptions {
+        if (topValueNeurons < 1 || topValueNeurons > MAX_TOP) {
+            throw new IllegalArgumentException("top_k must be between 1 and " + MAX_TOP + ", got " + topValueNeurons);
+        }
+        if (topQueryNeurons < 0 || topQueryNeurons > MAX_TOP || queryFfnValues < 0 || queryAttnValues < 0
+                || queryFfnValues > MAX_TOP || queryAttnValues > MAX_TOP) {
+            throw new IllegalArgumentException("query neuron counts must be between 0 and " + MAX_TOP);
+        }
+    }
+
+    public static AttributionOptions defaults(int topK) {
+        return new AttributionOptions(topK, topK, NormMode.FROZEN, 100, 30, QueryKey.GATE, false);
+    }
+
+    public AttributionOptions withMode(NormMode m) {
+        return new AttributionOptions(topValueNeurons, topQueryNeurons, m, queryFfnValues, queryAttnValues, queryKey,
+                exhaustive);
+    }
+
+    public AttributionOptions withExhaustive(boolean e) {
+        return new AttributionOptions(topValueNeurons, topQueryNeurons, mode, queryFfnValues, queryAttnValues,
+                queryKey, e);
+    }
+}

@@ -1,0 +1,160 @@
+package dev.engram.attribution;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import dev.engram.inference.NextTokenDistribution;
+import dev.engram.runtime.Model;
+import dev.engram.runtime.ModelConfig;
+import dev.engram.trace.ForwardPass;
+import dev.engram.trace.Trace;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Static neuron attribution (Yu & Ananiadou, EMNLP 2024): one forward pass, no gradients. For each target token
+ * it scores every FFN and attention value neuron by Imp(v) = log p(w | base + v) − log p(w | base), the layers and
+ * heads by the same log-probability increase, and the query neurons that activate the best value neurons.
+ */
+public final class Attributor {
+    private final Model model;
+    private final ModelConfig config;
+
+    public Attributor(Model model) {
+        this.model = model;
+        this.config = model.config();
+    }
+
+    /**
+     * Attributes {@code target} (token ids; null means the model's top-1 next token) after {@code prompt}. A
+     * multi-token target is teacher-forced: token i is predicted at position |prompt| − 1 + i.
+     */
+    public AttributionResult attribute(int[] prompt, int[] target, AttributionOptions options) {
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException("prompt: has no tokens");
+        }
+        if (target != null && target.length == 0) {
+            throw new IllegalArgumentException("target: tokenizes to no tokens");
+        }
+        int steps = target == null ? 1 : target.length;
+        int[] tokens = Arrays.copyOf(prompt, prompt.length + steps - 1);
+        if (target != null) {
+            System.arraycopy(target, 0, tokens, prompt.length, steps - 1);
+        }
+        if (tokens.length > config.maxSeqLen()) {
+            throw new IllegalArgumentException("prompt: prompt and target are " + tokens.length
+                    + " tokens, longer than the context of " + config.maxSeqLen());
+        }
+        try (Trace trace = ForwardPass.of(model).trace(tokens)) {
+            List<StepAttribution> out = new ArrayList<>();
+            for (int i = 0; i < steps; i++) {
+                int position = prompt.length - 1 + i;
+                int w = target != null ? target[i] : argmaxAt(trace, position);
+                out.add(step(trace, position, w, options));
+            }
+            return new AttributionResult(model.name(), prompt.clone(), options.mode(), out);
+        }
+    }
+
+    private static int argmaxAt(Trace trace, int position) {
+        try (NDScope scope = new NDScope()) {
+            return new NextTokenDistribution(trace.logits().get(position).toFloatArray()).argmax();
+        }
+    }
+
+    private StepAttribution step(Trace trace, int t, int w, AttributionOptions options) {
+        try (NDScope scope = new NDScope()) {
+            int layers = config.nLayers();
+            NDArray finalResidual = trace.residPost(layers - 1).get(t);
+            Readout readout = new Readout(config, model.weights(), options.mode(), finalResidual);
+            // bases: h^{l−1} at row 2l, mid^l at row 2l + 1, h^L at row 2L
+            NDList rows = new NDList();
+            for (int l = 0; l < layers; l++) {
+                rows.add(trace.residPre(l).get(t));
+                rows.add(trace.residMid(l).get(t));
+            }
+            rows.add(finalResidual);
+            NDArray bases = NDArrays.stack(rows);
+            NDArray baseLogits = readout.logits(bases);
+            float[] lp = baseLogits.logSoftmax(-1).get(new NDIndex(":, {}", w)).toFloatArray();
+            double[] logProbs = new double[lp.length];
+            for (int i = 0; i < lp.length; i++) {
+                logProbs[i] = lp[i];
+            }
+            ValueScoring scoring = new ValueScoring(readout, w, bases, baseLogits, logProbs);
+
+            double[] attentionLayers = new double[layers];
+            double[] ffnLayers = new double[layers];
+            for (int l = 0; l < layers; l++) {
+                // Imp(A^l) = log p(w | mid^l) − log p(w | h^{l−1});  Imp(F^l) = log p(w | h^l) − log p(w | mid^l)
+                attentionLayers[l] = logProbs[NeuronTable.midBase(l)] - logProbs[NeuronTable.preBase(l)];
+                ffnLayers[l] = logProbs[NeuronTable.preBase(l) + 2] - logProbs[NeuronTable.midBase(l)];
+            }
+            List<NeuronTable> tables = new ArrayList<>();
+            for (int l = 0; l < layers; l++) {
+                tables.add(NeuronTable.attention(model, trace, l, t));
+                tables.add(NeuronTable.ffn(model, trace, l, t));
+            }
+            Ranking ranking = rank(scoring, tables, options.topValueNeurons(), options);
+            QueryScores query = options.topQueryNeurons() == 0 ? null : queryNeurons(trace, scoring, tables, ranking,
+                    options);
+            return new StepAttribution(t, w, text(w), logProbs[2 * layers], logProbs[0], attentionLayers, ffnLayers,
+                    headScores(trace, t, scoring), new NeuronView(model, readout, trace.tokens()).describe(ranking.top()),
+                    query, ranking.evaluated(), ranking.total());
+        }
+    }
+
+    private QueryScores queryNeurons(Trace trace, ValueScoring scoring, List<NeuronTable> tables, Ranking ranking,
+            AttributionOptions options) {
+        QueryNeuronScorer scorer = new QueryNeuronScorer(model, trace, options.queryKey());
+        for (NeuronKind kind : NeuronKind.values()) {
+            int size = kind == NeuronKind.FFN ? options.queryFfnValues() : options.queryAttnValues();
+            if (size == 0) {
+                continue;
+            }
+            // the set is the best value neurons of this kind, ranked among their own kind
+            List<NeuronTable> ofKind = tables.stream().filter(tb -> tb.kind == kind).toList();
+            rank(scoring, ofKind, size, options).top().forEach(scorer::addValueNeuron);
+        }
+        QueryScores scores = scorer.scores(options.topQueryNeurons());
+        NeuronView view = new NeuronView(model, scoring.readout(), trace.tokens());
+        return new QueryScores(view.relabel(scores.top()), scores.attentionLayers(), scores.ffnLayers(),
+                scores.embedding());
+    }
+
+    /** The exact top-k: bounded in FROZEN mode, exhaustive in EXACT mode or when asked. */
+    private static Ranking rank(ValueScoring scoring, List<NeuronTable> tables, int k, AttributionOptions options) {
+        return options.mode() == NormMode.EXACT || options.exhaustive()
+                ? ExhaustiveRanking.top(scoring, tables, k)
+                : BoundedRanking.top(scoring, tables, k);
+    }
+
+    /** Head j of layer l: its output at t (Σ over its dims and sources, no b_O) added to h^{l−1}. */
+    private double[][] headScores(Trace trace, int t, ValueScoring scoring) {
+        int heads = config.nHeads();
+        int dh = config.headDim();
+        double[][] out = new double[config.nLayers()][heads];
+        for (int l = 0; l < config.nLayers(); l++) {
+            try (NDScope scope = new NDScope()) {
+                NDArray pattern = trace.pattern(l).get(new NDIndex(":, {}:{}, :", t, t + 1)); // [H, 1, T]
+                NDArray z = pattern.matMul(trace.value(l)); // [H, 1, dh]
+                NDArray wO = model.weights().layer(l).wO().reshape(heads, dh, config.dModel());
+                NDArray headOutputs = z.matMul(wO).reshape(heads, config.dModel()); // [H, d]
+                int base = NeuronTable.preBase(l);
+                NDArray logits = scoring.readout().logits(headOutputs.add(scoring.bases().get(base)));
+                long[] baseRows = new long[heads];
+                Arrays.fill(baseRows, base);
+                double[] gains = scoring.gains(logits, baseRows);
+                System.arraycopy(gains, 0, out[l], 0, heads);
+            }
+        }
+        return out;
+    }
+
+    private String text(int token) {
+        return model.hasTokenizer() ? model.tokenizer().tokenString(token) : "#" + token;
+    }
+}

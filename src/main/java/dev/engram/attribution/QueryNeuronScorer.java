@@ -1,0 +1,175 @@
+package dev.engram.attribution;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import dev.engram.runtime.LayerWeights;
+import dev.engram.runtime.Model;
+import dev.engram.runtime.ModelConfig;
+import dev.engram.runtime.ModelFamily;
+import dev.engram.trace.Trace;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Query neurons (method.md, "Query neurons"). A value neuron i of layer l with subkey κ_i (γ folded in, the norm's
+ * centering and scale held fixed) is activated by each component u of the residual it reads, r_i, in proportion
+ * q(u → i) = Imp_i · (u·κ_i) / (r_i·κ_i). FFN value neurons read mid_T^l, whose components are the embedding, the
+ * attention neurons of layers ≤ l and the FFN neurons of layers < l at T; attention value neurons (l, j, e, p) read
+ * h_p^{l−1} at their source p. A component's query score is the sum of q over the chosen value neurons.
+ *
+ * <p>Since q is linear in κ, the value neurons are folded into one key per (position, layer) before any product
+ * with the weights: the cost is one matrix-vector product per layer and position, however many value neurons.
+ */
+final class QueryNeuronScorer {
+    private final Model model;
+    private final ModelConfig config;
+    private final Trace trace;
+    private final QueryKey queryKey;
+    /** position → per-layer summed keys, for FFN components (layers < l) and attention components. */
+    private final Map<Integer, double[][]> ffnKeys = new TreeMap<>();
+    private final Map<Integer, double[][]> attentionKeys = new TreeMap<>();
+    private final Map<Integer, double[]> embeddingKeys = new TreeMap<>();
+
+    QueryNeuronScorer(Model model, Trace trace, QueryKey queryKey) {
+        this.model = model;
+        this.config = model.config();
+        this.trace = trace;
+        this.queryKey = queryKey;
+    }
+
+    /** Adds value neuron {@code v} (with its score) to the set whose query neurons are wanted. */
+    void addValueNeuron(RankedNeuron v) {
+        NeuronId id = v.id();
+        LayerWeights w = model.weights().layer(id.layer());
+        double[] key;
+        double[] read;
+        int position;
+        if (id.kind() == NeuronKind.FFN) {
+            // κ = gate_k ⊙ γ_2 (or up_k, or GPT-2's c_fc column); reads mid_T^l
+            NDArray subkeys = config.family() == ModelFamily.LLAMA && queryKey == QueryKey.GATE ? w.wGate() : w.wUp();
+            key = foldedKey(subkeys, id.index(), w.ffnNormWeight());
+            read = vector(trace.residMid(id.layer()), id.position());
+            position = id.position();
+        } else {
+            // κ = W_V column (g(j)·d_head + e) ⊙ γ_1; reads h_p^{l−1} at the source position
+            int column = config.kvHeadOf(id.head()) * config.headDim() + id.dim();
+            key = foldedKey(w.wV(), column, w.attnNormWeight());
+            read = vector(trace.residPre(id.layer()), id.source());
+            position = id.source();
+        }
+        double activation = dot(read, key);
+        if (activation == 0) {
+            return;
+        }
+        double weight = v.score() / activation;
+        double[][] ffn = ffnKeys.computeIfAbsent(position, p -> new double[config.nLayers()][]);
+        double[][] attention = attentionKeys.computeIfAbsent(position, p -> new double[config.nLayers()][]);
+        int lastAttention = id.kind() == NeuronKind.FFN ? id.layer() : id.layer() - 1;
+        for (int l = 0; l < config.nLayers(); l++) {
+            if (l < id.layer()) {
+                ffn[l] = axpy(ffn[l], weight, key);
+            }
+            if (l <= lastAttention) {
+                attention[l] = axpy(attention[l], weight, key);
+            }
+        }
+        embeddingKeys.put(position, axpy(embeddingKeys.get(position), weight, key));
+    }
+
+    /** Scores every component against the summed keys and keeps the {@code topK} best. */
+    QueryScores scores(int topK) {
+        double[] attentionLayers = new double[config.nLayers()];
+        double[] ffnLayers = new double[config.nLayers()];
+        double embedding = 0;
+        List<RankedNeuron> all = new ArrayList<>();
+        for (int position : embeddingKeys.keySet()) {
+            embedding += dot(vector(trace.embedding(), position), embeddingKeys.get(position));
+            for (int l = 0; l < config.nLayers(); l++) {
+                ffnLayers[l] += score(NeuronTable.ffn(model, trace, l, position), ffnKeys.get(position)[l], all);
+                attentionLayers[l] += score(NeuronTable.attention(model, trace, l, position),
+                        attentionKeys.get(position)[l], all);
+            }
+        }
+        all.sort(RankedNeuron.ORDER);
+        List<ScoredNeuron> top = new ArrayList<>();
+        for (RankedNeuron r : all.subList(0, Math.min(topK, all.size()))) {
+            top.add(new ScoredNeuron(r.id(), null, r.score(), r.coefficient(), List.of()));
+        }
+        return new QueryScores(top, attentionLayers, ffnLayers, embedding);
+    }
+
+    /** q for every neuron of the table: coefficient_i · (subvalue_row(i) · K); returns their sum. */
+    private static double score(NeuronTable table, double[] key, List<RankedNeuron> out) {
+        if (key == null) {
+            return 0;
+        }
+        float[] projected;
+        try (NDScope scope = new NDScope()) {
+            NDArray k = table.subvalues.getManager().create(toFloats(key)).reshape(-1, 1);
+            projected = table.subvalues.matMul(k).toFloatArray();
+        }
+        double sum = 0;
+        for (int i = 0; i < table.size(); i++) {
+            double q = (double) table.coefficients[i] * projected[table.row(i)];
+            out.add(new RankedNeuron(table, i, q));
+            sum += q;
+        }
+        return sum;
+    }
+
+    /** subkey ⊙ γ, centred for LayerNorm models (C is symmetric, so C moves from the residual onto the key). */
+    private double[] foldedKey(NDArray subkeys, int column, NDArray gamma) {
+        float[] k;
+        try (NDScope scope = new NDScope()) {
+            k = subkeys.get(new NDIndex(":, {}", column)).mul(gamma).toFloatArray();
+        }
+        double[] key = new double[k.length];
+        double mean = 0;
+        for (float x : k) {
+            mean += x / (double) k.length;
+        }
+        boolean centre = config.family() == ModelFamily.GPT2;
+        for (int i = 0; i < k.length; i++) {
+            key[i] = centre ? k[i] - mean : k[i];
+        }
+        return key;
+    }
+
+    private static double[] vector(NDArray rows, int position) {
+        try (NDScope scope = new NDScope()) {
+            float[] f = rows.get(position).toFloatArray();
+            double[] d = new double[f.length];
+            for (int i = 0; i < f.length; i++) {
+                d[i] = f[i];
+            }
+            return d;
+        }
+    }
+
+    private static double dot(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
+
+    private static double[] axpy(double[] acc, double a, double[] x) {
+        double[] out = acc == null ? new double[x.length] : acc;
+        for (int i = 0; i < x.length; i++) {
+            out[i] += a * x[i];
+        }
+        return out;
+    }
+
+    private static float[] toFloats(double[] d) {
+        float[] f = new float[d.length];
+        for (int i = 0; i < d.length; i++) {
+            f[i] = (float) d[i];
+        }
+        return f;
+    }
+}

@@ -1,0 +1,70 @@
+package dev.engram.attribution;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
+import dev.engram.runtime.ModelConfig;
+import dev.engram.runtime.ModelFamily;
+import dev.engram.runtime.ModelWeights;
+import dev.engram.runtime.Norms;
+
+/**
+ * The logit lens at one position: p(w | x) = softmax(W_U · N_f(x))_w for residual-stream vectors x, in a
+ * {@link NormMode}. For FROZEN, N_f(x) = γ_f ⊙ C(x) / r*, with r* the final norm's scale at the real final residual
+ * and C the LayerNorm centering (the identity for RMSNorm).
+ */
+final class Readout {
+    private final ModelConfig config;
+    private final ModelWeights weights;
+    private final NormMode mode;
+    /** r* (RMSNorm) or σ* (LayerNorm) of the real final residual h_T^L. */
+    private final float frozenScale;
+
+    Readout(ModelConfig config, ModelWeights weights, NormMode mode, NDArray finalResidual) {
+        this.config = config;
+        this.weights = weights;
+        this.mode = mode;
+        NDArray scale = config.family() == ModelFamily.GPT2
+                ? Norms.layerScale(finalResidual, config.normEps())
+                : Norms.rmsScale(finalResidual, config.normEps());
+        this.frozenScale = scale.getFloat();
+        scale.close();
+    }
+
+    NormMode mode() {
+        return mode;
+    }
+
+    /** s(x) = W_U · N_f(x) for each row of x [B, d] → [B, V], in this readout's mode. */
+    NDArray logits(NDArray x) {
+        if (mode == NormMode.EXACT) {
+            return Norms.apply(config, x, weights.finalNormWeight(), weights.finalNormBias()).matMul(weights.unembedding());
+        }
+        return direction(x);
+    }
+
+    /** The FROZEN map S(u) = W_U · (γ_f ⊙ C(u)) / r*, linear in u: rows of u [B, d] → [B, V]. */
+    NDArray direction(NDArray u) {
+        return centre(u).mul(weights.finalNormWeight()).div(frozenScale).matMul(weights.unembedding());
+    }
+
+    /**
+     * First-order readout of the target against each base: rows q_w − q_p with S(u)_w − ⟨p, S(u)⟩ = u · (q_w − q_p)
+     * for every u, where q_w = C(γ_f ⊙ W_U[:, w]) / r* and q_p = C(γ_f ⊙ W_U·p) / r* (C is symmetric, so it moves
+     * onto the readout). {@code probs} [B, V] holds one distribution p per base; the result is [B, d].
+     */
+    NDArray firstOrderReadout(int target, NDArray probs) {
+        NDArray targetColumn = weights.unembedding().get(new NDIndex(":, {}", target)); // W_U[:, w], [d]
+        NDArray expectedColumn = probs.matMul(weights.unembedding().transpose()); // W_U·p per row, [B, d]
+        return centre(expectedColumn.neg().add(targetColumn).mul(weights.finalNormWeight())).div(frozenScale);
+    }
+
+    /** The vocabulary projection of a direction, W_U · (γ_f ⊙ C(u)), for the top-token view of a subvalue. */
+    NDArray project(NDArray u) {
+        return centre(u.reshape(1, -1)).mul(weights.finalNormWeight()).matMul(weights.unembedding()).reshape(-1);
+    }
+
+    /** C(x) = x − mean(x) for LayerNorm; the identity for RMSNorm. Rows of x [B, d]. */
+    NDArray centre(NDArray x) {
+        return config.family() == ModelFamily.GPT2 ? x.sub(x.mean(new int[] {-1}, true)) : x;
+    }
+}

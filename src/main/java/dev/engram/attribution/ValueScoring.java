@@ -1,0 +1,49 @@
+package dev.engram.attribution;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import java.util.List;
+
+/**
+ * What every value-neuron ranking shares at one position: the stack of base residuals, their logits and
+ * log p(w | base), and the target w.
+ *
+ * @param bases        [2L + 1, d]: h^{l−1} at row 2l, mid^l at row 2l + 1, h^L at row 2L
+ * @param baseLogits   s(base) for each row, [2L + 1, V], in the readout's mode
+ * @param baseLogProbs log p(w | base) per row
+ */
+record ValueScoring(Readout readout, int target, NDArray bases, NDArray baseLogits, double[] baseLogProbs) {
+
+    /** The rows of {@code table}'s neurons {@code indices}, each scaled by its coefficient: [B, d]. */
+    static NDArray vectors(NeuronTable table, int[] indices) {
+        NDManager manager = table.subvalues.getManager();
+        long[] rows = new long[indices.length];
+        float[] coefficients = new float[indices.length];
+        for (int i = 0; i < indices.length; i++) {
+            rows[i] = table.row(indices[i]);
+            coefficients[i] = table.coefficients[indices[i]];
+        }
+        NDArray index = manager.create(rows);
+        NDArray scale = manager.create(coefficients, new Shape(indices.length, 1));
+        return table.subvalues.get(index).mul(scale);
+    }
+
+    /** log_softmax(logits)_w − log p(w | base) for each row. */
+    double[] gains(NDArray logits, long[] baseRows) {
+        float[] logProbs = logits.logSoftmax(-1).get(new NDIndex(":, {}", target)).toFloatArray();
+        double[] out = new double[logProbs.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = logProbs[i] - baseLogProbs[(int) baseRows[i]];
+        }
+        return out;
+    }
+
+    /** Stacks per-table vector blocks into one batch. */
+    static NDArray concat(List<NDArray> blocks) {
+        return blocks.size() == 1 ? blocks.get(0) : NDArrays.concat(new NDList(blocks), 0);
+    }
+}

@@ -1,0 +1,221 @@
+package dev.engram.attribution;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.engram.inference.NextTokenDistribution;
+import dev.engram.runtime.Model;
+import dev.engram.runtime.ModelFamily;
+import dev.engram.support.SyntheticModels;
+import dev.engram.support.TestModels;
+import dev.engram.trace.ForwardPass;
+import dev.engram.trace.Trace;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The attribution engine against the literal double-precision reference, on three kinds of model. */
+class AttributionCorrectnessTest {
+
+    record Case(String name, Model model, int[] prompt) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static Stream<Case> models() {
+        Model stories = TestModels.stories260K();
+        Model gpt2 = SyntheticModels.random("gpt2-synthetic", SyntheticModels.gpt2(32, 2, 4), false, 21,
+                TestModels.root());
+        Model llama = SyntheticModels.random("llama-gqa", SyntheticModels.llama(48, 3, 6, 2, 211, false), false, 23,
+                TestModels.root());
+        return Stream.of(
+                new Case("stories260K", stories, stories.tokenizer().encodePrompt("Once upon a time, there was a")),
+                new Case("gpt2-synthetic", gpt2, new int[] {464, 3139, 286, 4881, 318}),
+                new Case("llama-gqa-synthetic", llama, new int[] {1, 17, 200, 5, 64, 9}));
+    }
+
+    private static Map<NeuronId, Double> byId(List<ScoredNeuron> neurons) {
+        Map<NeuronId, Double> out = new HashMap<>();
+        neurons.forEach(n -> out.put(n.id(), n.score()));
+        return out;
+    }
+
+    /** Every neuron, fast path (asked for all of them) and exhaustive, within 1e-4 of the literal reference. */
+    @ParameterizedTest
+    @MethodSource("models")
+    void everyNeuronMatchesTheLiteralReference(Case c) {
+        Map<NeuronId, Double> reference;
+        int w;
+        try (Trace trace = ForwardPass.of(c.model()).trace(c.prompt())) {
+            w = new NextTokenDistribution(trace.lastLogits()).argmax();
+            reference = new LiteralReference(c.model(), trace, trace.lastPosition(), w, NormMode.FROZEN).allScores();
+        }
+        Attributor attributor = new Attributor(c.model());
+        AttributionOptions all = new AttributionOptions(reference.size(), 0, NormMode.FROZEN, 0, 0, QueryKey.GATE,
+                false);
+        StepAttribution fast = attributor.attribute(c.prompt(), null, all).steps().get(0);
+        StepAttribution brute = attributor.attribute(c.prompt(), null, all.withExhaustive(true)).steps().get(0);
+        assertEquals(w, fast.target());
+        assertEquals(reference.size(), fast.neurons());
+        assertEquals(reference.size(), fast.valueNeurons().size());
+        Map<NeuronId, Double> fastScores = byId(fast.valueNeurons());
+        Map<NeuronId, Double> bruteScores = byId(brute.valueNeurons());
+        double worst = 0;
+        for (Map.Entry<NeuronId, Double> e : reference.entrySet()) {
+            worst = Math.max(worst, Math.abs(fastScores.get(e.getKey()) - e.getValue()));
+            worst = Math.max(worst, Math.abs(bruteScores.get(e.getKey()) - e.getValue()));
+        }
+        assertTrue(worst < 1e-4, c.name() + ": worst difference " + worst);
+        double spread = reference.values().stream().mapToDouble(Math::abs).max().orElse(0);
+        assertTrue(spread > 1e-3, "scores are all ~0; the test would prove nothing");
+    }
+
+    /** The fast top-k is the reference's top-k, in the reference's order, while scoring few neurons exactly. */
+    @ParameterizedTest
+    @MethodSource("models")
+    void topKIsRankedExactlyAsTheBruteForceRanksIt(Case c) {
+        Map<NeuronId, Double> reference;
+        try (Trace trace = ForwardPass.of(c.model()).trace(c.prompt())) {
+            int w = new NextTokenDistribution(trace.lastLogits()).argmax();
+            reference = new LiteralReference(c.model(), trace, trace.lastPosition(), w, NormMode.FROZEN).allScores();
+        }
+        List<Map.Entry<NeuronId, Double>> expected = new ArrayList<>(reference.entrySet());
+        expected.sort(Map.Entry.<NeuronId, Double>comparingByValue(Comparator.reverseOrder()));
+        for (int k : new int[] {1, 10, 50}) {
+            StepAttribution step = new Attributor(c.model())
+                    .attribute(c.prompt(), null, AttributionOptions.defaults(k)).steps().get(0);
+            assertEquals(k, step.valueNeurons().size());
+            for (int i = 0; i < k; i++) {
+                NeuronId got = step.valueNeurons().get(i).id();
+                double gotReference = reference.get(got);
+                // same neuron, or a neuron the reference scores equal to within float rounding
+                assertTrue(got.equals(expected.get(i).getKey())
+                        || Math.abs(gotReference - expected.get(i).getValue()) < 1e-6,
+                        c.name() + " k=" + k + " rank " + i + ": " + got + " " + gotReference + " vs "
+                                + expected.get(i));
+            }
+            assertTrue(step.evaluated() < step.neurons(), "k=" + k + " scored every neuron exactly");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("models")
+    void layerScoresTelescopeAndTheEndpointsAreTheReferenceLogProbs(Case c) {
+        AttributionResult result = new Attributor(c.model()).attribute(c.prompt(), null, AttributionOptions.defaults(5));
+        StepAttribution s = result.steps().get(0);
+        double sum = 0;
+        for (int l = 0; l < c.model().config().nLayers(); l++) {
+            sum += s.attentionLayers()[l] + s.ffnLayers()[l];
+        }
+        assertEquals(s.finalLogProb() - s.embeddingLogProb(), sum, 1e-4);
+        assertEquals(s.gain(), result.totalGain(), 1e-12);
+        try (Trace trace = ForwardPass.of(c.model()).trace(c.prompt())) {
+            LiteralReference ref = new LiteralReference(c.model(), trace, trace.lastPosition(), s.target(),
+                    NormMode.FROZEN);
+            assertEquals(ref.logProb(ref.residual(c.model().config().nLayers() - 1)), s.finalLogProb(), 1e-4);
+            assertEquals(ref.logProb(ref.embedding()), s.embeddingLogProb(), 1e-4);
+            if (c.model().config().family() == ModelFamily.LLAMA) {
+                // RMSNorm has no bias: the frozen readout of h^L is the model's own prediction
+                double model = new NextTokenDistribution(trace.lastLogits()).logProbability(s.target());
+                assertEquals(model, s.finalLogProb(), 1e-4);
+            }
+        }
+        for (double[] layer : s.heads()) {
+            for (double h : layer) {
+                assertTrue(Double.isFinite(h));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("models")
+    void rankingIsDeterministic(Case c) {
+        Attributor a = new Attributor(c.model());
+        AttributionResult first = a.attribute(c.prompt(), null, AttributionOptions.defaults(20));
+        AttributionResult second = a.attribute(c.prompt(), null, AttributionOptions.defaults(20));
+        assertEquals(first.steps().get(0).valueNeurons(), second.steps().get(0).valueNeurons());
+        assertEquals(first.steps().get(0).query().top(), second.steps().get(0).query().top());
+    }
+
+    @ParameterizedTest
+    @MethodSource("models")
+    void exactModeMatchesTheLiteralReference(Case c) {
+        Map<NeuronId, Double> reference;
+        try (Trace trace = ForwardPass.of(c.model()).trace(c.prompt())) {
+            int w = new NextTokenDistribution(trace.lastLogits()).argmax();
+            reference = new LiteralReference(c.model(), trace, trace.lastPosition(), w, NormMode.EXACT).allScores();
+        }
+        StepAttribution s = new Attributor(c.model()).attribute(c.prompt(), null,
+                AttributionOptions.defaults(25).withMode(NormMode.EXACT)).steps().get(0);
+        for (ScoredNeuron n : s.valueNeurons()) {
+            assertEquals(reference.get(n.id()), n.score(), 1e-4, n.id().toString());
+        }
+        double best = reference.values().stream().mapToDouble(Double::doubleValue).max().orElseThrow();
+        assertEquals(best, s.valueNeurons().get(0).score(), 1e-4);
+    }
+
+    /** Teacher forcing: target token i is attributed at position |prompt| − 1 + i, each against its own reference. */
+    @ParameterizedTest
+    @MethodSource("models")
+    void multiTokenTargetsAreAttributedTokenByToken(Case c) {
+        int[] target = {c.prompt()[1], c.prompt()[2]};
+        AttributionResult result = new Attributor(c.model()).attribute(c.prompt(), target, AttributionOptions.defaults(3));
+        assertEquals(2, result.steps().size());
+        int[] forced = java.util.Arrays.copyOf(c.prompt(), c.prompt().length + 1);
+        forced[c.prompt().length] = target[0];
+        try (Trace trace = ForwardPass.of(c.model()).trace(forced)) {
+            for (int i = 0; i < 2; i++) {
+                StepAttribution s = result.steps().get(i);
+                assertEquals(c.prompt().length - 1 + i, s.position());
+                assertEquals(target[i], s.target());
+                LiteralReference ref = new LiteralReference(c.model(), trace, s.position(), target[i], NormMode.FROZEN);
+                Map<NeuronId, Double> all = ref.allScores();
+                ScoredNeuron top = s.valueNeurons().get(0);
+                assertEquals(all.get(top.id()), top.score(), 1e-4);
+                assertEquals(all.values().stream().mapToDouble(Double::doubleValue).max().orElseThrow(), top.score(),
+                        1e-4);
+            }
+        }
+    }
+
+    /** Models without biases: GPT-2's biases are residual components too, and are never attributed to neurons. */
+    static Stream<Case> biasFreeModels() {
+        return models().filter(c -> c.model().config().family() == ModelFamily.LLAMA);
+    }
+
+    /**
+     * Query scores of one value neuron over every component of the residual it reads sum to its Imp, when the model
+     * has no biases (the components then make up that residual exactly).
+     */
+    @ParameterizedTest
+    @MethodSource("biasFreeModels")
+    void queryScoresOfOneValueNeuronSumToItsImportance(Case c) {
+        Attributor a = new Attributor(c.model());
+        for (boolean ffn : new boolean[] {true, false}) {
+            AttributionOptions one = new AttributionOptions(50, AttributionOptions.MAX_TOP, NormMode.FROZEN,
+                    ffn ? 1 : 0, ffn ? 0 : 1, QueryKey.GATE, false);
+            StepAttribution s = a.attribute(c.prompt(), null, one).steps().get(0);
+            ScoredNeuron value = s.valueNeurons().stream()
+                    .filter(n -> n.id().kind() == (ffn ? NeuronKind.FFN : NeuronKind.ATTENTION))
+                    .findFirst().orElseThrow();
+            QueryScores q = s.query();
+            assertNotNull(q);
+            double total = q.embedding();
+            for (int l = 0; l < c.model().config().nLayers(); l++) {
+                total += q.attentionLayers()[l] + q.ffnLayers()[l];
+            }
+            assertEquals(value.score(), total, 1e-4 * Math.max(1, Math.abs(value.score())),
+                    (ffn ? "FFN " : "attention ") + value.id());
+            double listed = q.top().stream().mapToDouble(ScoredNeuron::score).sum() + q.embedding();
+            assertEquals(total, listed, 1e-4 * Math.max(1, Math.abs(total)), "every component is listed");
+        }
+    }
+}
