@@ -84,7 +84,9 @@ public final class Attributor {
             for (int i = 0; i < lp.length; i++) {
                 logProbs[i] = lp[i];
             }
-            ValueScoring scoring = new ValueScoring(readout, w, bases, baseLogits, logProbs);
+            boolean bounded = options.mode() == NormMode.FROZEN && !options.exhaustive();
+            NDArray firstOrder = bounded ? readout.firstOrderReadout(w, baseLogits.softmax(-1)) : null;
+            ValueScoring scoring = new ValueScoring(readout, w, bases, baseLogits, logProbs, firstOrder);
 
             double[] attentionLayers = new double[layers];
             double[] ffnLayers = new double[layers];
@@ -102,7 +104,7 @@ public final class Attributor {
             QueryScores query = options.topQueryNeurons() == 0 ? null : queryNeurons(trace, scoring, tables, ranking,
                     options);
             return new StepAttribution(t, w, text(w), logProbs[2 * layers], logProbs[0], attentionLayers, ffnLayers,
-                    headScores(trace, t, scoring), new NeuronView(model, readout, trace.tokens()).describe(ranking.top()),
+                    headScores(trace, t, scoring), new NeuronView(model, readout, trace.tokens()).describeRanked(ranking.top()),
                     query, ranking.evaluated(), ranking.total());
         }
     }
@@ -121,7 +123,7 @@ public final class Attributor {
         }
         QueryScores scores = scorer.scores(options.topQueryNeurons());
         NeuronView view = new NeuronView(model, scoring.readout(), trace.tokens());
-        return new QueryScores(view.relabel(scores.top()), scores.attentionLayers(), scores.ffnLayers(),
+        return new QueryScores(view.describe(scores.top()), scores.attentionLayers(), scores.ffnLayers(),
                 scores.embedding());
     }
 
@@ -132,26 +134,32 @@ public final class Attributor {
                 : BoundedRanking.top(scoring, tables, k);
     }
 
-    /** Head j of layer l: its output at t (Σ over its dims and sources, no b_O) added to h^{l−1}. */
+    /**
+     * Head j of layer l: its output at t (Σ over its dims and sources, no b_O) added to h^{l−1}. All layers' heads go
+     * through the readout in one batch.
+     */
     private double[][] headScores(Trace trace, int t, ValueScoring scoring) {
+        int layers = config.nLayers();
         int heads = config.nHeads();
         int dh = config.headDim();
-        double[][] out = new double[config.nLayers()][heads];
-        for (int l = 0; l < config.nLayers(); l++) {
-            try (NDScope scope = new NDScope()) {
+        try (NDScope scope = new NDScope()) {
+            NDList perLayer = new NDList(layers);
+            long[] baseRows = new long[layers * heads];
+            for (int l = 0; l < layers; l++) {
                 NDArray pattern = trace.pattern(l).get(new NDIndex(":, {}:{}, :", t, t + 1)); // [H, 1, T]
                 NDArray z = pattern.matMul(trace.value(l)); // [H, 1, dh]
                 NDArray wO = model.weights().layer(l).wO().reshape(heads, dh, config.dModel());
                 NDArray headOutputs = z.matMul(wO).reshape(heads, config.dModel()); // [H, d]
-                int base = NeuronTable.preBase(l);
-                NDArray logits = scoring.readout().logits(headOutputs.add(scoring.bases().get(base)));
-                long[] baseRows = new long[heads];
-                Arrays.fill(baseRows, base);
-                double[] gains = scoring.gains(logits, baseRows);
-                System.arraycopy(gains, 0, out[l], 0, heads);
+                perLayer.add(headOutputs.add(scoring.bases().get(NeuronTable.preBase(l))));
+                Arrays.fill(baseRows, l * heads, (l + 1) * heads, NeuronTable.preBase(l));
             }
+            double[] gains = scoring.gains(scoring.readout().logits(NDArrays.concat(perLayer, 0)), baseRows);
+            double[][] out = new double[layers][heads];
+            for (int l = 0; l < layers; l++) {
+                System.arraycopy(gains, l * heads, out[l], 0, heads);
+            }
+            return out;
         }
-        return out;
     }
 
     private String text(int token) {

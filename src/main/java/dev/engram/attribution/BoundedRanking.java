@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,33 +24,38 @@ final class BoundedRanking {
     private BoundedRanking() {
     }
 
-    private record Candidate(NeuronTable table, int index, double upperBound) {
+    /** Ordered by decreasing upper bound. */
+    private record Candidate(NeuronTable table, int index, double upperBound) implements Comparable<Candidate> {
+        @Override
+        public int compareTo(Candidate o) {
+            return Double.compare(o.upperBound, upperBound);
+        }
     }
 
     static Ranking top(ValueScoring scoring, List<NeuronTable> tables, int k) {
-        if (scoring.readout().mode() != NormMode.FROZEN) {
-            throw new IllegalStateException("the bounded ranking needs the frozen norm");
+        if (scoring.firstOrder() == null) {
+            throw new IllegalStateException("the bounded ranking needs the frozen norm's first-order readout");
         }
-        List<Candidate> candidates = upperBounds(scoring, tables);
-        candidates.sort(Comparator.comparingDouble(Candidate::upperBound).reversed());
-        PriorityQueue<RankedNeuron> best = new PriorityQueue<>(RankedNeuron.ORDER.reversed()); // worst on top
+        // a max-heap built in O(N): only the neurons actually scored are ever taken out in order
+        PriorityQueue<Candidate> byBound = new PriorityQueue<>(upperBounds(scoring, tables));
+        int total = byBound.size();
+        TopK best = new TopK(k);
         int evaluated = 0;
-        while (evaluated < candidates.size()) {
-            if (best.size() == k && candidates.get(evaluated).upperBound() < threshold(best.peek().score())) {
+        while (!byBound.isEmpty()) {
+            if (best.full() && byBound.peek().upperBound() < threshold(best.threshold())) {
                 break;
             }
-            int end = Math.min(candidates.size(), evaluated + BATCH);
-            for (RankedNeuron scored : exact(scoring, candidates.subList(evaluated, end))) {
-                best.add(scored);
-                if (best.size() > k) {
-                    best.poll();
-                }
+            List<Candidate> batch = new ArrayList<>();
+            int size = evaluated == 0 ? Math.min(BATCH, k + 8) : BATCH;
+            while (batch.size() < size && !byBound.isEmpty()) {
+                batch.add(byBound.poll());
             }
-            evaluated = end;
+            for (RankedNeuron scored : exact(scoring, batch)) {
+                best.offer(scored.table(), scored.index(), scored.score());
+            }
+            evaluated += batch.size();
         }
-        List<RankedNeuron> top = new ArrayList<>(best);
-        top.sort(RankedNeuron.ORDER);
-        return new Ranking(List.copyOf(top), evaluated, candidates.size());
+        return new Ranking(best.sorted(), evaluated, total);
     }
 
     /** UB below this cannot beat τ; the margin absorbs float32 rounding in UB and in the exact scores. */
@@ -63,9 +67,9 @@ final class BoundedRanking {
     private static List<Candidate> upperBounds(ValueScoring scoring, List<NeuronTable> tables) {
         List<Candidate> out = new ArrayList<>();
         try (NDScope scope = new NDScope()) {
-            NDArray readout = scoring.readout().firstOrderReadout(scoring.target(), scoring.baseLogits().softmax(-1));
             for (NeuronTable table : tables) {
-                float[] projected = table.subvalues.matMul(readout.get(table.baseIndex).reshape(-1, 1)).toFloatArray();
+                NDArray readout = scoring.firstOrder().get(table.baseIndex).reshape(-1, 1);
+                float[] projected = table.subvalues.matMul(readout).toFloatArray();
                 for (int i = 0; i < table.size(); i++) {
                     out.add(new Candidate(table, i, (double) table.coefficients[i] * projected[table.row(i)]));
                 }

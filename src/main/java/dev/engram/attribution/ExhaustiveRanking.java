@@ -40,8 +40,9 @@ final class ExhaustiveRanking {
 
     static Ranking top(ValueScoring scoring, List<NeuronTable> tables, int k) {
         List<RankedNeuron> all = scoreAll(scoring, tables);
-        all.sort(RankedNeuron.ORDER);
-        return new Ranking(List.copyOf(all.subList(0, Math.min(k, all.size()))), all.size(), all.size());
+        TopK best = new TopK(k);
+        all.forEach(r -> best.offer(r.table(), r.index(), r.score()));
+        return new Ranking(best.sorted(), all.size(), all.size());
     }
 
     static int[] range(int from, int to) {

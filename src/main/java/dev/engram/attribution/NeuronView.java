@@ -1,6 +1,8 @@
 package dev.engram.attribution;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import dev.engram.inference.NextTokenDistribution;
 import dev.engram.inference.TokenProbability;
@@ -21,36 +23,40 @@ final class NeuronView {
         this.tokens = tokens;
     }
 
-    List<ScoredNeuron> describe(List<RankedNeuron> ranked) {
-        List<ScoredNeuron> out = new ArrayList<>();
-        for (RankedNeuron r : ranked) {
-            out.add(describe(r.id(), r.score(), r.coefficient()));
-        }
-        return out;
+    List<ScoredNeuron> describeRanked(List<RankedNeuron> ranked) {
+        return describe(ranked.stream().map(r -> new ScoredNeuron(r.id(), null, r.score(), r.coefficient(), List.of()))
+                .toList());
     }
 
-    List<ScoredNeuron> relabel(List<ScoredNeuron> neurons) {
-        List<ScoredNeuron> out = new ArrayList<>();
-        for (ScoredNeuron n : neurons) {
-            out.add(describe(n.id(), n.score(), n.coefficient()));
+    /** Adds source tokens and top vocabulary tokens; all subvalues are projected in one batch. */
+    List<ScoredNeuron> describe(List<ScoredNeuron> neurons) {
+        if (neurons.isEmpty()) {
+            return List.of();
         }
-        return out;
-    }
-
-    private ScoredNeuron describe(NeuronId id, double score, double coefficient) {
-        int row = id.kind() == NeuronKind.FFN ? id.index() : id.head() * model.config().headDim() + id.dim();
-        NDArray subvalues = id.kind() == NeuronKind.FFN
-                ? model.weights().layer(id.layer()).wDown()
-                : model.weights().layer(id.layer()).wO();
-        List<String> top = new ArrayList<>();
+        List<ScoredNeuron> out = new ArrayList<>();
         try (NDScope scope = new NDScope()) {
-            float[] projection = readout.project(subvalues.get(row)).toFloatArray();
-            for (TokenProbability t : new NextTokenDistribution(projection).topK(TOP_TOKENS, this::text)) {
-                top.add(t.text());
+            NDList rows = new NDList(neurons.size());
+            for (ScoredNeuron n : neurons) {
+                NeuronId id = n.id();
+                int row = id.kind() == NeuronKind.FFN ? id.index() : id.head() * model.config().headDim() + id.dim();
+                NDArray subvalues = id.kind() == NeuronKind.FFN
+                        ? model.weights().layer(id.layer()).wDown()
+                        : model.weights().layer(id.layer()).wO();
+                rows.add(subvalues.get(row));
+            }
+            NDArray projections = readout.project(NDArrays.stack(rows));
+            for (int i = 0; i < neurons.size(); i++) {
+                ScoredNeuron n = neurons.get(i);
+                List<String> top = new ArrayList<>();
+                for (TokenProbability t : new NextTokenDistribution(projections.get(i).toFloatArray())
+                        .topK(TOP_TOKENS, this::text)) {
+                    top.add(t.text());
+                }
+                String source = n.id().kind() == NeuronKind.ATTENTION ? text(tokens[n.id().source()]) : null;
+                out.add(new ScoredNeuron(n.id(), source, n.score(), n.coefficient(), top));
             }
         }
-        String source = id.kind() == NeuronKind.ATTENTION ? text(tokens[id.source()]) : null;
-        return new ScoredNeuron(id, source, score, coefficient, top);
+        return out;
     }
 
     private String text(int token) {

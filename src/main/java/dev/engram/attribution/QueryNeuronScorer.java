@@ -3,6 +3,7 @@ package dev.engram.attribution;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 import dev.engram.runtime.LayerWeights;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelConfig;
@@ -84,38 +85,58 @@ final class QueryNeuronScorer {
         double[] attentionLayers = new double[config.nLayers()];
         double[] ffnLayers = new double[config.nLayers()];
         double embedding = 0;
-        List<RankedNeuron> all = new ArrayList<>();
-        for (int position : embeddingKeys.keySet()) {
+        List<Integer> positions = new ArrayList<>(embeddingKeys.keySet());
+        for (int position : positions) {
             embedding += dot(vector(trace.embedding(), position), embeddingKeys.get(position));
-            for (int l = 0; l < config.nLayers(); l++) {
-                ffnLayers[l] += score(NeuronTable.ffn(model, trace, l, position), ffnKeys.get(position)[l], all);
-                attentionLayers[l] += score(NeuronTable.attention(model, trace, l, position),
-                        attentionKeys.get(position)[l], all);
-            }
         }
-        all.sort(RankedNeuron.ORDER);
+        TopK best = new TopK(topK);
+        for (int l = 0; l < config.nLayers(); l++) {
+            ffnLayers[l] = scoreLayer(l, NeuronKind.FFN, ffnKeys, positions, best);
+            attentionLayers[l] = scoreLayer(l, NeuronKind.ATTENTION, attentionKeys, positions, best);
+        }
         List<ScoredNeuron> top = new ArrayList<>();
-        for (RankedNeuron r : all.subList(0, Math.min(topK, all.size()))) {
+        for (RankedNeuron r : best.sorted()) {
             top.add(new ScoredNeuron(r.id(), null, r.score(), r.coefficient(), List.of()));
         }
         return new QueryScores(top, attentionLayers, ffnLayers, embedding);
     }
 
-    /** q for every neuron of the table: coefficient_i · (subvalue_row(i) · K); returns their sum. */
-    private static double score(NeuronTable table, double[] key, List<RankedNeuron> out) {
-        if (key == null) {
+    /**
+     * q_i = coefficient_i · (subvalue_row(i) · K_p) for every neuron of one layer and kind at every position p with a
+     * key; the keys of all positions go through the weights in one product. Returns the layer's summed score.
+     */
+    private double scoreLayer(int layer, NeuronKind kind, Map<Integer, double[][]> keys, List<Integer> positions,
+            TopK best) {
+        List<Integer> used = positions.stream().filter(p -> keys.get(p)[layer] != null).toList();
+        if (used.isEmpty()) {
             return 0;
         }
-        float[] projected;
+        int d = config.dModel();
+        float[] packed = new float[d * used.size()]; // K [d, P]: column c is the key of position used[c]
+        for (int c = 0; c < used.size(); c++) {
+            double[] key = keys.get(used.get(c))[layer];
+            for (int i = 0; i < d; i++) {
+                packed[i * used.size() + c] = (float) key[i];
+            }
+        }
+        LayerWeights w = model.weights().layer(layer);
+        NDArray subvalues = kind == NeuronKind.FFN ? w.wDown() : w.wO();
+        float[] projected; // [rows, P]
         try (NDScope scope = new NDScope()) {
-            NDArray k = table.subvalues.getManager().create(toFloats(key)).reshape(-1, 1);
-            projected = table.subvalues.matMul(k).toFloatArray();
+            projected = subvalues.matMul(subvalues.getManager().create(packed, new Shape(d, used.size())))
+                    .toFloatArray();
         }
         double sum = 0;
-        for (int i = 0; i < table.size(); i++) {
-            double q = (double) table.coefficients[i] * projected[table.row(i)];
-            out.add(new RankedNeuron(table, i, q));
-            sum += q;
+        for (int c = 0; c < used.size(); c++) {
+            int position = used.get(c);
+            NeuronTable table = kind == NeuronKind.FFN
+                    ? NeuronTable.ffn(model, trace, layer, position)
+                    : NeuronTable.attention(model, trace, layer, position);
+            for (int i = 0; i < table.size(); i++) {
+                double q = (double) table.coefficients[i] * projected[table.row(i) * used.size() + c];
+                sum += q;
+                best.offer(table, i, q);
+            }
         }
         return sum;
     }
@@ -165,11 +186,4 @@ final class QueryNeuronScorer {
         return out;
     }
 
-    private static float[] toFloats(double[] d) {
-        float[] f = new float[d.length];
-        for (int i = 0; i < d.length; i++) {
-            f[i] = (float) d[i];
-        }
-        return f;
-    }
 }

@@ -58,9 +58,9 @@ final class Readout {
         return centre(expectedColumn.neg().add(targetColumn).mul(weights.finalNormWeight())).div(frozenScale);
     }
 
-    /** The vocabulary projection of a direction, W_U · (γ_f ⊙ C(u)), for the top-token view of a subvalue. */
+    /** Vocabulary projections W_U · (γ_f ⊙ C(u)) of the rows of u [B, d], for the top-token view of subvalues. */
     NDArray project(NDArray u) {
-        return centre(u.reshape(1, -1)).mul(weights.finalNormWeight()).matMul(weights.unembedding()).reshape(-1);
+        return centre(u).mul(weights.finalNormWeight()).matMul(weights.unembedding());
     }
 
     /** C(x) = x − mean(x) for LayerNorm; the identity for RMSNorm. Rows of x [B, d]. */

@@ -1,0 +1,99 @@
+package dev.engram.service;
+
+import dev.engram.attribution.AttributionOptions;
+import dev.engram.attribution.Attributor;
+import dev.engram.grpc.v1.AttributionService;
+import dev.engram.grpc.v1.LocateFactRequest;
+import dev.engram.grpc.v1.LocateFactResponse;
+import dev.engram.grpc.v1.LocateFactsProgress;
+import dev.engram.grpc.v1.LocateFactsRequest;
+import dev.engram.runtime.Model;
+import io.grpc.Status;
+import io.quarkus.grpc.GrpcService;
+import io.smallrye.common.annotation.Blocking;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
+import java.util.ArrayList;
+import java.util.List;
+
+/** LocateFact and its streaming batch form. Every request is validated in full before any model work. */
+@GrpcService
+public class AttributionGrpcService implements AttributionService {
+    /** Largest batch one LocateFacts call may carry. */
+    static final int MAX_BATCH = 1000;
+
+    private final ModelRegistry registry;
+
+    public AttributionGrpcService(ModelRegistry registry) {
+        this.registry = registry;
+    }
+
+    /** A request checked and tokenized, ready to run. */
+    private record Checked(Model model, int[] prompt, int[] target, AttributionOptions options, String checkpoint,
+            boolean charts) {
+    }
+
+    @Override
+    @Blocking
+    public Uni<LocateFactResponse> locateFact(LocateFactRequest request) {
+        return Uni.createFrom().item(() -> GrpcErrors.call(() -> run(check(request, ""))));
+    }
+
+    @Override
+    public Multi<LocateFactsProgress> locateFacts(LocateFactsRequest request) {
+        return Multi.createFrom().<LocateFactsProgress>emitter(emitter -> {
+            try {
+                if (request.getRequestsCount() == 0 || request.getRequestsCount() > MAX_BATCH) {
+                    throw GrpcErrors.invalid("requests", "must hold 1 to " + MAX_BATCH + " requests, got "
+                            + request.getRequestsCount());
+                }
+                List<Checked> checked = new ArrayList<>();
+                for (int i = 0; i < request.getRequestsCount(); i++) {
+                    checked.add(check(request.getRequests(i), "requests[" + i + "]."));
+                }
+                for (int i = 0; i < checked.size() && !emitter.isCancelled(); i++) {
+                    emitter.emit(LocateFactsProgress.newBuilder().setIndex(i).setCompleted(i + 1)
+                            .setTotal(checked.size()).setResult(run(checked.get(i))).build());
+                }
+                emitter.complete();
+            } catch (RuntimeException e) {
+                emitter.fail(GrpcErrors.toStatus(e));
+            }
+        }).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+    }
+
+    private Checked check(LocateFactRequest r, String prefix) {
+        try {
+            Model model = registry.get(r.getModel());
+            if (!r.getCheckpoint().isEmpty()) {
+                throw Status.NOT_FOUND.withDescription("checkpoint: unknown checkpoint '" + r.getCheckpoint()
+                        + "' of model '" + model.name() + "' (leave it empty for the base weights)").asRuntimeException();
+            }
+            AttributionOptions options = AttributionMapper.options(r);
+            int[] prompt = PromptRequests.promptTokens(model, r.getPrompt());
+            int[] target = null;
+            if (!r.getTarget().isEmpty()) {
+                target = model.tokenizer().encodeContinuation(r.getTarget());
+                if (target.length == 0) {
+                    throw GrpcErrors.invalid("target", "'" + r.getTarget() + "' tokenizes to no tokens");
+                }
+                if (prompt.length + target.length - 1 > model.config().maxSeqLen()) {
+                    throw GrpcErrors.invalid("target", "prompt and target are " + (prompt.length + target.length - 1)
+                            + " tokens, longer than the context of " + model.config().maxSeqLen());
+                }
+            }
+            return new Checked(model, prompt, target, options, r.getCheckpoint(), r.getOptions().getRenderCharts());
+        } catch (io.grpc.StatusRuntimeException e) {
+            if (prefix.isEmpty()) {
+                throw e;
+            }
+            throw e.getStatus().withDescription(prefix + e.getStatus().getDescription()).asRuntimeException();
+        }
+    }
+
+    private static LocateFactResponse run(Checked c) {
+        return AttributionMapper.response(new Attributor(c.model()).attribute(c.prompt(), c.target(), c.options()),
+                c.checkpoint(), c.charts());
+    }
+}

@@ -1,0 +1,198 @@
+package dev.engram.service;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.engram.attribution.AttributionCharts;
+import dev.engram.grpc.v1.AttributionOptions;
+import dev.engram.grpc.v1.AttributionServiceGrpc;
+import dev.engram.grpc.v1.LayerScore;
+import dev.engram.grpc.v1.LocateFactRequest;
+import dev.engram.grpc.v1.LocateFactResponse;
+import dev.engram.grpc.v1.LocateFactsProgress;
+import dev.engram.grpc.v1.LocateFactsRequest;
+import dev.engram.grpc.v1.Neuron;
+import dev.engram.grpc.v1.NeuronKind;
+import dev.engram.grpc.v1.NormMode;
+import dev.engram.grpc.v1.TargetAttribution;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.quarkus.test.junit.QuarkusTest;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.w3c.dom.Document;
+
+/** AttributionService through a real gRPC channel. */
+@QuarkusTest
+class AttributionServiceGrpcTest {
+    private static ManagedChannel channel;
+    private static AttributionServiceGrpc.AttributionServiceBlockingStub attribution;
+
+    @BeforeAll
+    static void connect() {
+        channel = ManagedChannelBuilder.forAddress("localhost", 9001).usePlaintext().build();
+        attribution = AttributionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(300, TimeUnit.SECONDS);
+    }
+
+    @AfterAll
+    static void disconnect() throws InterruptedException {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+
+    private static LocateFactRequest.Builder stories(String prompt) {
+        return LocateFactRequest.newBuilder().setModel("stories260K").setPrompt(prompt).setTopK(10);
+    }
+
+    @Test
+    void locateFactReturnsEverythingANeuronNeeds() {
+        LocateFactResponse r = attribution.locateFact(stories("Once upon a").setOptions(
+                AttributionOptions.newBuilder().setRenderCharts(true)).build());
+        assertEquals(NormMode.NORM_MODE_FROZEN, r.getNormMode());
+        assertEquals(1, r.getTargetsCount());
+        TargetAttribution t = r.getTargets(0);
+        assertEquals(" time", t.getToken());
+        assertEquals(10, t.getValueNeuronsCount());
+        assertEquals(10, t.getQueryNeuronsCount());
+        assertEquals(5, t.getLayersCount());
+        double layerSum = 0;
+        for (LayerScore l : t.getLayersList()) {
+            layerSum += l.getAttention() + l.getFfn();
+            assertEquals(8, l.getHeadsCount());
+        }
+        assertEquals(t.getLogProbGain(), layerSum, 1e-4);
+        assertEquals(r.getTotalLogProbGain(), t.getLogProbGain(), 1e-12);
+        for (int i = 1; i < t.getValueNeuronsCount(); i++) {
+            assertTrue(t.getValueNeurons(i - 1).getScore() >= t.getValueNeurons(i).getScore());
+        }
+        for (Neuron n : t.getValueNeuronsList()) {
+            assertEquals(5, n.getTopTokensCount());
+            if (n.getKind() == NeuronKind.NEURON_KIND_ATTENTION) {
+                assertTrue(n.getHead() >= 0 && n.getSourcePosition() >= 0);
+                assertFalse(n.getSourceToken().isEmpty());
+            } else {
+                assertEquals(-1, n.getHead());
+            }
+        }
+        assertTrue(t.getNeuronsScoredExactly() < t.getNeuronsTotal());
+        assertTrue(r.getCharts().getLayerScoresSvg().startsWith("<svg"));
+    }
+
+    @Test
+    void chartsAreWellFormedSvgOfTheExpectedSize() throws Exception {
+        LocateFactResponse r = attribution.locateFact(stories("Lily went to the").setTarget(" park")
+                .setOptions(AttributionOptions.newBuilder().setRenderCharts(true).setTopQueryNeurons(0)).build());
+        Document bars = parse(r.getCharts().getLayerScoresSvg());
+        assertEquals(String.valueOf(AttributionCharts.BAR_CHART_WIDTH), bars.getDocumentElement().getAttribute("width"));
+        assertEquals(String.valueOf(AttributionCharts.BAR_CHART_HEIGHT), bars.getDocumentElement().getAttribute("height"));
+        assertEquals(2 * 5, count(bars, "bar"));
+        Document heat = parse(r.getCharts().getHeadHeatmapSvg());
+        assertEquals(String.valueOf(AttributionCharts.heatmapWidth(8)), heat.getDocumentElement().getAttribute("width"));
+        assertEquals(String.valueOf(AttributionCharts.heatmapHeight(5)), heat.getDocumentElement().getAttribute("height"));
+        assertEquals(5 * 8, count(heat, "cell"));
+        assertEquals(0, r.getTargets(0).getQueryNeuronsCount());
+    }
+
+    @Test
+    void multiTokenTargetsGetOneAttributionPerToken() {
+        LocateFactResponse r = attribution.locateFact(stories("Once upon a").setTarget(" time, there").build());
+        assertTrue(r.getTargetsCount() >= 2);
+        for (int i = 0; i < r.getTargetsCount(); i++) {
+            assertEquals(r.getPromptTokenIdsCount() - 1 + i, r.getTargets(i).getPosition());
+        }
+        assertEquals(" time", r.getTargets(0).getToken());
+        double sum = r.getTargetsList().stream().mapToDouble(TargetAttribution::getLogProbGain).sum();
+        assertEquals(sum, r.getTotalLogProbGain(), 1e-9);
+    }
+
+    @Test
+    void smolLM2LocatesParis() {
+        LocateFactResponse r = attribution.locateFact(LocateFactRequest.newBuilder().setModel("smollm2")
+                .setPrompt("The capital of France is").setTopK(10).build());
+        TargetAttribution t = r.getTargets(0);
+        assertEquals(" Paris", t.getToken());
+        assertEquals(10, t.getValueNeuronsCount());
+        assertTrue(t.getValueNeurons(0).getScore() > 0);
+        assertEquals(30, t.getLayersCount());
+    }
+
+    @Test
+    void locateFactsStreamsProgressInOrder() {
+        Iterator<LocateFactsProgress> stream = attribution.locateFacts(LocateFactsRequest.newBuilder()
+                .addRequests(stories("Once upon a"))
+                .addRequests(stories("Lily and Ben"))
+                .addRequests(stories("The sun was").setOptions(AttributionOptions.newBuilder()
+                        .setNormMode(NormMode.NORM_MODE_EXACT)))
+                .build());
+        List<LocateFactsProgress> seen = new ArrayList<>();
+        stream.forEachRemaining(seen::add);
+        assertEquals(3, seen.size());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(i, seen.get(i).getIndex());
+            assertEquals(i + 1, seen.get(i).getCompleted());
+            assertEquals(3, seen.get(i).getTotal());
+        }
+        assertEquals(NormMode.NORM_MODE_EXACT, seen.get(2).getResult().getNormMode());
+    }
+
+    @Test
+    void badInputNamesTheFieldAndChangesNothing() {
+        expect(Status.Code.INVALID_ARGUMENT, "prompt", () -> attribution.locateFact(stories("").build()));
+        expect(Status.Code.NOT_FOUND, "model", () -> attribution.locateFact(stories("Hi").setModel("nope").build()));
+        expect(Status.Code.NOT_FOUND, "checkpoint", () -> attribution.locateFact(stories("Hi").setCheckpoint("v9").build()));
+        expect(Status.Code.INVALID_ARGUMENT, "top_k", () -> attribution.locateFact(stories("Hi").setTopK(0).build()));
+        expect(Status.Code.INVALID_ARGUMENT, "top_k", () -> attribution.locateFact(stories("Hi").setTopK(10_001).build()));
+        expect(Status.Code.INVALID_ARGUMENT, "options.top_query_neurons", () -> attribution.locateFact(stories("Hi")
+                .setOptions(AttributionOptions.newBuilder().setTopQueryNeurons(-1)).build()));
+        expect(Status.Code.INVALID_ARGUMENT, "options.norm_mode", () -> attribution.locateFact(stories("Hi")
+                .setOptions(AttributionOptions.newBuilder().setNormModeValue(7)).build()));
+        String tooLong = "the dog ran to the park and ".repeat(120);
+        expect(Status.Code.INVALID_ARGUMENT, "prompt", () -> attribution.locateFact(stories(tooLong).build()));
+        String nearlyFull = "a b ".repeat(250); // fits alone; with a long target it does not
+        expect(Status.Code.INVALID_ARGUMENT, "target", () -> attribution.locateFact(stories(nearlyFull)
+                .setTarget(" and then they played all day long in the big green park with the dog".repeat(3)).build()));
+        expect(Status.Code.INVALID_ARGUMENT, "requests[1].prompt", () -> attribution.locateFacts(
+                LocateFactsRequest.newBuilder().addRequests(stories("Hi")).addRequests(stories("")).build()).hasNext());
+        expect(Status.Code.INVALID_ARGUMENT, "requests", () -> attribution.locateFacts(
+                LocateFactsRequest.newBuilder().build()).hasNext());
+        // still serving
+        assertEquals(" time", attribution.locateFact(stories("Once upon a").build()).getTargets(0).getToken());
+    }
+
+    private static void expect(Status.Code code, String messagePart, Executable call) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call);
+        assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
+        assertTrue(e.getStatus().getDescription() != null && e.getStatus().getDescription().startsWith(messagePart),
+                e.getStatus().toString());
+    }
+
+    private static Document parse(String svg) throws Exception {
+        return DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new ByteArrayInputStream(svg.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static int count(Document d, String cssClass) {
+        var rects = d.getElementsByTagName("rect");
+        int n = 0;
+        for (int i = 0; i < rects.getLength(); i++) {
+            String c = rects.item(i).getAttributes().getNamedItem("class") == null ? ""
+                    : rects.item(i).getAttributes().getNamedItem("class").getNodeValue();
+            if (List.of(c.split(" ")).contains(cssClass)) {
+                n++;
+            }
+        }
+        return n;
+    }
+}
