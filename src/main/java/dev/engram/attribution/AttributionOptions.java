@@ -8,9 +8,10 @@ package dev.engram.attribution;
  * @param queryAttnValues  the top attention value neurons whose query neurons are summed (the reference: 30)
  * @param queryKey         the Llama subkey that defines FFN query neurons
  * @param exhaustive       score every neuron by brute force even in FROZEN mode (for checking and benchmarks)
+ * @param headScores       also score every head (L·H readouts through W_U: about as costly as the value neurons)
  */
 public record AttributionOptions(int topValueNeurons, int topQueryNeurons, NormMode mode, int queryFfnValues,
-        int queryAttnValues, QueryKey queryKey, boolean exhaustive) {
+        int queryAttnValues, QueryKey queryKey, boolean exhaustive, boolean headScores) {
 
     public static final int MAX_TOP = 10_000;
 
@@ -25,16 +26,21 @@ public record AttributionOptions(int topValueNeurons, int topQueryNeurons, NormM
     }
 
     public static AttributionOptions defaults(int topK) {
-        return new AttributionOptions(topK, topK, NormMode.FROZEN, 100, 30, QueryKey.GATE, false);
+        return new AttributionOptions(topK, topK, NormMode.FROZEN, 100, 30, QueryKey.GATE, false, true);
     }
 
     public AttributionOptions withMode(NormMode m) {
         return new AttributionOptions(topValueNeurons, topQueryNeurons, m, queryFfnValues, queryAttnValues, queryKey,
-                exhaustive);
+                exhaustive, headScores);
     }
 
     public AttributionOptions withExhaustive(boolean e) {
         return new AttributionOptions(topValueNeurons, topQueryNeurons, mode, queryFfnValues, queryAttnValues,
-                queryKey, e);
+                queryKey, e, headScores);
+    }
+
+    /** Only the value neurons (and layer scores): no query neurons, no head scores. */
+    public static AttributionOptions valueNeuronsOnly(int topK, NormMode mode) {
+        return new AttributionOptions(topK, 0, mode, 0, 0, QueryKey.GATE, false, false);
     }
 }

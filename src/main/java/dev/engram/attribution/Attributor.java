@@ -104,7 +104,7 @@ public final class Attributor {
             QueryScores query = options.topQueryNeurons() == 0 ? null : queryNeurons(trace, scoring, tables, ranking,
                     options);
             return new StepAttribution(t, w, text(w), logProbs[2 * layers], logProbs[0], attentionLayers, ffnLayers,
-                    headScores(trace, t, scoring), new NeuronView(model, readout, trace.tokens()).describeRanked(ranking.top()),
+                    options.headScores() ? headScores(trace, t, scoring) : null, new NeuronView(model, readout, trace.tokens()).describeRanked(ranking.top()),
                     query, ranking.evaluated(), ranking.total());
         }
     }

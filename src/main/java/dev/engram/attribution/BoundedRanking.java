@@ -25,37 +25,71 @@ final class BoundedRanking {
     }
 
     /** Ordered by decreasing upper bound. */
-    private record Candidate(NeuronTable table, int index, double upperBound) implements Comparable<Candidate> {
-        @Override
-        public int compareTo(Candidate o) {
-            return Double.compare(o.upperBound, upperBound);
-        }
+    /** Neuron {@code index} of {@code table}, which is table number {@code tableNumber} of the ranking. */
+    private record Candidate(int tableNumber, NeuronTable table, int index) {
     }
 
     static Ranking top(ValueScoring scoring, List<NeuronTable> tables, int k) {
         if (scoring.firstOrder() == null) {
             throw new IllegalStateException("the bounded ranking needs the frozen norm's first-order readout");
         }
-        // a max-heap built in O(N): only the neurons actually scored are ever taken out in order
-        PriorityQueue<Candidate> byBound = new PriorityQueue<>(upperBounds(scoring, tables));
-        int total = byBound.size();
-        TopK best = new TopK(k);
-        int evaluated = 0;
-        while (!byBound.isEmpty()) {
-            if (best.full() && byBound.peek().upperBound() < threshold(best.threshold())) {
-                break;
-            }
-            List<Candidate> batch = new ArrayList<>();
-            int size = evaluated == 0 ? Math.min(BATCH, k + 8) : BATCH;
-            while (batch.size() < size && !byBound.isEmpty()) {
-                batch.add(byBound.poll());
-            }
-            for (RankedNeuron scored : exact(scoring, batch)) {
-                best.offer(scored.table(), scored.index(), scored.score());
-            }
-            evaluated += batch.size();
+        double[][] bounds = upperBounds(scoring, tables);
+        int total = 0;
+        for (double[] b : bounds) {
+            total += b.length;
         }
+        boolean[][] done = new boolean[tables.size()][];
+        for (int t = 0; t < tables.size(); t++) {
+            done[t] = new boolean[bounds[t].length];
+        }
+        TopK best = new TopK(k);
+        // first the k + 8 largest bounds; then every neuron whose bound still reaches the k-th best exact score.
+        // τ only grows as neurons are scored, so after the second pass no unscored neuron can enter the top k.
+        List<Candidate> first = largest(tables, bounds, Math.min(total, k + 8));
+        int evaluated = score(scoring, first, best, done);
+        List<Candidate> rest = new ArrayList<>();
+        double cut = best.full() ? threshold(best.threshold()) : Double.NEGATIVE_INFINITY;
+        for (int t = 0; t < tables.size(); t++) {
+            for (int i = 0; i < bounds[t].length; i++) {
+                if (!done[t][i] && bounds[t][i] >= cut) {
+                    rest.add(new Candidate(t, tables.get(t), i));
+                }
+            }
+        }
+        evaluated += score(scoring, rest, best, done);
         return new Ranking(best.sorted(), evaluated, total);
+    }
+
+    /** Scores the candidates exactly, {@value #BATCH} at a time, into {@code best}; returns how many. */
+    private static int score(ValueScoring scoring, List<Candidate> candidates, TopK best, boolean[][] done) {
+        candidates.forEach(c -> done[c.tableNumber()][c.index()] = true);
+        for (int start = 0; start < candidates.size(); start += BATCH) {
+            for (RankedNeuron r : exact(scoring, candidates.subList(start, Math.min(candidates.size(), start + BATCH)))) {
+                best.offer(r.table(), r.index(), r.score());
+            }
+        }
+        return candidates.size();
+    }
+
+    /** The m neurons with the largest bounds (a size-m heap over a linear scan). */
+    private static List<Candidate> largest(List<NeuronTable> tables, double[][] bounds, int m) {
+        PriorityQueue<long[]> smallestFirst = new PriorityQueue<>(
+                (a, b) -> Double.compare(bounds[(int) a[0]][(int) a[1]], bounds[(int) b[0]][(int) b[1]]));
+        for (int t = 0; t < tables.size(); t++) {
+            for (int i = 0; i < bounds[t].length; i++) {
+                if (smallestFirst.size() < m) {
+                    smallestFirst.add(new long[] {t, i});
+                } else if (bounds[t][i] > bounds[(int) smallestFirst.peek()[0]][(int) smallestFirst.peek()[1]]) {
+                    smallestFirst.poll();
+                    smallestFirst.add(new long[] {t, i});
+                }
+            }
+        }
+        List<Candidate> out = new ArrayList<>();
+        for (long[] c : smallestFirst) {
+            out.add(new Candidate((int) c[0], tables.get((int) c[0]), (int) c[1]));
+        }
+        return out;
     }
 
     /** UB below this cannot beat τ; the margin absorbs float32 rounding in UB and in the exact scores. */
@@ -63,15 +97,17 @@ final class BoundedRanking {
         return tau - 1e-4 - 1e-5 * Math.abs(tau);
     }
 
-    /** UB_i = c_i · (u_i · (q_w − q_p)) for every neuron; one matrix-vector product per table. */
-    private static List<Candidate> upperBounds(ValueScoring scoring, List<NeuronTable> tables) {
-        List<Candidate> out = new ArrayList<>();
+    /** UB_i = c_i · (u_i · (q_w − q_p)) for every neuron, per table; one matrix-vector product per table. */
+    private static double[][] upperBounds(ValueScoring scoring, List<NeuronTable> tables) {
+        double[][] out = new double[tables.size()][];
         try (NDScope scope = new NDScope()) {
-            for (NeuronTable table : tables) {
+            for (int t = 0; t < tables.size(); t++) {
+                NeuronTable table = tables.get(t);
                 NDArray readout = scoring.firstOrder().get(table.baseIndex).reshape(-1, 1);
                 float[] projected = table.subvalues.matMul(readout).toFloatArray();
+                out[t] = new double[table.size()];
                 for (int i = 0; i < table.size(); i++) {
-                    out.add(new Candidate(table, i, (double) table.coefficients[i] * projected[table.row(i)]));
+                    out[t][i] = (double) table.coefficients[i] * projected[table.row(i)];
                 }
             }
         }

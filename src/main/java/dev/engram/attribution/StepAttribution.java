@@ -12,7 +12,7 @@ import java.util.List;
  * @param embeddingLogProb log p(w | h^0)
  * @param attentionLayers Imp(A^l) = log p(w | mid^l) − log p(w | h^{l−1}) per layer
  * @param ffnLayers       Imp(F^l) = log p(w | h^l) − log p(w | mid^l) per layer
- * @param heads           [layer][head]: log p(w | h^{l−1} + head output) − log p(w | h^{l−1})
+ * @param heads           [layer][head]: log p(w | h^{l−1} + head output) − log p(w | h^{l−1}); null if not asked for
  * @param valueNeurons    the best value neurons, best first
  * @param query           query neurons and query layers (null when not asked for)
  * @param evaluated       neurons whose Imp was computed exactly

@@ -49,7 +49,8 @@ final class AttributionMapper {
             case QUERY_KEY_UP -> QueryKey.UP;
             default -> throw GrpcErrors.invalid("options.query_key", "unknown value " + o.getQueryKeyValue());
         };
-        return new AttributionOptions(topK, topQuery, mode, ffnValues, attentionValues, key, false);
+        boolean heads = o.getRenderCharts() || !o.hasHeadScores() || o.getHeadScores();
+        return new AttributionOptions(topK, topQuery, mode, ffnValues, attentionValues, key, false, heads);
     }
 
     static LocateFactResponse response(AttributionResult result, String checkpoint, boolean charts) {
@@ -83,7 +84,9 @@ final class AttributionMapper {
             if (s.query() != null) {
                 layer.setQueryAttention(s.query().attentionLayers()[l]).setQueryFfn(s.query().ffnLayers()[l]);
             }
-            Arrays.stream(s.heads()[l]).forEach(layer::addHeads);
+            if (s.heads() != null) {
+                Arrays.stream(s.heads()[l]).forEach(layer::addHeads);
+            }
             t.addLayers(layer);
         }
         return t.build();

@@ -59,8 +59,7 @@ class AttributionCorrectnessTest {
             reference = new LiteralReference(c.model(), trace, trace.lastPosition(), w, NormMode.FROZEN).allScores();
         }
         Attributor attributor = new Attributor(c.model());
-        AttributionOptions all = new AttributionOptions(reference.size(), 0, NormMode.FROZEN, 0, 0, QueryKey.GATE,
-                false);
+        AttributionOptions all = AttributionOptions.valueNeuronsOnly(reference.size(), NormMode.FROZEN);
         StepAttribution fast = attributor.attribute(c.prompt(), null, all).steps().get(0);
         StepAttribution brute = attributor.attribute(c.prompt(), null, all.withExhaustive(true)).steps().get(0);
         assertEquals(w, fast.target());
@@ -201,7 +200,7 @@ class AttributionCorrectnessTest {
         Attributor a = new Attributor(c.model());
         for (boolean ffn : new boolean[] {true, false}) {
             AttributionOptions one = new AttributionOptions(50, AttributionOptions.MAX_TOP, NormMode.FROZEN,
-                    ffn ? 1 : 0, ffn ? 0 : 1, QueryKey.GATE, false);
+                    ffn ? 1 : 0, ffn ? 0 : 1, QueryKey.GATE, false, false);
             StepAttribution s = a.attribute(c.prompt(), null, one).steps().get(0);
             ScoredNeuron value = s.valueNeurons().stream()
                     .filter(n -> n.id().kind() == (ffn ? NeuronKind.FFN : NeuronKind.ATTENTION))

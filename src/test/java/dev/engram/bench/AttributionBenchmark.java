@@ -24,7 +24,7 @@ public final class AttributionBenchmark {
         int runs = Integer.parseInt(System.getProperty("bench.runs", "20"));
         try (Model stories = TestModels.stories260K()) {
             report(stories, stories.tokenizer().encodePrompt("Once upon a time, there was a little girl named Lily. She"),
-                    runs, bruteRuns);
+                    runs);
         }
         Path smol = Path.of(System.getProperty("smollm2.path",
                 "models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"));
@@ -40,8 +40,7 @@ public final class AttributionBenchmark {
 
     static void report(Model model, int[] prompt, int runs) {
         Attributor attributor = new Attributor(model);
-        AttributionOptions valueOnly = new AttributionOptions(10, 0, dev.engram.attribution.NormMode.FROZEN, 0, 0,
-                dev.engram.attribution.QueryKey.GATE, false);
+        AttributionOptions valueOnly = AttributionOptions.valueNeuronsOnly(10, dev.engram.attribution.NormMode.FROZEN);
         AttributionOptions full = AttributionOptions.defaults(10);
         Runnable forward = () -> {
             try (Trace t = ForwardPass.of(model).trace(prompt)) {
@@ -62,8 +61,8 @@ public final class AttributionBenchmark {
         System.out.printf("%s: %d tokens, %d value neurons, exact evaluations on the fast path %d (%.2f%%)%n",
                 model.name(), prompt.length, step.neurons(), step.evaluated(), 100.0 * step.evaluated() / step.neurons());
         System.out.printf("  forward (trace)       %s%n", fwd);
-        System.out.printf("  fast top-10           %s%n", fast);
-        System.out.printf("  LocateFact top-10 value + top-10 query neurons %s%n", locate);
+        System.out.printf("  fast top-10 value neurons (+ layer scores)  %s%n", fast);
+        System.out.printf("  LocateFact defaults (top-10 value, top-10 query, head scores) %s%n", locate);
         System.out.printf("  brute force           %.0f ms (1 run)%n", bruteMs);
         System.out.printf("  brute/fast %.1fx, fast/forward %.2fx, locate/forward %.2fx, same top-10 as brute force: %s%n",
                 bruteMs / fast.medianMs(), fast.medianMs() / fwd.medianMs(),
