@@ -1,0 +1,49 @@
+package dev.engram.bench;
+
+import dev.engram.attribution.AttributionOptions;
+import dev.engram.attribution.Attributor;
+import dev.engram.runtime.Model;
+import dev.engram.runtime.load.ModelLoader;
+import dev.engram.support.TestModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Peak resident memory that one LocateFact adds on SmolLM2, against the model's F32 size. The kernel's high-water
+ * mark (VmHWM) is reset through /proc/self/clear_refs just before the request. Run: see BENCHMARKS.md.
+ */
+public final class LocateMemoryBenchmark {
+    public static void main(String[] args) throws Exception {
+        Path smol = Path.of(System.getProperty("smollm2.path",
+                "models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"));
+        try (Model model = ModelLoader.load("smollm2", smol, TestModels.root())) {
+            long parameters = model.weights().tokenEmbedding().size();
+            for (var l : model.weights().layers()) {
+                parameters += l.wQ().size() + l.wK().size() + l.wV().size() + l.wO().size() + l.wGate().size()
+                        + l.wUp().size() + l.wDown().size() + 2L * l.attnNormWeight().size();
+            }
+            double f32Mib = parameters * 4 / 1048576.0;
+            int[] prompt = model.tokenizer().encodePrompt("The capital of France is");
+            Attributor attributor = new Attributor(model);
+            for (String phase : new String[] {"first (cold)", "second (warm)"}) {
+                System.gc();
+                long before = kib("VmRSS");
+                Files.writeString(Path.of("/proc/self/clear_refs"), "5"); // reset VmHWM to the current RSS
+                attributor.attribute(prompt, null, AttributionOptions.defaults(10));
+                long peak = kib("VmHWM");
+                System.out.printf("smollm2 %s LocateFact: %d parameters, F32 %.0f MiB; process RSS before %.0f MiB,"
+                        + " peak %.0f MiB, added %.0f MiB = %.2f x the F32 model%n", phase, parameters, f32Mib,
+                        before / 1024.0, peak / 1024.0, (peak - before) / 1024.0, (peak - before) / 1024.0 / f32Mib);
+            }
+        }
+    }
+
+    private static long kib(String field) throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith(field + ":")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        throw new IllegalStateException(field + " not in /proc/self/status");
+    }
+}
