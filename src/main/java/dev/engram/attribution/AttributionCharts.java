@@ -113,7 +113,7 @@ public final class AttributionCharts {
         return String.format(Locale.ROOT, "<rect x=\"%.0f\" y=\"%.0f\" width=\"10\" height=\"10\" fill=\"%s\"/>"
                 + "<text x=\"%.0f\" y=\"%.0f\">attention</text><rect x=\"%.0f\" y=\"%.0f\" width=\"10\" height=\"10\" "
                 + "fill=\"%s\"/><text x=\"%.0f\" y=\"%.0f\">FFN</text>%n", x, y - 9, ATTENTION_COLOUR, x + 14, y,
-                FFN_COLOUR, x + 90, y - 9, FFN_COLOUR, x + 104, y);
+                x + 90, y - 9, FFN_COLOUR, x + 104, y);
     }
 
     private static String line(double x1, double y1, double x2, double y2) {

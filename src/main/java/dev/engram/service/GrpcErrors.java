@@ -30,7 +30,8 @@ public final class GrpcErrors {
         if (e instanceof StatusRuntimeException s) {
             return s;
         }
-        if (e instanceof IllegalArgumentException) {
+        // a malformed format string is our bug, not the caller's, though Java files it under IllegalArgumentException
+        if (e instanceof IllegalArgumentException && !(e instanceof java.util.IllegalFormatException)) {
             return Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException();
         }
         LOG.error("request failed", e);

@@ -42,6 +42,14 @@ class AttributionCorrectnessTest {
                 new Case("llama-gqa-synthetic", llama, new int[] {1, 17, 200, 5, 64, 9}));
     }
 
+    /** The literal reference's Imp for every neuron, for the model's top-1 token at the last position. */
+    private static Map<NeuronId, Double> reference(Case c, NormMode mode) {
+        try (Trace trace = ForwardPass.of(c.model()).trace(c.prompt())) {
+            int w = new NextTokenDistribution(trace.lastLogits()).argmax();
+            return new LiteralReference(c.model(), trace, trace.lastPosition(), w, mode).allScores();
+        }
+    }
+
     private static Map<NeuronId, Double> byId(List<ScoredNeuron> neurons) {
         Map<NeuronId, Double> out = new HashMap<>();
         neurons.forEach(n -> out.put(n.id(), n.score()));
@@ -52,11 +60,10 @@ class AttributionCorrectnessTest {
     @ParameterizedTest
     @MethodSource("models")
     void everyNeuronMatchesTheLiteralReference(Case c) {
-        Map<NeuronId, Double> reference;
+        Map<NeuronId, Double> reference = reference(c, NormMode.FROZEN);
         int w;
         try (Trace trace = ForwardPass.of(c.model()).trace(c.prompt())) {
             w = new NextTokenDistribution(trace.lastLogits()).argmax();
-            reference = new LiteralReference(c.model(), trace, trace.lastPosition(), w, NormMode.FROZEN).allScores();
         }
         Attributor attributor = new Attributor(c.model());
         AttributionOptions all = AttributionOptions.valueNeuronsOnly(reference.size(), NormMode.FROZEN);
@@ -81,11 +88,7 @@ class AttributionCorrectnessTest {
     @ParameterizedTest
     @MethodSource("models")
     void topKIsRankedExactlyAsTheBruteForceRanksIt(Case c) {
-        Map<NeuronId, Double> reference;
-        try (Trace trace = ForwardPass.of(c.model()).trace(c.prompt())) {
-            int w = new NextTokenDistribution(trace.lastLogits()).argmax();
-            reference = new LiteralReference(c.model(), trace, trace.lastPosition(), w, NormMode.FROZEN).allScores();
-        }
+        Map<NeuronId, Double> reference = reference(c, NormMode.FROZEN);
         List<Map.Entry<NeuronId, Double>> expected = new ArrayList<>(reference.entrySet());
         expected.sort(Map.Entry.<NeuronId, Double>comparingByValue(Comparator.reverseOrder()));
         for (int k : new int[] {1, 10, 50}) {
@@ -147,11 +150,7 @@ class AttributionCorrectnessTest {
     @ParameterizedTest
     @MethodSource("models")
     void exactModeMatchesTheLiteralReference(Case c) {
-        Map<NeuronId, Double> reference;
-        try (Trace trace = ForwardPass.of(c.model()).trace(c.prompt())) {
-            int w = new NextTokenDistribution(trace.lastLogits()).argmax();
-            reference = new LiteralReference(c.model(), trace, trace.lastPosition(), w, NormMode.EXACT).allScores();
-        }
+        Map<NeuronId, Double> reference = reference(c, NormMode.EXACT);
         StepAttribution s = new Attributor(c.model()).attribute(c.prompt(), null,
                 AttributionOptions.defaults(25).withMode(NormMode.EXACT)).steps().get(0);
         for (ScoredNeuron n : s.valueNeurons()) {

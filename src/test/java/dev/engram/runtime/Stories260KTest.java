@@ -10,25 +10,13 @@ import dev.engram.runtime.tokenizer.Llama2cTokenizer;
 import dev.engram.support.TestModels;
 import dev.engram.trace.ForwardPass;
 import java.util.Arrays;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The real pretrained stories260K checkpoint reproduces its known behaviour. */
 class Stories260KTest {
     private static final String KNOWN_STORY =
             "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.";
-    private static Model model;
-
-    @BeforeAll
-    static void load() {
-        model = TestModels.stories260K();
-    }
-
-    @AfterAll
-    static void close() {
-        model.close();
-    }
+    private static final Model model = TestModels.sharedStories260K();
 
     @Test
     void readsTheHeader() {

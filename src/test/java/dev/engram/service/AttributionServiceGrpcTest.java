@@ -2,7 +2,6 @@ package dev.engram.service;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.engram.attribution.AttributionCharts;
@@ -17,10 +16,7 @@ import dev.engram.grpc.v1.Neuron;
 import dev.engram.grpc.v1.NeuronKind;
 import dev.engram.grpc.v1.NormMode;
 import dev.engram.grpc.v1.TargetAttribution;
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.quarkus.test.junit.QuarkusTest;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
@@ -29,27 +25,18 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.xml.parsers.DocumentBuilderFactory;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 import org.w3c.dom.Document;
 
 /** AttributionService through a real gRPC channel. */
 @QuarkusTest
-class AttributionServiceGrpcTest {
-    private static ManagedChannel channel;
+class AttributionServiceGrpcTest extends GrpcClientTest {
     private static AttributionServiceGrpc.AttributionServiceBlockingStub attribution;
 
     @BeforeAll
-    static void connect() {
-        channel = ManagedChannelBuilder.forAddress("localhost", 9001).usePlaintext().build();
+    static void stubs() {
         attribution = AttributionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(300, TimeUnit.SECONDS);
-    }
-
-    @AfterAll
-    static void disconnect() throws InterruptedException {
-        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
 
     private static LocateFactRequest.Builder stories(String prompt) {
@@ -171,12 +158,6 @@ class AttributionServiceGrpcTest {
         assertEquals(" time", attribution.locateFact(stories("Once upon a").build()).getTargets(0).getToken());
     }
 
-    private static void expect(Status.Code code, String messagePart, Executable call) {
-        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call);
-        assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
-        assertTrue(e.getStatus().getDescription() != null && e.getStatus().getDescription().startsWith(messagePart),
-                e.getStatus().toString());
-    }
 
     private static Document parse(String svg) throws Exception {
         return DocumentBuilderFactory.newInstance().newDocumentBuilder()

@@ -56,6 +56,17 @@ public final class TestModels {
         return smolLM2;
     }
 
+    private static Model sharedStories;
+
+    /** One stories260K for the tests that only read it; never closed (the JVM ends with the tests). */
+    public static synchronized Model sharedStories260K() {
+        if (sharedStories == null) {
+            sharedStories = stories260K();
+        }
+        return sharedStories;
+    }
+
+    /** A fresh stories260K that the caller owns and closes. */
     public static Model stories260K() {
         try {
             return ModelLoader.load("stories260K", stories260KDir(), ROOT);

@@ -15,24 +15,12 @@ import dev.engram.support.TestModels;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Neuron scalings and sparse weight deltas change the forward pass exactly as their definitions say. */
 class InterventionTest {
-    private static Model model;
+    private static final Model model = TestModels.sharedStories260K();
     private static final int[] TOKENS = {1, 403, 29, 11, 360, 261, 45};
-
-    @BeforeAll
-    static void load() {
-        model = TestModels.stories260K();
-    }
-
-    @AfterAll
-    static void close() {
-        model.close();
-    }
 
     private static float[] lastResidual(Trace t) {
         return t.residPost(t.config().nLayers() - 1).get(t.lastPosition()).toFloatArray();

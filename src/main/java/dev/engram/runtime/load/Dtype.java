@@ -18,6 +18,33 @@ public enum Dtype {
         }
     }
 
+    /** Decodes out.length little-endian values of this type from {@code data} into float32. */
+    public void decode(java.nio.ByteBuffer data, float[] out) {
+        java.nio.ByteBuffer b = data.order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        switch (this) {
+            case F32 -> b.asFloatBuffer().get(out);
+            case F16 -> {
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = f16ToFloat(b.getShort());
+                }
+            }
+            case BF16 -> {
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = bf16ToFloat(b.getShort());
+                }
+            }
+        }
+    }
+
+    /** The number of elements of a tensor with these dimensions. */
+    public static long elementCount(long[] dims) {
+        long n = 1;
+        for (long d : dims) {
+            n *= d;
+        }
+        return n;
+    }
+
     /** bfloat16 → float: the top 16 bits of an IEEE float. */
     public static float bf16ToFloat(short bits) {
         return Float.intBitsToFloat((bits & 0xffff) << 16);

@@ -23,11 +23,7 @@ public final class SafetensorsReader {
     /** One tensor's place in the file. */
     public record TensorInfo(String name, Dtype dtype, long[] shape, long start, long end) {
         public long elementCount() {
-            long n = 1;
-            for (long s : shape) {
-                n *= s;
-            }
-            return n;
+            return Dtype.elementCount(shape);
         }
     }
 
@@ -91,20 +87,7 @@ public final class SafetensorsReader {
         float[] out = new float[(int) info.elementCount()];
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             MappedByteBuffer map = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + info.start(), length);
-            map.order(ByteOrder.LITTLE_ENDIAN);
-            switch (info.dtype()) {
-                case F32 -> map.asFloatBuffer().get(out);
-                case F16 -> {
-                    for (int i = 0; i < out.length; i++) {
-                        out[i] = Dtype.f16ToFloat(map.getShort());
-                    }
-                }
-                case BF16 -> {
-                    for (int i = 0; i < out.length; i++) {
-                        out[i] = Dtype.bf16ToFloat(map.getShort());
-                    }
-                }
-            }
+            info.dtype().decode(map, out);
         }
         return out;
     }

@@ -51,17 +51,9 @@ public enum GgmlType {
     public void dequantize(ByteBuffer data, float[] out) {
         ByteBuffer b = data.order(ByteOrder.LITTLE_ENDIAN);
         switch (this) {
-            case F32 -> b.asFloatBuffer().get(out);
-            case F16 -> {
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = Dtype.f16ToFloat(b.getShort());
-                }
-            }
-            case BF16 -> {
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = Dtype.bf16ToFloat(b.getShort());
-                }
-            }
+            case F32 -> Dtype.F32.decode(b, out);
+            case F16 -> Dtype.F16.decode(b, out);
+            case BF16 -> Dtype.BF16.decode(b, out);
             case Q8_0 -> {
                 for (int block = 0; block < out.length; block += QK) {
                     float d = Dtype.f16ToFloat(b.getShort());

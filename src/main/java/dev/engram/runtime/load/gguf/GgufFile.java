@@ -1,5 +1,6 @@
 package dev.engram.runtime.load.gguf;
 
+import dev.engram.runtime.load.Dtype;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -28,11 +29,7 @@ public final class GgufFile {
      */
     public record TensorInfo(String name, long[] dims, GgmlType type, long offset) {
         public long elementCount() {
-            long n = 1;
-            for (long d : dims) {
-                n *= d;
-            }
-            return n;
+            return Dtype.elementCount(dims);
         }
     }
 
