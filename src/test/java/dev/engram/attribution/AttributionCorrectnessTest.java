@@ -184,6 +184,23 @@ class AttributionCorrectnessTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void badTargetsAndPromptsAreRejectedNamingTheField() {
+        Model stories = TestModels.sharedStories260K();
+        Attributor a = new Attributor(stories);
+        IllegalArgumentException empty = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> a.attribute(new int[] {1, 403}, new int[0], AttributionOptions.defaults(3)));
+        assertTrue(empty.getMessage().startsWith("target:"), empty.getMessage());
+        IllegalArgumentException noPrompt = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> a.attribute(new int[0], null, AttributionOptions.defaults(3)));
+        assertTrue(noPrompt.getMessage().startsWith("prompt:"), noPrompt.getMessage());
+        IllegalArgumentException tooLong = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> a.attribute(new int[400], new int[200], AttributionOptions.defaults(3)));
+        assertTrue(tooLong.getMessage().startsWith("prompt:"), tooLong.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> AttributionOptions.defaults(0));
+    }
+
     /** Models without biases: GPT-2's biases are residual components too, and are never attributed to neurons. */
     static Stream<Case> biasFreeModels() {
         return models().filter(c -> c.model().config().family() == ModelFamily.LLAMA);
