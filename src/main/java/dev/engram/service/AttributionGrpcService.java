@@ -24,9 +24,11 @@ public class AttributionGrpcService implements AttributionService {
     static final int MAX_BATCH = 1000;
 
     private final ModelRegistry registry;
+    private final EngramConfig config;
 
-    public AttributionGrpcService(ModelRegistry registry) {
+    public AttributionGrpcService(ModelRegistry registry, EngramConfig config) {
         this.registry = registry;
+        this.config = config;
     }
 
     /** A request checked and tokenized, ready to run. */
@@ -72,15 +74,20 @@ public class AttributionGrpcService implements AttributionService {
             }
             AttributionOptions options = AttributionMapper.options(r);
             int[] prompt = PromptRequests.promptTokens(model, r.getPrompt());
+            int limit = Math.min(model.config().maxSeqLen(), config.attributionMaxTokens());
+            if (prompt.length > limit) {
+                throw GrpcErrors.invalid("prompt", "is " + prompt.length + " tokens; LocateFact attributes at most "
+                        + limit + " (engram.attribution-max-tokens)");
+            }
             int[] target = null;
             if (!r.getTarget().isEmpty()) {
                 target = model.tokenizer().encodeContinuation(r.getTarget());
                 if (target.length == 0) {
                     throw GrpcErrors.invalid("target", "'" + r.getTarget() + "' tokenizes to no tokens");
                 }
-                if (prompt.length + target.length - 1 > model.config().maxSeqLen()) {
+                if (prompt.length + target.length - 1 > limit) {
                     throw GrpcErrors.invalid("target", "prompt and target are " + (prompt.length + target.length - 1)
-                            + " tokens, longer than the context of " + model.config().maxSeqLen());
+                            + " tokens; LocateFact attributes at most " + limit + " (engram.attribution-max-tokens)");
                 }
             }
             return new Checked(model, prompt, target, options, r.getCheckpoint(), r.getOptions().getRenderCharts());

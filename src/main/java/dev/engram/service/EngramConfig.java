@@ -17,6 +17,14 @@ public interface EngramConfig {
     @WithDefault("1024")
     int maxNewTokens();
 
+    /**
+     * Longest prompt + target (in tokens) one LocateFact may attribute. A full trace keeps every layer's attention
+     * pattern (O(T²)) and residuals (O(T·d)); this bound keeps a request's peak memory within 2× the model's F32 size
+     * (BENCHMARKS.md measures it at this length).
+     */
+    @WithDefault("256")
+    int attributionMaxTokens();
+
     interface ModelSource {
         /** An HF directory (config.json + safetensors) or a llama2.c directory (model .bin + tok*.bin). */
         String path();

@@ -25,14 +25,12 @@ import java.util.List;
  * Neuron scalings and sparse weight deltas are applied on the fly; the weights are never copied.
  */
 public final class ForwardPass {
-    private final Model model;
     private final ModelConfig config;
     private final ModelWeights weights;
     private NeuronScaling scaling = NeuronScaling.none();
     private WeightDelta delta = WeightDelta.none();
 
     private ForwardPass(Model model) {
-        this.model = model;
         this.config = model.config();
         this.weights = model.weights();
     }
@@ -292,9 +290,5 @@ public final class ForwardPass {
         NDScope.unregister(array);
         array.attach(owner);
         return array;
-    }
-
-    public Model model() {
-        return model;
     }
 }

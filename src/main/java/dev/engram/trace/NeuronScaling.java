@@ -1,7 +1,6 @@
 package dev.engram.trace;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 
 /**
@@ -46,14 +45,6 @@ public final class NeuronScaling {
 
     List<Attention> attentionAt(int layer) {
         return attention.stream().filter(a -> a.layer() == layer).toList();
-    }
-
-    public List<Ffn> ffn() {
-        return Collections.unmodifiableList(ffn);
-    }
-
-    public List<Attention> attention() {
-        return Collections.unmodifiableList(attention);
     }
 
     public boolean isEmpty() {

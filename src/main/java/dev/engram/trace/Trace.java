@@ -111,10 +111,6 @@ public final class Trace implements AutoCloseable {
         return logits.get(rows - 1).toFloatArray();
     }
 
-    public boolean isFull() {
-        return residPre != null;
-    }
-
     private <X> X recorded(X part) {
         if (part == null) {
             throw notRecorded();

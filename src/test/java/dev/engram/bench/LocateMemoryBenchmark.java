@@ -23,17 +23,24 @@ public final class LocateMemoryBenchmark {
                         + l.wUp().size() + l.wDown().size() + 2L * l.attnNormWeight().size();
             }
             double f32Mib = parameters * 4 / 1048576.0;
-            int[] prompt = model.tokenizer().encodePrompt("The capital of France is");
+            int[] shortPrompt = model.tokenizer().encodePrompt("The capital of France is");
+            // a long prompt: -Dbench.tokens (the default bound engram.attribution-max-tokens is 256)
+            int[] longPrompt = java.util.Arrays.copyOf(model.tokenizer().encodePrompt(
+                    "The capital of France is Paris, and the capital of Japan is Tokyo. ".repeat(60)),
+                    Integer.getInteger("bench.tokens", 256));
             Attributor attributor = new Attributor(model);
-            for (String phase : new String[] {"first (cold)", "second (warm)"}) {
-                System.gc();
-                long before = kib("VmRSS");
-                Files.writeString(Path.of("/proc/self/clear_refs"), "5"); // reset VmHWM to the current RSS
-                attributor.attribute(prompt, null, AttributionOptions.defaults(10));
-                long peak = kib("VmHWM");
-                System.out.printf("smollm2 %s LocateFact: %d parameters, F32 %.0f MiB; process RSS before %.0f MiB,"
-                        + " peak %.0f MiB, added %.0f MiB = %.2f x the F32 model%n", phase, parameters, f32Mib,
-                        before / 1024.0, peak / 1024.0, (peak - before) / 1024.0, (peak - before) / 1024.0 / f32Mib);
+            for (int[] prompt : new int[][] {shortPrompt, longPrompt}) {
+                for (String phase : new String[] {"first", "second"}) {
+                    System.gc();
+                    long before = kib("VmRSS");
+                    Files.writeString(Path.of("/proc/self/clear_refs"), "5"); // reset VmHWM to the current RSS
+                    attributor.attribute(prompt, null, AttributionOptions.defaults(10));
+                    long peak = kib("VmHWM");
+                    System.out.printf("smollm2, %d-token prompt, %s LocateFact: F32 model %.0f MiB; process RSS before"
+                            + " %.0f MiB, peak %.0f MiB, added %.0f MiB = %.2f x the F32 model%n", prompt.length, phase,
+                            f32Mib, before / 1024.0, peak / 1024.0, (peak - before) / 1024.0,
+                            (peak - before) / 1024.0 / f32Mib);
+                }
             }
         }
     }

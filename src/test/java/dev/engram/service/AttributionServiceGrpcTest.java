@@ -147,9 +147,12 @@ class AttributionServiceGrpcTest extends GrpcClientTest {
                 .setOptions(AttributionOptions.newBuilder().setNormModeValue(7)).build()));
         String tooLong = "the dog ran to the park and ".repeat(120);
         expect(Status.Code.INVALID_ARGUMENT, "prompt", () -> attribution.locateFact(stories(tooLong).build()));
-        String nearlyFull = "a b ".repeat(250); // fits alone; with a long target it does not
+        // the test profile bounds LocateFact at 64 tokens (engram.attribution-max-tokens); the context is 512
+        expect(Status.Code.INVALID_ARGUMENT, "prompt: is 82 tokens; LocateFact attributes at most 64",
+                () -> attribution.locateFact(stories("a b ".repeat(40)).build()));
+        String nearlyFull = "a b ".repeat(25); // 52 tokens: fits alone; with a long target it does not
         expect(Status.Code.INVALID_ARGUMENT, "target", () -> attribution.locateFact(stories(nearlyFull)
-                .setTarget(" and then they played all day long in the big green park with the dog".repeat(3)).build()));
+                .setTarget(" and then they played all day long in the big green park with the dog").build()));
         expect(Status.Code.INVALID_ARGUMENT, "requests[1].prompt", () -> attribution.locateFacts(
                 LocateFactsRequest.newBuilder().addRequests(stories("Hi")).addRequests(stories("")).build()).hasNext());
         expect(Status.Code.INVALID_ARGUMENT, "requests", () -> attribution.locateFacts(

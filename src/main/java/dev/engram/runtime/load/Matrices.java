@@ -22,15 +22,6 @@ public final class Matrices {
      * Llama conversion applies to Meta's checkpoints.
      */
     public static float[] adjacentToHalfRows(float[] w, int heads, int headDim, int in) {
-        return permuteHeadRows(w, heads, headDim, in, true);
-    }
-
-    /** The inverse of {@link #adjacentToHalfRows}. */
-    public static float[] halfToAdjacentRows(float[] w, int heads, int headDim, int in) {
-        return permuteHeadRows(w, heads, headDim, in, false);
-    }
-
-    private static float[] permuteHeadRows(float[] w, int heads, int headDim, int in, boolean toHalf) {
         float[] out = new float[w.length];
         int half = headDim / 2;
         for (int h = 0; h < heads; h++) {
@@ -38,9 +29,7 @@ public final class Matrices {
                 for (int part = 0; part < 2; part++) {
                     int adjacentRow = h * headDim + 2 * i + part;
                     int halfRow = h * headDim + part * half + i;
-                    int from = toHalf ? adjacentRow : halfRow;
-                    int to = toHalf ? halfRow : adjacentRow;
-                    System.arraycopy(w, from * in, out, to * in, in);
+                    System.arraycopy(w, adjacentRow * in, out, halfRow * in, in);
                 }
             }
         }
