@@ -17,6 +17,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
+import dev.engram.runtime.load.Dtype;
+import java.io.IOException;
+import java.nio.file.Path;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -30,15 +34,21 @@ class AttributionCorrectnessTest {
         }
     }
 
-    static Stream<Case> models() {
-        Model stories = TestModels.stories260K();
-        Model gpt2 = SyntheticModels.random("gpt2-synthetic", SyntheticModels.gpt2(32, 2, 4), false, 21,
-                TestModels.root());
-        Model llama = SyntheticModels.random("llama-gqa", SyntheticModels.llama(48, 3, 6, 2, 211, false), false, 23,
-                TestModels.root());
+    @TempDir
+    static Path checkpoints;
+
+    /** stories260K, and seeded synthetic GPT-2 and Llama (GQA) checkpoints written in the HF layout and read back. */
+    static Stream<Case> models() throws IOException {
+        Model stories = TestModels.sharedStories260K();
+        Model gpt2 = SyntheticModels.writeAndLoad(checkpoints.resolve("gpt2"),
+                SyntheticModels.random("gpt2-synthetic", SyntheticModels.gpt2(32, 2, 4), false, 21, TestModels.root()),
+                Dtype.F32, 1, TestModels.gpt2TokenizerJson());
+        Model llama = SyntheticModels.writeAndLoad(checkpoints.resolve("llama"),
+                SyntheticModels.random("llama-gqa", SyntheticModels.llama(48, 3, 6, 2, 211, false), false, 23,
+                        TestModels.root()), Dtype.F32, 1, null);
         return Stream.of(
                 new Case("stories260K", stories, stories.tokenizer().encodePrompt("Once upon a time, there was a")),
-                new Case("gpt2-synthetic", gpt2, new int[] {464, 3139, 286, 4881, 318}),
+                new Case("gpt2-synthetic", gpt2, gpt2.tokenizer().encodePrompt("The capital of France is")),
                 new Case("llama-gqa-synthetic", llama, new int[] {1, 17, 200, 5, 64, 9}));
     }
 
@@ -202,7 +212,7 @@ class AttributionCorrectnessTest {
     }
 
     /** Models without biases: GPT-2's biases are residual components too, and are never attributed to neurons. */
-    static Stream<Case> biasFreeModels() {
+    static Stream<Case> biasFreeModels() throws IOException {
         return models().filter(c -> c.model().config().family() == ModelFamily.LLAMA);
     }
 
