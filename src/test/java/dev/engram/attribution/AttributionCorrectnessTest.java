@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
-import dev.engram.runtime.load.Dtype;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -40,12 +39,9 @@ class AttributionCorrectnessTest {
     /** stories260K, and seeded synthetic GPT-2 and Llama (GQA) checkpoints written in the HF layout and read back. */
     static Stream<Case> models() throws IOException {
         Model stories = TestModels.sharedStories260K();
-        Model gpt2 = SyntheticModels.writeAndLoad(checkpoints.resolve("gpt2"),
-                SyntheticModels.random("gpt2-synthetic", SyntheticModels.gpt2(32, 2, 4), false, 21, TestModels.root()),
-                Dtype.F32, 1, TestModels.gpt2TokenizerJson());
-        Model llama = SyntheticModels.writeAndLoad(checkpoints.resolve("llama"),
-                SyntheticModels.random("llama-gqa", SyntheticModels.llama(48, 3, 6, 2, 211, false), false, 23,
-                        TestModels.root()), Dtype.F32, 1, null);
+        Model gpt2 = SyntheticModels.gpt2Checkpoint(checkpoints.resolve("gpt2"), "gpt2-synthetic", 32, 2, 4, 21);
+        Model llama = SyntheticModels.llamaCheckpoint(checkpoints.resolve("llama"), "llama-gqa",
+                SyntheticModels.llama(48, 3, 6, 2, 211, false), false, 23);
         return Stream.of(
                 new Case("stories260K", stories, stories.tokenizer().encodePrompt("Once upon a time, there was a")),
                 new Case("gpt2-synthetic", gpt2, gpt2.tokenizer().encodePrompt("The capital of France is")),

@@ -77,6 +77,19 @@ public final class SyntheticModels {
         return ModelLoader.load(model.name(), dir, TestModels.root());
     }
 
+    /** A seeded GPT-2 checkpoint with the real GPT-2 tokenizer, written in the HF layout under {@code dir} and loaded. */
+    public static Model gpt2Checkpoint(Path dir, String name, int d, int layers, int heads, long seed)
+            throws IOException {
+        return writeAndLoad(dir, random(name, gpt2(d, layers, heads), false, seed, TestModels.root()), Dtype.F32, 1,
+                TestModels.gpt2TokenizerJson());
+    }
+
+    /** A seeded Llama-family checkpoint (no tokenizer), written in the HF layout under {@code dir} and loaded. */
+    public static Model llamaCheckpoint(Path dir, String name, ModelConfig config, boolean qkvBias, long seed)
+            throws IOException {
+        return writeAndLoad(dir, random(name, config, qkvBias, seed, TestModels.root()), Dtype.F32, 1, null);
+    }
+
     private static NDArray rand(NDManager m, Random rng, long... shape) {
         float[] v = new float[(int) new Shape(shape).size()];
         for (int i = 0; i < v.length; i++) {

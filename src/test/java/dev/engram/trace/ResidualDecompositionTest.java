@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.engram.runtime.LayerWeights;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelConfig;
-import dev.engram.runtime.load.Dtype;
 import dev.engram.support.SyntheticModels;
 import dev.engram.support.TestModels;
 import java.nio.file.Path;
@@ -32,15 +31,11 @@ class ResidualDecompositionTest {
 
     static Stream<Case> models() throws Exception {
         Model stories = TestModels.stories260K();
-        Model gpt2 = SyntheticModels.writeAndLoad(temp.resolve("gpt2"),
-                SyntheticModels.random("gpt2-synthetic", SyntheticModels.gpt2(64, 3, 4), false, 7, TestModels.root()),
-                Dtype.F32, 1, TestModels.gpt2TokenizerJson());
-        Model llama = SyntheticModels.writeAndLoad(temp.resolve("llama"),
-                SyntheticModels.random("llama-gqa", SyntheticModels.llama(64, 3, 8, 2, 300, false), false, 11,
-                        TestModels.root()), Dtype.F32, 1, null);
-        Model qwen = SyntheticModels.writeAndLoad(temp.resolve("qwen"),
-                SyntheticModels.random("qwen2-bias", SyntheticModels.llama(48, 2, 6, 3, 200, true), true, 13,
-                        TestModels.root()), Dtype.F32, 1, null);
+        Model gpt2 = SyntheticModels.gpt2Checkpoint(temp.resolve("gpt2"), "gpt2-synthetic", 64, 3, 4, 7);
+        Model llama = SyntheticModels.llamaCheckpoint(temp.resolve("llama"), "llama-gqa",
+                SyntheticModels.llama(64, 3, 8, 2, 300, false), false, 11);
+        Model qwen = SyntheticModels.llamaCheckpoint(temp.resolve("qwen"), "qwen2-bias",
+                SyntheticModels.llama(48, 2, 6, 3, 200, true), true, 13);
         return Stream.of(
                 new Case("stories260K", stories, "Once upon a time, there was a", null),
                 new Case("SmolLM2-135M", TestModels.smolLM2(), "The capital of France is", null),
