@@ -8,6 +8,7 @@ import ai.djl.ndarray.index.NDIndex;
 import dev.engram.inference.NextTokenDistribution;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelConfig;
+import dev.engram.runtime.Param;
 import dev.engram.trace.ForwardPass;
 import dev.engram.trace.Trace;
 import java.util.ArrayList;
@@ -69,7 +70,7 @@ public final class Attributor {
         try (NDScope scope = new NDScope()) {
             int layers = config.nLayers();
             NDArray finalResidual = trace.residPost(layers - 1).get(t);
-            Readout readout = new Readout(config, model.weights(), options.mode(), finalResidual);
+            Readout readout = new Readout(config, model.weights().base(), options.mode(), finalResidual);
             // bases: h^{l−1} at row 2l, mid^l at row 2l + 1, h^L at row 2L
             NDList rows = new NDList();
             for (int l = 0; l < layers; l++) {
@@ -147,9 +148,11 @@ public final class Attributor {
             long[] baseRows = new long[layers * heads];
             for (int l = 0; l < layers; l++) {
                 NDArray pattern = trace.pattern(l).get(new NDIndex(":, {}:{}, :", t, t + 1)); // [H, 1, T]
-                NDArray z = pattern.matMul(trace.value(l)); // [H, 1, dh]
-                NDArray wO = model.weights().layer(l).wO().reshape(heads, dh, config.dModel());
-                NDArray headOutputs = z.matMul(wO).reshape(heads, config.dModel()); // [H, d]
+                NDArray z = pattern.matMul(trace.value(l)).reshape(heads, dh); // z^j, [H, dh]
+                // head j's output z^j · W_O[j·dh : (j+1)·dh, :] for all j at once: a block-diagonal [H, H·dh] times W_O
+                NDArray blocks = z.expandDims(1).mul(z.getManager().eye(heads).expandDims(2))
+                        .reshape(heads, (long) heads * dh);
+                NDArray headOutputs = model.weights().times(blocks, l, Param.ATTN_O); // [H, d]
                 perLayer.add(headOutputs.add(scoring.bases().get(NeuronTable.preBase(l))));
                 Arrays.fill(baseRows, l * heads, (l + 1) * heads, NeuronTable.preBase(l));
             }

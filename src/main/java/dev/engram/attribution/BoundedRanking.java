@@ -104,7 +104,7 @@ final class BoundedRanking {
             for (int t = 0; t < tables.size(); t++) {
                 NeuronTable table = tables.get(t);
                 NDArray readout = scoring.firstOrder().get(table.baseIndex).reshape(-1, 1);
-                float[] projected = table.subvalues.matMul(readout).toFloatArray();
+                float[] projected = table.weights.timesRight(table.layer, table.subvalueMatrix, readout).toFloatArray();
                 out[t] = new double[table.size()];
                 for (int i = 0; i < table.size(); i++) {
                     out[t][i] = (double) table.coefficients[i] * projected[table.row(i)];

@@ -2,6 +2,8 @@ package dev.engram.attribution;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
+import dev.engram.runtime.EffectiveWeights;
+import dev.engram.runtime.Param;
 import dev.engram.runtime.Model;
 import dev.engram.trace.Trace;
 
@@ -21,19 +23,21 @@ final class NeuronTable {
     /** The base residual of these neurons' value scores: h^{l−1} for attention, mid^l for FFN (row in the base stack). */
     final int baseIndex;
     final float[] coefficients;
-    /** W_down [d_ffn, d] or W_O [n_heads·d_head, d]; a view into the model's weights, not owned. */
-    final NDArray subvalues;
+    /** The model's effective weights, whose {@link #subvalueMatrix} rows are the subvalues (W_down or W_O). */
+    final EffectiveWeights weights;
+    final Param subvalueMatrix;
     private final int sources;
     private final int headDim;
 
     private NeuronTable(NeuronKind kind, int layer, int position, int baseIndex, float[] coefficients,
-            NDArray subvalues, int sources, int headDim) {
+            EffectiveWeights weights, int sources, int headDim) {
         this.kind = kind;
         this.layer = layer;
         this.position = position;
         this.baseIndex = baseIndex;
         this.coefficients = coefficients;
-        this.subvalues = subvalues;
+        this.weights = weights;
+        this.subvalueMatrix = kind == NeuronKind.FFN ? Param.FFN_DOWN : Param.ATTN_O;
         this.sources = sources;
         this.headDim = headDim;
     }
@@ -52,7 +56,7 @@ final class NeuronTable {
         float[] coefficients = m.toFloatArray();
         m.close();
         return new NeuronTable(NeuronKind.FFN, layer, position, midBase(layer), coefficients,
-                model.weights().layer(layer).wDown(), 1, model.config().headDim());
+                model.weights(), 1, model.config().headDim());
     }
 
     /** c[j, e, p] = α_{t,p}^j · val_{p,e}^j for p ≤ t, flattened as (j·d_head + e)·T' + p. */
@@ -66,14 +70,14 @@ final class NeuronTable {
         value.close();
         coefficient.close();
         return new NeuronTable(NeuronKind.ATTENTION, layer, position, preBase(layer), flat,
-                model.weights().layer(layer).wO(), sources, model.config().headDim());
+                model.weights(), sources, model.config().headDim());
     }
 
     int size() {
         return coefficients.length;
     }
 
-    /** The row of {@link #subvalues} that neuron i writes. */
+    /** The row of the subvalue matrix that neuron i writes. */
     int row(int i) {
         return kind == NeuronKind.FFN ? i : i / sources;
     }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDScope;
 import dev.engram.inference.NextTokenDistribution;
 import dev.engram.inference.TokenProbability;
 import dev.engram.runtime.Model;
+import dev.engram.runtime.Param;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -39,10 +40,8 @@ final class NeuronView {
             for (ScoredNeuron n : neurons) {
                 NeuronId id = n.id();
                 int row = id.kind() == NeuronKind.FFN ? id.index() : id.head() * model.config().headDim() + id.dim();
-                NDArray subvalues = id.kind() == NeuronKind.FFN
-                        ? model.weights().layer(id.layer()).wDown()
-                        : model.weights().layer(id.layer()).wO();
-                rows.add(subvalues.get(row));
+                Param matrix = id.kind() == NeuronKind.FFN ? Param.FFN_DOWN : Param.ATTN_O;
+                rows.add(model.weights().rows(id.layer(), matrix, new long[] {row}).squeeze(0));
             }
             NDArray projections = readout.project(NDArrays.stack(rows));
             for (int i = 0; i < neurons.size(); i++) {

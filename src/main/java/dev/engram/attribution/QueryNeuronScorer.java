@@ -8,6 +8,7 @@ import dev.engram.runtime.LayerWeights;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelConfig;
 import dev.engram.runtime.ModelFamily;
+import dev.engram.runtime.Param;
 import dev.engram.trace.Trace;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,20 +45,21 @@ final class QueryNeuronScorer {
     /** Adds value neuron {@code v} (with its score) to the set whose query neurons are wanted. */
     void addValueNeuron(RankedNeuron v) {
         NeuronId id = v.id();
-        LayerWeights w = model.weights().layer(id.layer());
+        LayerWeights w = model.weights().base().layer(id.layer());
         double[] key;
         double[] read;
         int position;
         if (id.kind() == NeuronKind.FFN) {
             // κ = gate_k ⊙ γ_2 (or up_k, or GPT-2's c_fc column); reads mid_T^l
-            NDArray subkeys = config.family() == ModelFamily.LLAMA && queryKey == QueryKey.GATE ? w.wGate() : w.wUp();
-            key = foldedKey(subkeys, id.index(), w.ffnNormWeight());
+            Param subkeys = config.family() == ModelFamily.LLAMA && queryKey == QueryKey.GATE
+                    ? Param.FFN_GATE : Param.FFN_UP;
+            key = foldedKey(id.layer(), subkeys, id.index(), w.ffnNormWeight());
             read = vector(trace.residMid(id.layer()), id.position());
             position = id.position();
         } else {
             // κ = W_V column (g(j)·d_head + e) ⊙ γ_1; reads h_p^{l−1} at the source position
             int column = config.kvHeadOf(id.head()) * config.headDim() + id.dim();
-            key = foldedKey(w.wV(), column, w.attnNormWeight());
+            key = foldedKey(id.layer(), Param.ATTN_V, column, w.attnNormWeight());
             read = vector(trace.residPre(id.layer()), id.source());
             position = id.source();
         }
@@ -119,12 +121,11 @@ final class QueryNeuronScorer {
                 packed[i * used.size() + c] = (float) key[i];
             }
         }
-        LayerWeights w = model.weights().layer(layer);
-        NDArray subvalues = kind == NeuronKind.FFN ? w.wDown() : w.wO();
+        Param subvalues = kind == NeuronKind.FFN ? Param.FFN_DOWN : Param.ATTN_O;
         float[] projected; // [rows, P]
         try (NDScope scope = new NDScope()) {
-            projected = subvalues.matMul(subvalues.getManager().create(packed, new Shape(d, used.size())))
-                    .toFloatArray();
+            NDArray packedKeys = model.weights().manager().create(packed, new Shape(d, used.size()));
+            projected = model.weights().timesRight(layer, subvalues, packedKeys).toFloatArray();
         }
         double sum = 0;
         for (int c = 0; c < used.size(); c++) {
@@ -142,10 +143,10 @@ final class QueryNeuronScorer {
     }
 
     /** subkey ⊙ γ, centred for LayerNorm models (C is symmetric, so C moves from the residual onto the key). */
-    private double[] foldedKey(NDArray subkeys, int column, NDArray gamma) {
+    private double[] foldedKey(int layer, Param subkeys, int column, NDArray gamma) {
         float[] k;
         try (NDScope scope = new NDScope()) {
-            k = subkeys.get(new NDIndex(":, {}", column)).mul(gamma).toFloatArray();
+            k = model.weights().column(layer, subkeys, column).mul(gamma).toFloatArray();
         }
         double[] key = new double[k.length];
         double mean = 0;

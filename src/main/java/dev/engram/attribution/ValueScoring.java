@@ -3,7 +3,6 @@ package dev.engram.attribution;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import java.util.List;
@@ -22,16 +21,14 @@ record ValueScoring(Readout readout, int target, NDArray bases, NDArray baseLogi
 
     /** The rows of {@code table}'s neurons {@code indices}, each scaled by its coefficient: [B, d]. */
     static NDArray vectors(NeuronTable table, int[] indices) {
-        NDManager manager = table.subvalues.getManager();
         long[] rows = new long[indices.length];
         float[] coefficients = new float[indices.length];
         for (int i = 0; i < indices.length; i++) {
             rows[i] = table.row(indices[i]);
             coefficients[i] = table.coefficients[indices[i]];
         }
-        NDArray index = manager.create(rows);
-        NDArray scale = manager.create(coefficients, new Shape(indices.length, 1));
-        return table.subvalues.get(index).mul(scale);
+        NDArray subvalues = table.weights.rows(table.layer, table.subvalueMatrix, rows);
+        return subvalues.mul(subvalues.getManager().create(coefficients, new Shape(indices.length, 1)));
     }
 
     /** log_softmax(logits)_w − log p(w | base) for each row. */

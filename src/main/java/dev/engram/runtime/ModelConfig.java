@@ -62,4 +62,15 @@ public record ModelConfig(
     public int kvDim() {
         return nKvHeads * headDim;
     }
+
+    /** [in, out] of a block matrix in the runtime's layout (y = x · W). */
+    public int[] matrixShape(Param param) {
+        return switch (param) {
+            case ATTN_Q -> new int[] {dModel, qDim()};
+            case ATTN_K, ATTN_V -> new int[] {dModel, kvDim()};
+            case ATTN_O -> new int[] {qDim(), dModel};
+            case FFN_GATE, FFN_UP -> new int[] {dModel, dFfn};
+            case FFN_DOWN -> new int[] {dFfn, dModel};
+        };
+    }
 }

@@ -16,6 +16,11 @@ public final class Rope {
 
     /** Rotates x of shape [T, heads, d_head], whose row t sits at position t. */
     public static NDArray apply(NDArray x, ModelConfig config) {
+        return apply(x, config, 0);
+    }
+
+    /** Rotates x of shape [T, heads, d_head], whose row t sits at position offset + t. */
+    public static NDArray apply(NDArray x, ModelConfig config, int offset) {
         int seqLen = (int) x.getShape().get(0);
         int heads = (int) x.getShape().get(1);
         int half = config.headDim() / 2;
@@ -23,7 +28,7 @@ public final class Rope {
         float[] sin = new float[seqLen * half];
         for (int t = 0; t < seqLen; t++) {
             for (int i = 0; i < half; i++) {
-                double angle = t * Math.pow(config.ropeTheta(), -2.0 * i / config.headDim());
+                double angle = (offset + t) * Math.pow(config.ropeTheta(), -2.0 * i / config.headDim());
                 cos[t * half + i] = (float) Math.cos(angle);
                 sin[t * half + i] = (float) Math.sin(angle);
             }

@@ -12,7 +12,7 @@ import dev.engram.runtime.LayerWeights;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelConfig;
 import dev.engram.runtime.ModelFamily;
-import dev.engram.runtime.ModelWeights;
+import dev.engram.runtime.EffectiveWeights;
 import dev.engram.runtime.Norms;
 import dev.engram.runtime.Param;
 import dev.engram.runtime.Rope;
@@ -26,9 +26,9 @@ import java.util.List;
  */
 public final class ForwardPass {
     private final ModelConfig config;
-    private final ModelWeights weights;
+    private final EffectiveWeights weights;
     private NeuronScaling scaling = NeuronScaling.none();
-    private WeightDelta delta = WeightDelta.none();
+    private List<RowUpdate> rowUpdates = List.of();
 
     private ForwardPass(Model model) {
         this.config = model.config();
@@ -44,26 +44,46 @@ public final class ForwardPass {
         return this;
     }
 
-    public ForwardPass withDelta(WeightDelta delta) {
-        this.delta = delta;
+    /**
+     * Adds x·Sᵀ·D terms whose D are live NDArrays (for instance trainable, so that gradients reach them) on top of
+     * the model's effective weights.
+     */
+    public ForwardPass withRowUpdates(List<RowUpdate> updates) {
+        this.rowUpdates = List.copyOf(updates);
         return this;
     }
 
     /** Runs the prompt and keeps every hook point. */
     public Trace trace(int[] tokens) {
-        return run(tokens, true);
+        return run(tokens, true, null);
     }
 
     /** Runs the prompt and keeps only the logits at the last position. */
     public float[] lastLogits(int[] tokens) {
-        try (Trace trace = run(tokens, false)) {
+        try (Trace trace = run(tokens, false, null)) {
             return trace.lastLogits();
         }
     }
 
-    private Trace run(int[] tokens, boolean record) {
+    /**
+     * Runs {@code tokens} as the continuation of what {@code cache} holds (positions cache.length() onwards),
+     * appends their keys and values to the cache and returns the logits at the last new position. The cache must
+     * have been filled by forward passes of this same model view.
+     */
+    public float[] extend(int[] tokens, KvCache cache) {
+        if (cache.length() + tokens.length > config.maxSeqLen()) {
+            throw new IllegalArgumentException("the sequence would have " + (cache.length() + tokens.length)
+                    + " tokens; the model's context is " + config.maxSeqLen());
+        }
+        try (Trace trace = run(tokens, false, cache)) {
+            return trace.lastLogits();
+        }
+    }
+
+    private Trace run(int[] tokens, boolean record, KvCache cache) {
         validate(tokens);
         int seqLen = tokens.length;
+        int offset = cache == null ? 0 : cache.length();
         NDManager traceManager = weights.manager().newSubManager();
         List<NDArray> pre = new ArrayList<>();
         List<NDArray> mid = new ArrayList<>();
@@ -75,20 +95,20 @@ public final class ForwardPass {
             NDArray x;
             NDArray mask;
             try (NDScope scope = new NDScope()) {
-                x = keep(embed(tokens), traceManager);
-                mask = keep(causalMask(traceManager, seqLen), traceManager);
+                x = keep(embed(tokens, offset), traceManager);
+                mask = keep(causalMask(traceManager, seqLen, offset), traceManager);
             }
             for (int l = 0; l < config.nLayers(); l++) {
                 try (NDScope scope = new NDScope()) {
-                    LayerWeights w = weights.layer(l);
+                    LayerWeights w = weights.base().layer(l);
                     // A^l: attention over the pre-normed residual N_1(h^{l-1})
                     NDArray a = Norms.apply(config, x, w.attnNormWeight(), w.attnNormBias());
-                    Attention attn = attention(l, w, a, mask, seqLen);
+                    Attention attn = attention(l, w, a, mask, seqLen, offset, cache);
                     NDArray residMid = x.add(attn.output);
                     // F^l: FFN over N_2(mid^l); m is the vector of neuron coefficients
                     NDArray b = Norms.apply(config, residMid, w.ffnNormWeight(), w.ffnNormBias());
                     NDArray m = applyFfnScaling(l, ffnCoefficients(l, w, b));
-                    NDArray residPost = residMid.add(linear(m, w.wDown(), w.bDown(), l, Param.FFN_DOWN));
+                    NDArray residPost = residMid.add(linear(m, l, Param.FFN_DOWN, w.bDown()));
                     if (record) {
                         pre.add(x);
                         mid.add(keep(residMid, traceManager));
@@ -103,10 +123,13 @@ public final class ForwardPass {
                     x = residPost;
                 }
             }
+            if (cache != null) {
+                cache.advance(seqLen);
+            }
             try (NDScope scope = new NDScope()) {
                 NDArray last = record ? x : x.get(new NDIndex("{}:", seqLen - 1));
-                NDArray normed = Norms.apply(config, last, weights.finalNormWeight(), weights.finalNormBias());
-                NDArray logits = keep(normed.matMul(weights.unembedding()), traceManager);
+                NDArray normed = Norms.apply(config, last, weights.base().finalNormWeight(), weights.base().finalNormBias());
+                NDArray logits = keep(normed.matMul(weights.base().unembedding()), traceManager);
                 if (!record) {
                     return new Trace(traceManager, config, tokens, null, null, null, null, null, null, null, logits);
                 }
@@ -135,15 +158,15 @@ public final class ForwardPass {
         }
     }
 
-    /** h^0 = W_E[tokens] (+ W_pos[0..T) for GPT-2). */
-    private NDArray embed(int[] tokens) {
+    /** h^0 = W_E[tokens] (+ W_pos[offset .. offset + T) for GPT-2). */
+    private NDArray embed(int[] tokens, int offset) {
         NDList rows = new NDList(tokens.length);
         for (int token : tokens) {
-            rows.add(weights.tokenEmbedding().get(token));
+            rows.add(weights.base().tokenEmbedding().get(token));
         }
         NDArray h0 = NDArrays.stack(rows);
-        if (weights.positionEmbedding() != null) {
-            h0 = h0.add(weights.positionEmbedding().get(new NDIndex(":{}", tokens.length)));
+        if (weights.base().positionEmbedding() != null) {
+            h0 = h0.add(weights.base().positionEmbedding().get(new NDIndex("{}:{}", offset, offset + tokens.length)));
         }
         return h0;
     }
@@ -153,18 +176,24 @@ public final class ForwardPass {
 
     /**
      * Head j: α^j = softmax(q^j·k^{g(j)ᵀ}/sqrt(d_head) + causal mask); z^j = α^j·val^{g(j)};
-     * A = concat_j(z^j)·W_O + b_O.
+     * A = concat_j(z^j)·W_O + b_O. With a cache, the new queries (positions offset ..) also attend to the cached
+     * keys and values of the earlier positions.
      */
-    private Attention attention(int layer, LayerWeights w, NDArray a, NDArray mask, int seqLen) {
+    private Attention attention(int layer, LayerWeights w, NDArray a, NDArray mask, int seqLen, int offset,
+            KvCache cache) {
         int nH = config.nHeads();
         int nKv = config.nKvHeads();
         int dh = config.headDim();
-        NDArray q = linear(a, w.wQ(), w.bQ(), layer, Param.ATTN_Q).reshape(seqLen, nH, dh);
-        NDArray k = linear(a, w.wK(), w.bK(), layer, Param.ATTN_K).reshape(seqLen, nKv, dh);
-        NDArray v = linear(a, w.wV(), w.bV(), layer, Param.ATTN_V).reshape(seqLen, nKv, dh);
+        NDArray q = linear(a, layer, Param.ATTN_Q, w.bQ()).reshape(seqLen, nH, dh);
+        NDArray k = linear(a, layer, Param.ATTN_K, w.bK()).reshape(seqLen, nKv, dh);
+        NDArray v = linear(a, layer, Param.ATTN_V, w.bV()).reshape(seqLen, nKv, dh);
         if (config.family() == ModelFamily.LLAMA) {
-            q = Rope.apply(q, config);
-            k = Rope.apply(k, config);
+            q = Rope.apply(q, config, offset);
+            k = Rope.apply(k, config, offset);
+        }
+        if (cache != null) {
+            k = cache.append(layer, k, KvCache.Part.KEY);
+            v = cache.append(layer, v, KvCache.Part.VALUE);
         }
         if (nKv < nH) {
             // g(j) = floor(j / group): each key/value head serves `group` consecutive query heads
@@ -178,67 +207,31 @@ public final class ForwardPass {
         NDArray pattern = scores.softmax(-1);
         NDArray z = applyAttentionScaling(layer, pattern.matMul(vh), pattern, vh);
         NDArray concat = z.transpose(1, 0, 2).reshape(seqLen, (long) nH * dh);
-        return new Attention(linear(concat, w.wO(), w.bO(), layer, Param.ATTN_O), pattern, vh);
+        return new Attention(linear(concat, layer, Param.ATTN_O, w.bO()), pattern, vh);
     }
 
     /** Llama: m = silu(x·W_gate) ⊙ (x·W_up). GPT-2: m = gelu(x·W_fc + b_fc). */
     private NDArray ffnCoefficients(int layer, LayerWeights w, NDArray x) {
         if (config.family() == ModelFamily.LLAMA) {
-            NDArray gate = linear(x, w.wGate(), null, layer, Param.FFN_GATE);
-            NDArray up = linear(x, w.wUp(), null, layer, Param.FFN_UP);
+            NDArray gate = linear(x, layer, Param.FFN_GATE, null);
+            NDArray up = linear(x, layer, Param.FFN_UP, null);
             return Activations.silu(gate).mul(up);
         }
-        return Activations.geluTanh(linear(x, w.wUp(), w.bUp(), layer, Param.FFN_UP));
+        return Activations.geluTanh(linear(x, layer, Param.FFN_UP, w.bUp()));
     }
 
-    /** y = x·(W + ΔW) + b, with ΔW sparse: only the edited rows and columns are ever materialised. */
-    private NDArray linear(NDArray x, NDArray w, NDArray bias, int layer, Param param) {
-        NDArray y = x.matMul(w);
+    /** y = x·W_eff + b, with W_eff = W + ΔW read through the effective weights (plus any live row updates). */
+    private NDArray linear(NDArray x, int layer, Param param, NDArray bias) {
+        NDArray y = weights.times(x, layer, param);
         if (bias != null) {
             y = y.add(bias);
         }
-        if (delta.isEmpty()) {
-            return y;
-        }
-        long in = w.getShape().get(0);
-        long out = w.getShape().get(1);
-        List<WeightDelta.Entry> rows = delta.at(layer, param, WeightDelta.Slice.ROW);
-        if (!rows.isEmpty()) {
-            // x·ΔW for ΔW = Σ_r e_r ⊗ δ_r  =  (x·S)·D, S = one-hot selector [in, R], D = stacked δ_r [R, out]
-            NDArray selector = oneHot(x.getManager(), rows, in).transpose();
-            y = y.add(x.matMul(selector).matMul(stacked(x.getManager(), rows, out)));
-        }
-        List<WeightDelta.Entry> cols = delta.at(layer, param, WeightDelta.Slice.COLUMN);
-        if (!cols.isEmpty()) {
-            // x·ΔW for ΔW = Σ_c δ_c ⊗ e_c  =  (x·Dᵀ)·S, D = stacked δ_c [C, in], S = one-hot [C, out]
-            NDArray read = x.matMul(stacked(x.getManager(), cols, in).transpose());
-            y = y.add(read.matMul(oneHot(x.getManager(), cols, out)));
+        for (RowUpdate u : rowUpdates) {
+            if (u.layer() == layer && u.param() == param) {
+                y = y.add(u.apply(x));
+            }
         }
         return y;
-    }
-
-    private static NDArray oneHot(NDManager manager, List<WeightDelta.Entry> entries, long width) {
-        float[] data = new float[(int) (entries.size() * width)];
-        for (int r = 0; r < entries.size(); r++) {
-            int index = entries.get(r).index();
-            if (index < 0 || index >= width) {
-                throw new IllegalArgumentException("weight delta index " + index + " is outside [0, " + width + ")");
-            }
-            data[(int) (r * width) + index] = 1f;
-        }
-        return manager.create(data, new Shape(entries.size(), width));
-    }
-
-    private static NDArray stacked(NDManager manager, List<WeightDelta.Entry> entries, long width) {
-        float[] data = new float[(int) (entries.size() * width)];
-        for (int r = 0; r < entries.size(); r++) {
-            float[] v = entries.get(r).vector();
-            if (v.length != width) {
-                throw new IllegalArgumentException("weight delta vector has length " + v.length + ", expected " + width);
-            }
-            System.arraycopy(v, 0, data, (int) (r * width), v.length);
-        }
-        return manager.create(data, new Shape(entries.size(), width));
     }
 
     private NDArray applyFfnScaling(int layer, NDArray m) {
@@ -275,15 +268,19 @@ public final class ForwardPass {
         return value;
     }
 
-    /** M[t, s] = 0 where s ≤ t, −∞ where s > t (a query never reads a later position). */
-    private static NDArray causalMask(NDManager manager, int seqLen) {
-        float[] data = new float[seqLen * seqLen];
+    /**
+     * M[t, s] = 0 where s ≤ offset + t, −∞ where s > offset + t (a query never reads a later position); query t sits at
+     * position offset + t, sources at 0 .. offset + seqLen − 1.
+     */
+    private static NDArray causalMask(NDManager manager, int seqLen, int offset) {
+        int sources = offset + seqLen;
+        float[] data = new float[seqLen * sources];
         for (int t = 0; t < seqLen; t++) {
-            for (int s = t + 1; s < seqLen; s++) {
-                data[t * seqLen + s] = Float.NEGATIVE_INFINITY;
+            for (int s = offset + t + 1; s < sources; s++) {
+                data[t * sources + s] = Float.NEGATIVE_INFINITY;
             }
         }
-        return manager.create(data, new Shape(seqLen, seqLen));
+        return manager.create(data, new Shape(seqLen, sources));
     }
 
     private static NDArray keep(NDArray array, NDManager owner) {

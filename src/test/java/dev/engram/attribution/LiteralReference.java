@@ -31,9 +31,9 @@ final class LiteralReference {
         this.t = position;
         this.w = target;
         this.mode = mode;
-        this.unembedding = model.weights().unembedding().toFloatArray();
-        this.gamma = model.weights().finalNormWeight().toFloatArray();
-        this.beta = model.weights().finalNormBias() == null ? null : model.weights().finalNormBias().toFloatArray();
+        this.unembedding = model.weights().base().unembedding().toFloatArray();
+        this.gamma = model.weights().base().finalNormWeight().toFloatArray();
+        this.beta = model.weights().base().finalNormBias() == null ? null : model.weights().base().finalNormBias().toFloatArray();
         this.frozenScale = scale(row(trace.residPost(c.nLayers() - 1).toFloatArray(), t));
     }
 
@@ -92,7 +92,7 @@ final class LiteralReference {
         int sources = t + 1;
         int seq = trace.length();
         for (int l = 0; l < c.nLayers(); l++) {
-            LayerWeights lw = model.weights().layer(l);
+            LayerWeights lw = model.weights().base().layer(l);
             // attention neurons: base h^{l-1}_t, v = α_{t,p}·val_{p,e}·W_O[j·dh+e]
             double[] pre = row(trace.residPre(l).toFloatArray(), t);
             double basePre = logProb(pre);
@@ -133,6 +133,118 @@ final class LiteralReference {
 
     double[] embedding() {
         return row(trace.embedding().toFloatArray(), t);
+    }
+
+    /**
+     * Head score, literally: head j's output at t, Σ_p α_{t,p}^j Σ_e val_{p,e}^j · W_O[j·d_head + e], added to h^{l−1}:
+     * log p(w | h^{l−1} + head) − log p(w | h^{l−1}).
+     */
+    double headScore(int l, int j) {
+        int d = c.dModel();
+        int dh = c.headDim();
+        int seq = trace.length();
+        double[] pre = row(trace.residPre(l).toFloatArray(), t);
+        double[] x = pre.clone();
+        float[] pattern = trace.pattern(l).toFloatArray();
+        float[] value = trace.value(l).toFloatArray();
+        float[] wO = model.weights().base().layer(l).wO().toFloatArray();
+        for (int p = 0; p <= t; p++) {
+            for (int e = 0; e < dh; e++) {
+                double coefficient = (double) pattern[(j * seq + t) * seq + p] * value[(j * seq + p) * dh + e];
+                for (int i = 0; i < d; i++) {
+                    x[i] += coefficient * wO[(j * dh + e) * d + i];
+                }
+            }
+        }
+        return logProb(x) - logProb(pre);
+    }
+
+    /**
+     * Query scores of every component u of the residual that one value neuron reads, literally (method.md, "Query
+     * neurons"): q(u) = Imp · (u·κ) / (r·κ), with κ the value neuron's subkey ⊙ γ (centred for LayerNorm) and r the
+     * residual it reads. An FFN neuron (l, k) reads mid^l at its position, with the gate (Llama) or c_fc (GPT-2)
+     * column as subkey; an attention neuron (l, j, e, p) reads h^{l−1} at its source p, with W_V column
+     * (j / (n_heads / n_kv_heads))·d_head + e as subkey. Components: the embedding (key {@code null}), the attention
+     * neurons of layers before l (and of l itself for an FFN neuron), the FFN neurons of layers before l.
+     */
+    Map<NeuronId, Double> queryScores(NeuronId v, double importance) {
+        int d = c.dModel();
+        int dh = c.headDim();
+        int seq = trace.length();
+        LayerWeights lw = model.weights().base().layer(v.layer());
+        float[] subkeys;
+        float[] gammaIn;
+        int column;
+        int position;
+        double[] read;
+        if (v.kind() == NeuronKind.FFN) {
+            subkeys = (c.family() == ModelFamily.LLAMA ? lw.wGate() : lw.wUp()).toFloatArray();
+            gammaIn = lw.ffnNormWeight().toFloatArray();
+            column = v.index();
+            position = v.position();
+            read = row(trace.residMid(v.layer()).toFloatArray(), position);
+        } else {
+            subkeys = lw.wV().toFloatArray();
+            gammaIn = lw.attnNormWeight().toFloatArray();
+            int group = c.nHeads() / c.nKvHeads();
+            column = (v.head() / group) * dh + v.dim();
+            position = v.source();
+            read = row(trace.residPre(v.layer()).toFloatArray(), position);
+        }
+        int width = subkeys.length / d;
+        double[] key = new double[d];
+        double mean = 0;
+        for (int i = 0; i < d; i++) {
+            key[i] = (double) subkeys[i * width + column] * gammaIn[i];
+            mean += key[i] / d;
+        }
+        if (c.family() == ModelFamily.GPT2) {
+            for (int i = 0; i < d; i++) {
+                key[i] -= mean;
+            }
+        }
+        double scale = importance / dot(read, key);
+        Map<NeuronId, Double> out = new LinkedHashMap<>();
+        out.put(null, scale * dot(row(trace.embedding().toFloatArray(), position), key));
+        int lastAttention = v.kind() == NeuronKind.FFN ? v.layer() : v.layer() - 1;
+        for (int l = 0; l <= lastAttention; l++) {
+            float[] pattern = trace.pattern(l).toFloatArray();
+            float[] value = trace.value(l).toFloatArray();
+            float[] wO = model.weights().base().layer(l).wO().toFloatArray();
+            for (int j = 0; j < c.nHeads(); j++) {
+                for (int e = 0; e < dh; e++) {
+                    double projected = 0;
+                    for (int i = 0; i < d; i++) {
+                        projected += wO[(j * dh + e) * d + i] * key[i];
+                    }
+                    for (int p = 0; p <= position; p++) {
+                        double coefficient = (double) pattern[(j * seq + position) * seq + p]
+                                * value[(j * seq + p) * dh + e];
+                        out.put(NeuronId.attention(l, j, e, p, position, dh), scale * coefficient * projected);
+                    }
+                }
+            }
+        }
+        for (int l = 0; l < v.layer(); l++) {
+            float[] m = trace.ffnCoefficients(l).get(position).toFloatArray();
+            float[] down = model.weights().base().layer(l).wDown().toFloatArray();
+            for (int k = 0; k < c.dFfn(); k++) {
+                double projected = 0;
+                for (int i = 0; i < d; i++) {
+                    projected += down[k * d + i] * key[i];
+                }
+                out.put(NeuronId.ffn(l, k, position), scale * m[k] * projected);
+            }
+        }
+        return out;
+    }
+
+    private static double dot(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
     }
 
     private double[] row(float[] matrix, int r) {

@@ -17,8 +17,8 @@ public final class LocateMemoryBenchmark {
         Path smol = Path.of(System.getProperty("smollm2.path",
                 "models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"));
         try (Model model = ModelLoader.load("smollm2", smol, TestModels.root())) {
-            long parameters = model.weights().tokenEmbedding().size();
-            for (var l : model.weights().layers()) {
+            long parameters = model.weights().base().tokenEmbedding().size();
+            for (var l : model.weights().base().layers()) {
                 parameters += l.wQ().size() + l.wK().size() + l.wV().size() + l.wO().size() + l.wGate().size()
                         + l.wUp().size() + l.wDown().size() + 2L * l.attnNormWeight().size();
             }

@@ -10,6 +10,8 @@ import dev.engram.runtime.LayerWeights;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelWeights;
 import dev.engram.runtime.Param;
+import dev.engram.runtime.WeightDelta;
+import dev.engram.support.RewrittenModels;
 import dev.engram.support.SyntheticModels;
 import dev.engram.support.TestModels;
 import java.util.ArrayList;
@@ -34,7 +36,7 @@ class InterventionTest {
                 Trace ablated = ForwardPass.of(model)
                         .withScaling(NeuronScaling.none().ffn(last, k, TOKENS.length - 1, 0f)).trace(TOKENS)) {
             float m = base.ffnCoefficients(last).getFloat(TOKENS.length - 1, k);
-            float[] subvalue = model.weights().layer(last).wDown().get(k).toFloatArray();
+            float[] subvalue = model.weights().base().layer(last).wDown().get(k).toFloatArray();
             float[] expected = lastResidual(base);
             for (int i = 0; i < expected.length; i++) {
                 expected[i] -= m * subvalue[i];
@@ -55,7 +57,7 @@ class InterventionTest {
                 Trace scaled = ForwardPass.of(model)
                         .withScaling(NeuronScaling.none().attention(last, head, dim, source, t, 3f)).trace(TOKENS)) {
             float coefficient = base.pattern(last).getFloat(head, t, source) * base.value(last).getFloat(head, source, dim);
-            float[] subvalue = model.weights().layer(last).wO().get(head * model.config().headDim() + dim).toFloatArray();
+            float[] subvalue = model.weights().base().layer(last).wO().get(head * model.config().headDim() + dim).toFloatArray();
             // compare mid^L: the change also passes through layer L's FFN afterwards
             float[] expected = base.residMid(last).get(t).toFloatArray();
             for (int i = 0; i < expected.length; i++) {
@@ -72,9 +74,8 @@ class InterventionTest {
         int k = 40;
         float[] delta = randomVector(model.config().dModel(), 1);
         try (Trace base = ForwardPass.of(model).trace(TOKENS);
-                Trace edited = ForwardPass.of(model)
-                        .withDelta(WeightDelta.none().add(last, Param.FFN_DOWN, WeightDelta.Slice.ROW, k, delta))
-                        .trace(TOKENS)) {
+                Trace edited = ForwardPass.of(model.edited(model.deltaBuilder()
+                        .add(last, Param.FFN_DOWN, WeightDelta.Slice.ROW, k, delta).build())).trace(TOKENS)) {
             float m = base.ffnCoefficients(last).getFloat(TOKENS.length - 1, k);
             float[] expected = lastResidual(base);
             for (int i = 0; i < expected.length; i++) {
@@ -87,16 +88,16 @@ class InterventionTest {
     /** Every kind of sparse delta equals a forward pass through a model whose matrix was really changed. */
     @Test
     void sparseDeltasMatchAModelWithTheWeightsRewritten() {
-        WeightDelta delta = WeightDelta.none()
+        WeightDelta delta = model.deltaBuilder()
                 .add(0, Param.FFN_UP, WeightDelta.Slice.COLUMN, 5, randomVector(64, 2))
                 .add(1, Param.FFN_GATE, WeightDelta.Slice.COLUMN, 9, randomVector(64, 3))
                 .add(1, Param.ATTN_V, WeightDelta.Slice.COLUMN, 7, randomVector(64, 4))
                 .add(2, Param.ATTN_O, WeightDelta.Slice.ROW, 12, randomVector(64, 5))
                 .add(2, Param.ATTN_Q, WeightDelta.Slice.ROW, 30, randomVector(64, 6))
                 .add(3, Param.FFN_DOWN, WeightDelta.Slice.ROW, 100, randomVector(64, 7))
-                .add(3, Param.FFN_DOWN, WeightDelta.Slice.ROW, 100, randomVector(64, 8));
-        float[] viaDelta = ForwardPass.of(model).withDelta(delta).lastLogits(TOKENS);
-        try (Model rewritten = rewrite(model, delta)) {
+                .add(3, Param.FFN_UP, WeightDelta.Slice.COLUMN, 100, randomVector(64, 8)).build();
+        float[] viaDelta = ForwardPass.of(model.edited(delta)).lastLogits(TOKENS);
+        try (Model rewritten = RewrittenModels.rewrite(model, delta)) {
             float[] viaWeights = ForwardPass.of(rewritten).lastLogits(TOKENS);
             assertArrayEquals(viaWeights, viaDelta, 1e-4f);
         }
@@ -110,11 +111,19 @@ class InterventionTest {
                 .withScaling(NeuronScaling.none().ffn(0, 999, 0, 0f)).lastLogits(TOKENS));
         assertThrows(IllegalArgumentException.class, () -> ForwardPass.of(model)
                 .withScaling(NeuronScaling.none().attention(0, 0, 0, TOKENS.length, 0, 0f)).lastLogits(TOKENS));
+        float[] nan = new float[64];
+        nan[3] = Float.NaN;
         assertThrows(IllegalArgumentException.class,
-                () -> WeightDelta.none().add(0, Param.FFN_DOWN, WeightDelta.Slice.ROW, 0, new float[] {Float.NaN}));
-        assertThrows(IllegalArgumentException.class, () -> ForwardPass.of(model)
-                .withDelta(WeightDelta.none().add(0, Param.FFN_DOWN, WeightDelta.Slice.ROW, 0, new float[3]))
-                .lastLogits(TOKENS));
+                () -> model.deltaBuilder().add(0, Param.FFN_DOWN, WeightDelta.Slice.ROW, 0, nan));
+        assertThrows(IllegalArgumentException.class,
+                () -> model.deltaBuilder().add(0, Param.FFN_DOWN, WeightDelta.Slice.ROW, 0, new float[3]));
+        assertThrows(IllegalArgumentException.class,
+                () -> model.deltaBuilder().add(0, Param.FFN_DOWN, WeightDelta.Slice.ROW, 172, new float[64]));
+        assertThrows(IllegalArgumentException.class,
+                () -> model.deltaBuilder().add(5, Param.FFN_DOWN, WeightDelta.Slice.ROW, 0, new float[64]));
+        assertThrows(IllegalArgumentException.class, () -> model.deltaBuilder()
+                .add(0, Param.FFN_DOWN, WeightDelta.Slice.ROW, 0, new float[64])
+                .add(0, Param.FFN_DOWN, WeightDelta.Slice.ROW, 0, new float[64]));
         assertThrows(IllegalArgumentException.class, () -> ForwardPass.of(model).lastLogits(new int[0]));
         assertThrows(IllegalArgumentException.class, () -> ForwardPass.of(model).lastLogits(new int[] {512}));
     }
@@ -127,7 +136,7 @@ class InterventionTest {
                     Trace ablated = ForwardPass.of(gpt2)
                             .withScaling(NeuronScaling.none().ffn(1, 3, NeuronScaling.ALL_POSITIONS, 0f)).trace(tokens)) {
                 float m = base.ffnCoefficients(1).getFloat(tokens.length - 1, 3);
-                float[] subvalue = gpt2.weights().layer(1).wDown().get(3).toFloatArray();
+                float[] subvalue = gpt2.weights().base().layer(1).wDown().get(3).toFloatArray();
                 float[] expected = lastResidual(base);
                 for (int i = 0; i < expected.length; i++) {
                     expected[i] -= m * subvalue[i];
@@ -137,37 +146,6 @@ class InterventionTest {
         }
     }
 
-    /** A copy of the model with each delta entry written into its matrix (test-only; the runtime never copies). */
-    private static Model rewrite(Model source, WeightDelta delta) {
-        var manager = TestModels.root().newSubManager();
-        ModelWeights w = source.weights();
-        List<LayerWeights> layers = new ArrayList<>();
-        for (int l = 0; l < source.config().nLayers(); l++) {
-            LayerWeights lw = w.layer(l);
-            NDArray[] m = new NDArray[Param.values().length];
-            for (Param p : Param.values()) {
-                m[p.ordinal()] = lw.matrix(p) == null ? null : lw.matrix(p).duplicate();
-                if (m[p.ordinal()] != null) {
-                    m[p.ordinal()].attach(manager);
-                }
-            }
-            for (WeightDelta.Entry e : delta.entries()) {
-                if (e.layer() == l) {
-                    NDArray target = m[e.param().ordinal()];
-                    NDIndex where = e.slice() == WeightDelta.Slice.ROW
-                            ? new NDIndex("{}, :", e.index()) : new NDIndex(":, {}", e.index());
-                    target.set(where, target.get(where).add(manager.create(e.vector())));
-                }
-            }
-            layers.add(new LayerWeights(lw.attnNormWeight(), lw.attnNormBias(),
-                    m[Param.ATTN_Q.ordinal()], m[Param.ATTN_K.ordinal()], m[Param.ATTN_V.ordinal()],
-                    lw.bQ(), lw.bK(), lw.bV(), m[Param.ATTN_O.ordinal()], lw.bO(),
-                    lw.ffnNormWeight(), lw.ffnNormBias(), m[Param.FFN_GATE.ordinal()], m[Param.FFN_UP.ordinal()],
-                    lw.bUp(), m[Param.FFN_DOWN.ordinal()], lw.bDown()));
-        }
-        return new Model("rewritten", source.config(), new ModelWeights(manager, w.tokenEmbedding(),
-                w.positionEmbedding(), layers, w.finalNormWeight(), w.finalNormBias(), w.unembedding()), null);
-    }
 
     private static float[] randomVector(int n, long seed) {
         Random r = new Random(seed);

@@ -56,7 +56,7 @@ class ResidualDecompositionTest {
             int dh = cfg.headDim();
             double[] rebuilt = toDouble(trace.embedding().get(t).toFloatArray());
             for (int l = 0; l < cfg.nLayers(); l++) {
-                LayerWeights w = model.weights().layer(l);
+                LayerWeights w = model.weights().base().layer(l);
                 float[] pattern = trace.pattern(l).toFloatArray(); // [H, T, T]
                 float[] value = trace.value(l).toFloatArray(); // [H, T, dh]
                 float[] wO = w.wO().toFloatArray(); // [H·dh, d]

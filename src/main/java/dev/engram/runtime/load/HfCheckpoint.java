@@ -50,13 +50,17 @@ public final class HfCheckpoint {
      */
     public static void save(Model model, Path dir, Dtype dtype, int shards) throws IOException {
         ModelConfig config = model.config();
+        if (!model.delta().isEmpty()) {
+            throw new UnsupportedOperationException("export of an edited view is not supported yet: "
+                    + "export writes base weights only");
+        }
         Files.createDirectories(dir);
         SafetensorsWriter all = new SafetensorsWriter();
-        boolean qkvBias = config.family() == ModelFamily.LLAMA && model.weights().layer(0).bQ() != null;
+        boolean qkvBias = config.family() == ModelFamily.LLAMA && model.weights().base().layer(0).bQ() != null;
         if (config.family() == ModelFamily.GPT2) {
-            HfGpt2Layout.export(model.weights(), config, all);
+            HfGpt2Layout.export(model.weights().base(), config, all);
         } else {
-            HfLlamaLayout.export(model.weights(), config, all);
+            HfLlamaLayout.export(model.weights().base(), config, all);
         }
         ObjectMapper json = new ObjectMapper();
         if (shards <= 1) {

@@ -64,9 +64,9 @@ class GgufModelTest {
                 .putUInt32("llama.rope.dimension_count", c.headDim())
                 .putFloat32("llama.rope.freq_base", (float) c.ropeTheta())
                 .putFloat32("llama.attention.layer_norm_rms_epsilon", (float) c.normEps());
-        w.f32("token_embd.weight", model.weights().tokenEmbedding().toFloatArray(), c.dModel(), c.vocabSize());
+        w.f32("token_embd.weight", model.weights().base().tokenEmbedding().toFloatArray(), c.dModel(), c.vocabSize());
         for (int l = 0; l < c.nLayers(); l++) {
-            LayerWeights lw = model.weights().layer(l);
+            LayerWeights lw = model.weights().base().layer(l);
             String b = "blk." + l + ".";
             w.f32(b + "attn_norm.weight", lw.attnNormWeight().toFloatArray(), c.dModel());
             linear(w, b + "attn_q.weight", lw.wQ());
@@ -78,7 +78,7 @@ class GgufModelTest {
             linear(w, b + "ffn_up.weight", lw.wUp());
             linear(w, b + "ffn_down.weight", lw.wDown());
         }
-        w.f32("output_norm.weight", model.weights().finalNormWeight().toFloatArray(), c.dModel());
+        w.f32("output_norm.weight", model.weights().base().finalNormWeight().toFloatArray(), c.dModel());
         w.write(file);
     }
 

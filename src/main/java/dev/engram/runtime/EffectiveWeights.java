@@ -1,0 +1,182 @@
+package dev.engram.runtime;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import java.util.List;
+
+/**
+ * The weights every reader sees: base weights W plus a sparse {@link WeightDelta} ΔW, as one immutable view. The
+ * forward pass, attribution (subvalues, subkeys, vocabulary projections, query keys), prediction and generation all
+ * read the block matrices through this class, so an edited model is scored with its edited vectors. Many views share
+ * one base; no matrix is ever copied: each product with W_eff = W + ΔW is the product with W plus a low-rank
+ * correction built from the delta's few vectors.
+ *
+ * <p>Embeddings, norms, biases and the unembedding are never edited and are read from {@link #base()}.
+ */
+public final class EffectiveWeights implements AutoCloseable {
+    private final ModelWeights base;
+    private final WeightDelta delta;
+    private final boolean ownsBase;
+
+    private EffectiveWeights(ModelWeights base, WeightDelta delta, boolean ownsBase) {
+        this.base = base;
+        this.delta = delta;
+        this.ownsBase = ownsBase;
+    }
+
+    /** The unedited view of {@code base}; it owns the base and closes it. */
+    public static EffectiveWeights of(ModelWeights base) {
+        return new EffectiveWeights(base, WeightDelta.none(), true);
+    }
+
+    /** Another view of the same base with {@code delta} in place of this view's delta. Closing it frees nothing. */
+    public EffectiveWeights withDelta(WeightDelta delta) {
+        return new EffectiveWeights(base, delta, false);
+    }
+
+    public ModelWeights base() {
+        return base;
+    }
+
+    public WeightDelta delta() {
+        return delta;
+    }
+
+    public boolean ownsBase() {
+        return ownsBase;
+    }
+
+    public NDManager manager() {
+        return base.manager();
+    }
+
+    /** y = x · W_eff = x·W + Σ_r x_r δ_r (ROW entries r) + Σ_c (x·δ_c) e_c (COLUMN entries c), for x [.., in]. */
+    public NDArray times(NDArray x, int layer, Param param) {
+        NDArray w = base.layer(layer).matrix(param);
+        NDArray y = x.matMul(w);
+        if (!delta.touches(layer, param)) {
+            return y;
+        }
+        NDManager m = x.getManager();
+        long in = w.getShape().get(0);
+        long out = w.getShape().get(1);
+        List<WeightDelta.Entry> rows = delta.at(layer, param, WeightDelta.Slice.ROW);
+        if (!rows.isEmpty()) {
+            // x·ΔW for ΔW = Σ_r e_r ⊗ δ_r  =  (x·S)·D, S = one-hot selector [in, R], D = stacked δ_r [R, out]
+            y = y.add(x.matMul(oneHot(m, rows, in).transpose()).matMul(stacked(m, rows, out)));
+        }
+        List<WeightDelta.Entry> cols = delta.at(layer, param, WeightDelta.Slice.COLUMN);
+        if (!cols.isEmpty()) {
+            // x·ΔW for ΔW = Σ_c δ_c ⊗ e_c  =  (x·Dᵀ)·S, D = stacked δ_c [C, in], S = one-hot [C, out]
+            y = y.add(x.matMul(stacked(m, cols, in).transpose()).matMul(oneHot(m, cols, out)));
+        }
+        return y;
+    }
+
+    /** W_eff · k for k [out, P]: [in, P]. Used to read many subvalues (rows) against a few directions at once. */
+    public NDArray timesRight(int layer, Param param, NDArray k) {
+        NDArray w = base.layer(layer).matrix(param);
+        NDArray y = w.matMul(k);
+        if (!delta.touches(layer, param)) {
+            return y;
+        }
+        NDManager m = k.getManager();
+        long in = w.getShape().get(0);
+        long out = w.getShape().get(1);
+        List<WeightDelta.Entry> rows = delta.at(layer, param, WeightDelta.Slice.ROW);
+        if (!rows.isEmpty()) {
+            // ΔW·k = Sᵀ·(D·k): row r of the result gains δ_r · k
+            y = y.add(oneHot(m, rows, in).transpose().matMul(stacked(m, rows, out).matMul(k)));
+        }
+        List<WeightDelta.Entry> cols = delta.at(layer, param, WeightDelta.Slice.COLUMN);
+        if (!cols.isEmpty()) {
+            // ΔW·k = Dᵀ·(S·k): column c's change times row c of k
+            y = y.add(stacked(m, cols, in).transpose().matMul(oneHot(m, cols, out).matMul(k)));
+        }
+        return y;
+    }
+
+    /** Rows {@code indices} of W_eff: [n, out] (FFN subvalues are rows of W_down, attention subvalues rows of W_O). */
+    public NDArray rows(int layer, Param param, long[] indices) {
+        NDArray w = base.layer(layer).matrix(param);
+        NDArray picked = w.get(w.getManager().create(indices));
+        if (!delta.touches(layer, param)) {
+            return picked;
+        }
+        int out = (int) w.getShape().get(1);
+        float[] correction = new float[indices.length * out];
+        for (int i = 0; i < indices.length; i++) {
+            WeightDelta.Entry row = delta.get(new WeightDelta.Key(layer, param, WeightDelta.Slice.ROW, (int) indices[i]));
+            if (row != null) {
+                for (int j = 0; j < out; j++) {
+                    correction[i * out + j] += row.changeAt(j);
+                }
+            }
+            for (WeightDelta.Entry col : delta.at(layer, param, WeightDelta.Slice.COLUMN)) {
+                correction[i * out + col.index()] += col.changeAt((int) indices[i]);
+            }
+        }
+        return picked.add(picked.getManager().create(correction, new Shape(indices.length, out)));
+    }
+
+    /** Column {@code index} of W_eff: [in] (FFN subkeys are columns of W_up / W_gate, attention subkeys of W_V). */
+    public NDArray column(int layer, Param param, int index) {
+        NDArray w = base.layer(layer).matrix(param);
+        NDArray picked = w.get(new NDIndex(":, {}", index));
+        if (!delta.touches(layer, param)) {
+            return picked;
+        }
+        int in = (int) w.getShape().get(0);
+        float[] correction = new float[in];
+        WeightDelta.Entry col = delta.get(new WeightDelta.Key(layer, param, WeightDelta.Slice.COLUMN, index));
+        if (col != null) {
+            for (int i = 0; i < in; i++) {
+                correction[i] += col.changeAt(i);
+            }
+        }
+        for (WeightDelta.Entry row : delta.at(layer, param, WeightDelta.Slice.ROW)) {
+            correction[row.index()] += row.changeAt(index);
+        }
+        return picked.add(picked.getManager().create(correction));
+    }
+
+    /** The effective vector at {@code key}: row or column {@code key.index()} of the matrix, as floats. */
+    public float[] vector(WeightDelta.Key key) {
+        try (NDManager scratch = base.manager().newSubManager()) {
+            NDArray v = key.slice() == WeightDelta.Slice.ROW
+                    ? rows(key.layer(), key.param(), new long[] {key.index()})
+                    : column(key.layer(), key.param(), key.index());
+            v.attach(scratch);
+            return v.toFloatArray();
+        }
+    }
+
+    /** One-hot rows e_{index} of width {@code width}, one per entry: [n, width]. */
+    public static NDArray oneHot(NDManager manager, List<WeightDelta.Entry> entries, long width) {
+        float[] data = new float[(int) (entries.size() * width)];
+        for (int r = 0; r < entries.size(); r++) {
+            data[(int) (r * width) + entries.get(r).index()] = 1f;
+        }
+        return manager.create(data, new Shape(entries.size(), width));
+    }
+
+    private static NDArray stacked(NDManager manager, List<WeightDelta.Entry> entries, long width) {
+        float[] data = new float[(int) (entries.size() * width)];
+        for (int r = 0; r < entries.size(); r++) {
+            WeightDelta.Entry e = entries.get(r);
+            for (int j = 0; j < width; j++) {
+                data[(int) (r * width) + j] = e.changeAt(j);
+            }
+        }
+        return manager.create(data, new Shape(entries.size(), width));
+    }
+
+    @Override
+    public void close() {
+        if (ownsBase) {
+            base.close();
+        }
+    }
+}
