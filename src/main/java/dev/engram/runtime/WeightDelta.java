@@ -186,6 +186,35 @@ public final class WeightDelta {
         return Math.sqrt(s);
     }
 
+    /**
+     * This delta followed by {@code child}, a delta made on the weights this one produces: still sparse. A vector in
+     * both keeps this delta's original and the sum of the changes; the rest are taken as they are.
+     */
+    public WeightDelta then(WeightDelta child) {
+        if (child.isEmpty()) {
+            return this;
+        }
+        if (isEmpty()) {
+            return child;
+        }
+        Map<Key, Entry> merged = new LinkedHashMap<>(byKey);
+        for (Entry c : child.entries) {
+            Entry mine = merged.get(c.key());
+            if (mine == null) {
+                merged.put(c.key(), c);
+            } else {
+                float[] sum = new float[c.length()];
+                for (int i = 0; i < sum.length; i++) {
+                    sum[i] = mine.change[i] + c.change[i];
+                }
+                merged.put(c.key(), new Entry(c.key(), mine.original, sum));
+            }
+        }
+        List<Entry> sorted = new ArrayList<>(merged.values());
+        sorted.sort(Comparator.comparing(Entry::key, Key.ORDER));
+        return new WeightDelta(sorted);
+    }
+
     /** SHA-256 (hex) over the canonical entries: key, original and change of each. */
     public String hash() {
         return hash;

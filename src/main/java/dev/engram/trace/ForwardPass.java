@@ -55,15 +55,26 @@ public final class ForwardPass {
 
     /** Runs the prompt and keeps every hook point. */
     public Trace trace(int[] tokens) {
-        return run(tokens, true, null);
+        return run(tokens, Keep.EVERYTHING, null);
     }
 
     /** Runs the prompt and keeps only the logits at the last position. */
     public float[] lastLogits(int[] tokens) {
-        try (Trace trace = run(tokens, false, null)) {
+        try (Trace trace = run(tokens, Keep.LAST_LOGITS, null)) {
             return trace.lastLogits();
         }
     }
+
+    /**
+     * Runs the prompt and keeps only the logits at every position, [T, V], in a trace the caller closes. Under a
+     * gradient collector the logits stay connected to any trainable {@link RowUpdate}.
+     */
+    public Trace logits(int[] tokens) {
+        return run(tokens, Keep.ALL_LOGITS, null);
+    }
+
+    /** What a run keeps. */
+    private enum Keep { EVERYTHING, ALL_LOGITS, LAST_LOGITS }
 
     /**
      * Runs {@code tokens} as the continuation of what {@code cache} holds (positions cache.length() onwards),
@@ -75,13 +86,14 @@ public final class ForwardPass {
             throw new IllegalArgumentException("the sequence would have " + (cache.length() + tokens.length)
                     + " tokens; the model's context is " + config.maxSeqLen());
         }
-        try (Trace trace = run(tokens, false, cache)) {
+        try (Trace trace = run(tokens, Keep.LAST_LOGITS, cache)) {
             return trace.lastLogits();
         }
     }
 
-    private Trace run(int[] tokens, boolean record, KvCache cache) {
+    private Trace run(int[] tokens, Keep keep, KvCache cache) {
         validate(tokens);
+        boolean record = keep == Keep.EVERYTHING;
         int seqLen = tokens.length;
         int offset = cache == null ? 0 : cache.length();
         NDManager traceManager = weights.manager().newSubManager();
@@ -127,7 +139,7 @@ public final class ForwardPass {
                 cache.advance(seqLen);
             }
             try (NDScope scope = new NDScope()) {
-                NDArray last = record ? x : x.get(new NDIndex("{}:", seqLen - 1));
+                NDArray last = keep == Keep.LAST_LOGITS ? x.get(new NDIndex("{}:", seqLen - 1)) : x;
                 NDArray normed = Norms.apply(config, last, weights.base().finalNormWeight(), weights.base().finalNormBias());
                 NDArray logits = keep(normed.matMul(weights.base().unembedding()), traceManager);
                 if (!record) {

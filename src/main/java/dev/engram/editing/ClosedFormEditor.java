@@ -1,0 +1,135 @@
+package dev.engram.editing;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import dev.engram.attribution.NeuronKind;
+import dev.engram.inference.NextTokenDistribution;
+import dev.engram.runtime.ModelFamily;
+import dev.engram.runtime.Model;
+import dev.engram.runtime.Norms;
+import dev.engram.runtime.WeightDelta;
+import dev.engram.trace.ForwardPass;
+import dev.engram.trace.Trace;
+import java.util.List;
+
+/**
+ * The closed-form baseline: the minimum-norm change to the selected subvalues that moves the frozen-norm readout at
+ * the prompt's last position t by a chosen log-odds margin of target_new over target_true (first tokens).
+ *
+ * <p>With the final norm frozen at h_T^L (scale r*), adding δ_j to subvalue j (coefficient c_j at t) changes the
+ * logit gap s_new − s_true by Σ_j c_j (δ_j · g), where g = γ_f ⊙ C(W_U[:, new] − W_U[:, true]) / r* (C centres for
+ * LayerNorm). The least-squares problem min Σ‖δ_j‖² subject to Σ_j c_j (δ_j · g) = Δ has the solution
+ * <pre>
+ *   δ_j = Δ · c_j · g / (‖g‖² · Σ_i c_i²)
+ * </pre>
+ * The layers above the edited ones bend this direct effect, so Δ is then found by a few secant steps on the real
+ * margin log p(new) − log p(true) of the edited model (one forward pass each), never by gradients.
+ */
+public final class ClosedFormEditor {
+    private final Model model;
+
+    public ClosedFormEditor(Model model) {
+        this.model = model;
+    }
+
+    LearnedEditor.Trained solve(EditCase edit, List<EditUnit> units, EditOptions options) {
+        int[] prompt = edit.prompt();
+        int newToken = edit.targetNew()[0];
+        int trueToken = edit.targetTrue()[0];
+        int t = prompt.length - 1;
+        double[] coefficients = new double[units.size()];
+        float[] g;
+        double before;
+        try (Trace trace = ForwardPass.of(model).trace(prompt); NDScope scope = new NDScope()) {
+            for (int j = 0; j < units.size(); j++) {
+                coefficients[j] = coefficient(trace, units.get(j), t);
+            }
+            g = readoutDirection(trace.residPost(model.config().nLayers() - 1).get(t), newToken, trueToken);
+            before = margin(trace.lastLogits(), newToken, trueToken);
+        }
+        double sumSquares = 0;
+        for (double c : coefficients) {
+            sumSquares += c * c;
+        }
+        double gNorm2 = 0;
+        for (float x : g) {
+            gNorm2 += (double) x * x;
+        }
+        if (sumSquares == 0 || gNorm2 == 0) {
+            throw new IllegalArgumentException("options: the selected neurons are inactive at the prompt; "
+                    + "no closed-form edit exists (raise options.neuron_budget or allow other kinds)");
+        }
+        double target = options.margin();
+        double previousShift = 0;
+        double previousMargin = before;
+        double shift = target - before;
+        WeightDelta delta = WeightDelta.none();
+        double reached = before;
+        int solves = 0;
+        while (solves < options.maxSteps()) {
+            delta = delta(units, coefficients, g, shift / (gNorm2 * sumSquares));
+            solves++;
+            reached = margin(ForwardPass.of(model.edited(model.delta().then(delta))).lastLogits(prompt), newToken,
+                    trueToken);
+            if (Math.abs(reached - target) < 0.05 * target) {
+                break;
+            }
+            // secant on Δ ↦ margin(Δ); fall back to doubling when the slope is unusable
+            double slope = (reached - previousMargin) / (shift - previousShift);
+            double next = Double.isFinite(slope) && slope > 1e-6 ? shift + (target - reached) / slope : 2 * shift;
+            previousShift = shift;
+            previousMargin = reached;
+            shift = next;
+        }
+        return new LearnedEditor.Trained(delta, solves, new NextTokenDistribution(ForwardPass
+                .of(model.edited(model.delta().then(delta))).lastLogits(prompt)).probability(newToken), 1);
+    }
+
+    /** δ_j = scale · c_j · g for every unit. */
+    private WeightDelta delta(List<EditUnit> units, double[] coefficients, float[] g, double scale) {
+        WeightDelta.Builder builder = model.deltaBuilder();
+        for (int j = 0; j < units.size(); j++) {
+            EditUnit u = units.get(j);
+            float[] change = new float[g.length];
+            for (int i = 0; i < g.length; i++) {
+                change[i] = (float) (scale * coefficients[j] * g[i]);
+            }
+            builder.add(u.layer(), u.matrix(), WeightDelta.Slice.ROW, u.row(), change);
+        }
+        return builder.build();
+    }
+
+    /** FFN: m_k at t. Attention (j, e): Σ_p α_{t,p}^j · val_{p,e}^j, the weight of W_O row j·d_head + e at t. */
+    private double coefficient(Trace trace, EditUnit u, int t) {
+        if (u.kind() == NeuronKind.FFN) {
+            return trace.ffnCoefficients(u.layer()).getFloat(t, u.row());
+        }
+        int dh = model.config().headDim();
+        int head = u.row() / dh;
+        int dim = u.row() % dh;
+        NDArray pattern = trace.pattern(u.layer()).get(new NDIndex("{}, {}, :{}", head, t, t + 1));
+        NDArray value = trace.value(u.layer()).get(new NDIndex("{}, :{}, {}", head, t + 1, dim));
+        return pattern.mul(value).sum().getFloat();
+    }
+
+    /** g = γ_f ⊙ C(W_U[:, new] − W_U[:, true]) / r*, r* the final norm's scale at the real final residual. */
+    private float[] readoutDirection(NDArray finalResidual, int newToken, int trueToken) {
+        var base = model.weights().base();
+        boolean layerNorm = model.config().family() == ModelFamily.GPT2;
+        NDArray scale = layerNorm ? Norms.layerScale(finalResidual, model.config().normEps())
+                : Norms.rmsScale(finalResidual, model.config().normEps());
+        NDArray diff = base.unembedding().get(new NDIndex(":, {}", newToken))
+                .sub(base.unembedding().get(new NDIndex(":, {}", trueToken)));
+        NDArray g = diff.mul(base.finalNormWeight());
+        if (layerNorm) {
+            g = g.sub(g.mean());
+        }
+        return g.div(scale).toFloatArray();
+    }
+
+    private static double margin(float[] logits, int newToken, int trueToken) {
+        NextTokenDistribution p = new NextTokenDistribution(logits);
+        return p.logProbability(newToken) - p.logProbability(trueToken);
+    }
+}

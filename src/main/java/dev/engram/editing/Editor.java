@@ -1,0 +1,39 @@
+package dev.engram.editing;
+
+import dev.engram.runtime.Model;
+import java.util.List;
+
+/**
+ * Makes one edit on a model view: locates the subvalues ({@link NeuronSelector}), then computes their delta with the
+ * chosen method. The delta is relative to the view's effective weights; {@link #apply} composes it onto the view.
+ * Nothing here changes the model.
+ */
+public final class Editor {
+    private final Model model;
+
+    public Editor(Model model) {
+        this.model = model;
+    }
+
+    public EditResult edit(EditCase edit, EditOptions options) {
+        long start = System.nanoTime();
+        List<EditUnit> units = new NeuronSelector(model).select(edit.prompt(), edit.targetTrue()[0],
+                edit.targetNew()[0], options);
+        if (units.isEmpty()) {
+            throw new IllegalArgumentException("options: no neuron of the allowed kinds and layers raises either "
+                    + "target at this prompt; nothing to edit");
+        }
+        long located = System.nanoTime();
+        LearnedEditor.Trained trained = options.method() == EditMethod.LEARNED
+                ? new LearnedEditor(model).train(edit, units, options)
+                : new ClosedFormEditor(model).solve(edit, units, options);
+        long done = System.nanoTime();
+        return new EditResult(trained.delta(), units, options.method(), trained.steps(), trained.newProbability(),
+                trained.prompts(), (located - start) / 1_000_000, (done - located) / 1_000_000);
+    }
+
+    /** The view with {@code result}'s delta composed after the view's own. */
+    public Model apply(EditResult result) {
+        return model.edited(model.delta().then(result.delta()));
+    }
+}

@@ -1,0 +1,195 @@
+package dev.engram.editing;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import dev.engram.runtime.Model;
+import dev.engram.runtime.Param;
+import dev.engram.runtime.WeightDelta;
+import dev.engram.trace.ForwardPass;
+import dev.engram.trace.RowUpdate;
+import dev.engram.trace.Trace;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Learns deltas δ for the selected subvalues only (FiNE, ICLR 2025), with DJL autograd and Adam. Loss:
+ * <pre>
+ *   L(δ) = mean_s [NLL_s(target_new) + λ_rep · −log(1 − p_s(target_new[0] | prompt_s + target_new))]
+ *          + λ_KL · KL(p_parent ‖ p_δ) + λ_2 · Σ‖δ‖²
+ * </pre>
+ * NLL_s is the mean −log p of every target_new token, teacher-forced, on training prompt s (the edit prompt and its
+ * prefixed copies, {@link TrainingPrompts}); the KL is averaged over the edit prompt's earlier positions. Training
+ * stops once P(target_new) ≥ the stop probability on every training prompt (P = exp(−NLL)). Only δ carries gradients.
+ */
+public final class LearnedEditor {
+    private static final double BETA1 = 0.9;
+    private static final double BETA2 = 0.999;
+    private static final double EPSILON = 1e-8;
+
+    private final Model model;
+
+    public LearnedEditor(Model model) {
+        this.model = model;
+    }
+
+    /** The outcome of training: the delta relative to the model's weights, steps run, final min P(new). */
+    record Trained(WeightDelta delta, int steps, double newProbability, int prompts) {
+    }
+
+    /** One subvalue matrix's trainable rows: δ [R, d] with its Adam moments. */
+    private record Group(int layer, Param param, int[] rows, NDArray change, NDArray m, NDArray v) {
+    }
+
+    /**
+     * A training sequence: prompt + target_new, predicting target_new[i] at position |prompt| − 1 + i; its last
+     * position is where the repetition penalty reads p(target_new[0]).
+     */
+    private record Sequence(int[] tokens, int firstTargetPosition, int[] targets) {
+    }
+
+    Trained train(EditCase edit, List<EditUnit> units, EditOptions options) {
+        List<int[]> prompts = TrainingPrompts.of(model, edit.prompt(), options.prefixes(), options.seed());
+        List<Sequence> sequences = new ArrayList<>();
+        for (int[] p : prompts) {
+            int[] tokens = java.util.Arrays.copyOf(p, p.length + edit.targetNew().length);
+            System.arraycopy(edit.targetNew(), 0, tokens, p.length, edit.targetNew().length);
+            sequences.add(new Sequence(tokens, p.length - 1, edit.targetNew()));
+        }
+        int klPositions = edit.prompt().length - 1;
+        try (NDManager manager = model.weights().manager().newSubManager()) {
+            List<Group> groups = groups(units, manager);
+            List<RowUpdate> updates = groups.stream()
+                    .map(g -> new RowUpdate(g.layer(), g.param(), g.rows(), rowsOf(g.param()), g.change())).toList();
+            NDArray parentLogProbs = klPositions == 0 ? null : parentLogProbs(sequences.get(0).tokens(), klPositions,
+                    manager);
+            int step = 0;
+            double minProbability = 0;
+            while (true) {
+                minProbability = step(sequences, updates, groups, parentLogProbs, klPositions, options, step);
+                if (minProbability >= options.stopProbability() || step == options.maxSteps()) {
+                    break;
+                }
+                step++;
+            }
+            return new Trained(toDelta(groups), step, minProbability, prompts.size());
+        }
+    }
+
+    /**
+     * One forward/backward over every training sequence at the current δ. Returns min_s P(new) at this δ; when that is
+     * below the stop probability and steps remain, δ takes one Adam step (t = step + 1).
+     */
+    private double step(List<Sequence> sequences, List<RowUpdate> updates, List<Group> groups, NDArray parentLogProbs,
+            int klPositions, EditOptions options, int step) {
+        double minProbability = 1;
+        List<Trace> traces = new ArrayList<>();
+        try (NDScope scope = new NDScope(); GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            NDArray loss = null;
+            for (int s = 0; s < sequences.size(); s++) {
+                Sequence seq = sequences.get(s);
+                Trace trace = ForwardPass.of(model).withRowUpdates(updates).logits(seq.tokens());
+                traces.add(trace);
+                NDArray logProbs = trace.logits().logSoftmax(-1);
+                NDArray nll = null;
+                for (int i = 0; i < seq.targets().length; i++) {
+                    NDArray term = logProbs.get(new NDIndex("{}, {}", seq.firstTargetPosition() + i, seq.targets()[i]))
+                            .neg();
+                    nll = nll == null ? term : nll.add(term);
+                }
+                nll = nll.div(seq.targets().length);
+                minProbability = Math.min(minProbability, Math.exp(-nll.getFloat()));
+                // FiNE's repetition penalty: −log(1 − p(target_new[0])) once the whole target has been said
+                NDArray again = logProbs.get(new NDIndex("{}, {}", seq.tokens().length - 1, seq.targets()[0])).exp();
+                NDArray weighted = nll.add(again.neg().add(1).clip(1e-6, 1).log().neg()
+                        .mul(options.repetitionWeight())).div(sequences.size());
+                loss = loss == null ? weighted : loss.add(weighted);
+                if (s == 0 && parentLogProbs != null && options.klWeight() > 0) {
+                    // KL(p_parent ‖ p_δ) = Σ_v p_parent(v) (log p_parent(v) − log p_δ(v)), mean over earlier positions
+                    NDArray edited = logProbs.get(new NDIndex(":{}", klPositions));
+                    NDArray kl = parentLogProbs.exp().mul(parentLogProbs.sub(edited)).sum().div(klPositions);
+                    loss = loss.add(kl.mul(options.klWeight()));
+                }
+            }
+            for (Group g : groups) {
+                loss = loss.add(g.change().square().sum().mul(options.l2Weight()));
+            }
+            if (minProbability >= options.stopProbability() || step == options.maxSteps()) {
+                return minProbability;
+            }
+            collector.backward(loss);
+        } finally {
+            traces.forEach(Trace::close);
+        }
+        adam(groups, options.learningRate(), step + 1);
+        return minProbability;
+    }
+
+    /** Adam: m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; δ ← δ − lr · m̂ / (sqrt(v̂) + ε); gradients then cleared. */
+    private static void adam(List<Group> groups, double rate, int t) {
+        double correction1 = 1 - Math.pow(BETA1, t);
+        double correction2 = 1 - Math.pow(BETA2, t);
+        for (Group g : groups) {
+            try (NDScope scope = new NDScope()) {
+                NDArray grad = g.change().getGradient();
+                g.m().muli(BETA1).addi(grad.mul(1 - BETA1));
+                g.v().muli(BETA2).addi(grad.square().mul(1 - BETA2));
+                NDArray mHat = g.m().div(correction1);
+                NDArray vHat = g.v().div(correction2);
+                g.change().subi(mHat.div(vHat.sqrt().add(EPSILON)).mul(rate));
+                grad.subi(grad);
+            }
+        }
+    }
+
+    /** log p_parent at positions 0 .. count − 1, without gradients: [count, V]. */
+    private NDArray parentLogProbs(int[] tokens, int count, NDManager manager) {
+        try (Trace trace = ForwardPass.of(model).logits(tokens); NDScope scope = new NDScope()) {
+            NDArray out = trace.logits().get(new NDIndex(":{}", count)).logSoftmax(-1);
+            NDScope.unregister(out);
+            out.attach(manager);
+            return out;
+        }
+    }
+
+    private List<Group> groups(List<EditUnit> units, NDManager manager) {
+        Map<String, List<EditUnit>> byMatrix = new LinkedHashMap<>();
+        for (EditUnit u : units) {
+            byMatrix.computeIfAbsent(u.layer() + "/" + u.matrix(), k -> new ArrayList<>()).add(u);
+        }
+        int d = model.config().dModel();
+        List<Group> out = new ArrayList<>();
+        for (List<EditUnit> us : byMatrix.values()) {
+            int[] rows = us.stream().mapToInt(EditUnit::row).toArray();
+            Shape shape = new Shape(rows.length, d);
+            NDArray change = manager.zeros(shape);
+            change.setRequiresGradient(true);
+            out.add(new Group(us.get(0).layer(), us.get(0).matrix(), rows, change, manager.zeros(shape),
+                    manager.zeros(shape)));
+        }
+        return out;
+    }
+
+    private long rowsOf(Param param) {
+        return model.config().matrixShape(param)[0];
+    }
+
+    private WeightDelta toDelta(List<Group> groups) {
+        WeightDelta.Builder builder = model.deltaBuilder();
+        int d = model.config().dModel();
+        for (Group g : groups) {
+            float[] values = g.change().toFloatArray();
+            for (int r = 0; r < g.rows().length; r++) {
+                builder.add(g.layer(), g.param(), WeightDelta.Slice.ROW, g.rows()[r],
+                        java.util.Arrays.copyOfRange(values, r * d, (r + 1) * d));
+            }
+        }
+        return builder.build();
+    }
+}

@@ -1,0 +1,78 @@
+package dev.engram.editing;
+
+import dev.engram.inference.NextTokenDistribution;
+import dev.engram.inference.TokenProbability;
+import dev.engram.runtime.Model;
+import dev.engram.trace.ForwardPass;
+import dev.engram.trace.KvCache;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * The prompts a learned edit trains on: the edit prompt itself, and the edit prompt behind a few short prefixes the
+ * model generates itself (ROME's context templates), so that the edit does not hinge on the prompt starting the text.
+ * Paraphrases and neighbours never appear here.
+ */
+public final class TrainingPrompts {
+    /** Openings the prefixes grow from (ROME samples from similar short openings). */
+    private static final String[] OPENINGS = {"The", "Therefore", "Because", "I", "You", "It"};
+    private static final int PREFIX_TOKENS = 6;
+    private static final int SAMPLE_TOP_K = 5;
+
+    private TrainingPrompts() {
+    }
+
+    /** The prompt alone, then {@code count} prefixed copies; deterministic in {@code seed}. */
+    public static List<int[]> of(Model model, int[] prompt, int count, long seed) {
+        List<int[]> out = new ArrayList<>();
+        out.add(prompt.clone());
+        if (count == 0 || !model.hasTokenizer()) {
+            return out;
+        }
+        Random random = new Random(seed);
+        String promptText = model.tokenizer().decode(prompt).strip();
+        for (int i = 0; i < count; i++) {
+            String opening = OPENINGS[random.nextInt(OPENINGS.length)];
+            String prefix = sample(model, opening, random);
+            out.add(model.tokenizer().encodePrompt(prefix + ". " + promptText));
+        }
+        return out;
+    }
+
+    /** {@code opening} continued by a few tokens sampled from the model's top-k, cut at the first line break. */
+    private static String sample(Model model, String opening, Random random) {
+        int[] tokens = model.tokenizer().encodePrompt(opening);
+        int start = tokens.length;
+        try (KvCache cache = new KvCache(model)) {
+            ForwardPass pass = ForwardPass.of(model);
+            float[] logits = pass.extend(tokens, cache);
+            for (int i = 0; i < PREFIX_TOKENS; i++) {
+                List<TokenProbability> top = new NextTokenDistribution(logits).topK(SAMPLE_TOP_K, id -> "");
+                int next = pick(top, random);
+                tokens = Arrays.copyOf(tokens, tokens.length + 1);
+                tokens[tokens.length - 1] = next;
+                if (i + 1 < PREFIX_TOKENS) {
+                    logits = pass.extend(new int[] {next}, cache);
+                }
+            }
+        }
+        String text = opening + model.tokenizer().decode(Arrays.copyOfRange(tokens, start, tokens.length));
+        int newline = text.indexOf('\n');
+        return (newline >= 0 ? text.substring(0, newline) : text).strip();
+    }
+
+    /** Samples among the top-k in proportion to their probabilities. */
+    private static int pick(List<TokenProbability> top, Random random) {
+        double total = top.stream().mapToDouble(TokenProbability::probability).sum();
+        double u = random.nextDouble() * total;
+        for (TokenProbability t : top) {
+            u -= t.probability();
+            if (u <= 0) {
+                return t.id();
+            }
+        }
+        return top.get(top.size() - 1).id();
+    }
+}
