@@ -105,7 +105,7 @@ public final class Attributor {
             QueryScores query = options.topQueryNeurons() == 0 ? null : queryNeurons(trace, scoring, tables, ranking,
                     options);
             return new StepAttribution(t, w, text(w), logProbs[2 * layers], logProbs[0], attentionLayers, ffnLayers,
-                    options.headScores() ? headScores(trace, t, scoring) : null, new NeuronView(model, readout, trace.tokens()).describeRanked(ranking.top()),
+                    options.headScores() ? headScores(trace, t, scoring) : null, new NeuronView(model, readout, trace.tokens(), w).describeRanked(ranking.top()),
                     query, ranking.evaluated(), ranking.total());
         }
     }
@@ -123,7 +123,7 @@ public final class Attributor {
             rank(scoring, ofKind, size, options).top().forEach(scorer::addValueNeuron);
         }
         QueryScores scores = scorer.scores(options.topQueryNeurons());
-        NeuronView view = new NeuronView(model, scoring.readout(), trace.tokens());
+        NeuronView view = new NeuronView(model, scoring.readout(), trace.tokens(), scoring.target());
         return new QueryScores(view.describe(scores.top()), scores.attentionLayers(), scores.ffnLayers(),
                 scores.embedding());
     }

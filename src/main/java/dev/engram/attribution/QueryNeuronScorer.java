@@ -98,7 +98,7 @@ final class QueryNeuronScorer {
         }
         List<ScoredNeuron> top = new ArrayList<>();
         for (RankedNeuron r : best.sorted()) {
-            top.add(new ScoredNeuron(r.id(), null, r.score(), r.coefficient(), List.of()));
+            top.add(new ScoredNeuron(r.id(), null, r.score(), r.coefficient(), List.of(), 0));
         }
         return new QueryScores(top, attentionLayers, ffnLayers, embedding);
     }

@@ -5,8 +5,9 @@ import dev.engram.attribution.Attributor;
 import dev.engram.grpc.v1.AttributionService;
 import dev.engram.grpc.v1.LocateFactRequest;
 import dev.engram.grpc.v1.LocateFactResponse;
-import dev.engram.grpc.v1.LocateFactsProgress;
+import dev.engram.grpc.v1.LocateFactsResponse;
 import dev.engram.grpc.v1.LocateFactsRequest;
+import dev.engram.grpc.v1.ModelRef;
 import dev.engram.runtime.Model;
 import io.grpc.Status;
 import io.quarkus.grpc.GrpcService;
@@ -32,7 +33,7 @@ public class AttributionGrpcService implements AttributionService {
     }
 
     /** A request checked and tokenized, ready to run. */
-    private record Checked(Model model, int[] prompt, int[] target, AttributionOptions options, String checkpoint,
+    private record Checked(Model model, int[] prompt, int[] target, AttributionOptions options, ModelRef ref,
             boolean charts) {
     }
 
@@ -43,8 +44,8 @@ public class AttributionGrpcService implements AttributionService {
     }
 
     @Override
-    public Multi<LocateFactsProgress> locateFacts(LocateFactsRequest request) {
-        return Multi.createFrom().<LocateFactsProgress>emitter(emitter -> {
+    public Multi<LocateFactsResponse> locateFacts(LocateFactsRequest request) {
+        return Multi.createFrom().<LocateFactsResponse>emitter(emitter -> {
             try {
                 if (request.getRequestsCount() == 0 || request.getRequestsCount() > MAX_BATCH) {
                     throw GrpcErrors.invalid("requests", "must hold 1 to " + MAX_BATCH + " requests, got "
@@ -55,7 +56,7 @@ public class AttributionGrpcService implements AttributionService {
                     checked.add(check(request.getRequests(i), "requests[" + i + "]."));
                 }
                 for (int i = 0; i < checked.size() && !emitter.isCancelled(); i++) {
-                    emitter.emit(LocateFactsProgress.newBuilder().setIndex(i).setCompleted(i + 1)
+                    emitter.emit(LocateFactsResponse.newBuilder().setIndex(i).setCompleted(i + 1)
                             .setTotal(checked.size()).setResult(run(checked.get(i))).build());
                 }
                 emitter.complete();
@@ -67,11 +68,7 @@ public class AttributionGrpcService implements AttributionService {
 
     private Checked check(LocateFactRequest r, String prefix) {
         try {
-            Model model = registry.get(r.getModel());
-            if (!r.getCheckpoint().isEmpty()) {
-                throw Status.NOT_FOUND.withDescription("checkpoint: unknown checkpoint '" + r.getCheckpoint()
-                        + "' of model '" + model.name() + "' (leave it empty for the base weights)").asRuntimeException();
-            }
+            Model model = registry.resolve(r.getModel());
             AttributionOptions options = AttributionMapper.options(r);
             int[] prompt = PromptRequests.promptTokens(model, r.getPrompt());
             int limit = Math.min(model.config().maxSeqLen(), config.attributionMaxTokens());
@@ -90,10 +87,14 @@ public class AttributionGrpcService implements AttributionService {
                             + " tokens; LocateFact attributes at most " + limit + " (engram.attribution-max-tokens)");
                 }
             }
-            return new Checked(model, prompt, target, options, r.getCheckpoint(), r.getOptions().getRenderCharts());
+            return new Checked(model, prompt, target, options, ModelRegistry.refOf(model, r.getModel()),
+                    r.getOptions().getRenderCharts());
         } catch (io.grpc.StatusRuntimeException e) {
             if (prefix.isEmpty()) {
                 throw e;
+            }
+            if (e.getStatus().getCode() == Status.Code.INVALID_ARGUMENT) {
+                throw GrpcErrors.invalidMessage(prefix + e.getStatus().getDescription());
             }
             throw e.getStatus().withDescription(prefix + e.getStatus().getDescription()).asRuntimeException();
         }
@@ -101,6 +102,6 @@ public class AttributionGrpcService implements AttributionService {
 
     private static LocateFactResponse run(Checked c) {
         return AttributionMapper.response(new Attributor(c.model()).attribute(c.prompt(), c.target(), c.options()),
-                c.checkpoint(), c.charts());
+                c.ref(), c.charts());
     }
 }

@@ -3,6 +3,7 @@ package dev.engram.service;
 import dev.engram.attribution.AttributionCharts;
 import dev.engram.attribution.AttributionOptions;
 import dev.engram.attribution.AttributionResult;
+import dev.engram.attribution.NeuronId;
 import dev.engram.attribution.QueryKey;
 import dev.engram.attribution.ScoredNeuron;
 import dev.engram.attribution.StepAttribution;
@@ -10,8 +11,10 @@ import dev.engram.grpc.v1.Charts;
 import dev.engram.grpc.v1.LayerScore;
 import dev.engram.grpc.v1.LocateFactRequest;
 import dev.engram.grpc.v1.LocateFactResponse;
+import dev.engram.grpc.v1.AttentionNeuron;
+import dev.engram.grpc.v1.FfnNeuron;
+import dev.engram.grpc.v1.ModelRef;
 import dev.engram.grpc.v1.Neuron;
-import dev.engram.grpc.v1.NeuronKind;
 import dev.engram.grpc.v1.NormMode;
 import dev.engram.grpc.v1.TargetAttribution;
 import java.util.Arrays;
@@ -53,10 +56,9 @@ final class AttributionMapper {
         return new AttributionOptions(topK, topQuery, mode, ffnValues, attentionValues, key, false, heads);
     }
 
-    static LocateFactResponse response(AttributionResult result, String checkpoint, boolean charts) {
+    static LocateFactResponse response(AttributionResult result, ModelRef ref, boolean charts) {
         LocateFactResponse.Builder out = LocateFactResponse.newBuilder()
-                .setModel(result.model())
-                .setCheckpoint(checkpoint)
+                .setModel(ref)
                 .setNormMode(result.mode() == dev.engram.attribution.NormMode.EXACT
                         ? NormMode.NORM_MODE_EXACT : NormMode.NORM_MODE_FROZEN)
                 .setTotalLogProbGain(result.totalGain());
@@ -93,14 +95,18 @@ final class AttributionMapper {
     }
 
     private static Neuron neuron(ScoredNeuron n) {
-        Neuron.Builder b = Neuron.newBuilder()
-                .setKind(n.id().kind() == dev.engram.attribution.NeuronKind.FFN
-                        ? NeuronKind.NEURON_KIND_FFN : NeuronKind.NEURON_KIND_ATTENTION)
-                .setLayer(n.id().layer()).setIndex(n.id().index()).setHead(n.id().head()).setDim(n.id().dim())
-                .setSourcePosition(n.id().source()).setPosition(n.id().position())
-                .setScore(n.score()).setCoefficient(n.coefficient()).addAllTopTokens(n.topTokens());
-        if (n.sourceToken() != null) {
-            b.setSourceToken(n.sourceToken());
+        NeuronId id = n.id();
+        Neuron.Builder b = Neuron.newBuilder().setPosition(id.position()).setScore(n.score())
+                .setCoefficient(n.coefficient()).addAllTopTokens(n.topTokens()).setTargetRank(n.targetRank());
+        if (id.kind() == dev.engram.attribution.NeuronKind.FFN) {
+            b.setFfn(FfnNeuron.newBuilder().setLayer(id.layer()).setIndex(id.index()));
+        } else {
+            AttentionNeuron.Builder a = AttentionNeuron.newBuilder().setLayer(id.layer()).setHead(id.head())
+                    .setDim(id.dim()).setSourcePosition(id.source());
+            if (n.sourceToken() != null) {
+                a.setSourceToken(n.sourceToken());
+            }
+            b.setAttention(a);
         }
         return b.build();
     }

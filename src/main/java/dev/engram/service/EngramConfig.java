@@ -25,6 +25,23 @@ public interface EngramConfig {
     @WithDefault("256")
     int attributionMaxTokens();
 
+    /** Limits and fixtures of the edit service. */
+    Editing editing();
+
+    interface Editing {
+        /** Most paraphrases one edit request may carry. */
+        @WithDefault("20")
+        int maxParaphrases();
+
+        /** Most neighbour prompts one edit request may carry. */
+        @WithDefault("20")
+        int maxNeighbours();
+
+        /** Where each model's sentinel prompts live, as {@code <model>.txt} (one prompt a line). */
+        @WithDefault("editing/sentinels")
+        String sentinelsDir();
+    }
+
     interface ModelSource {
         /** An HF directory (config.json + safetensors) or a llama2.c directory (model .bin + tok*.bin). */
         String path();

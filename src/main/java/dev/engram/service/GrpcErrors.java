@@ -1,6 +1,9 @@
 package dev.engram.service;
 
+import com.google.protobuf.Any;
+import com.google.rpc.BadRequest;
 import io.grpc.Status;
+import io.grpc.protobuf.StatusProto;
 import io.grpc.StatusRuntimeException;
 import java.util.function.Supplier;
 import org.jboss.logging.Logger;
@@ -12,9 +15,25 @@ public final class GrpcErrors {
     private GrpcErrors() {
     }
 
-    /** INVALID_ARGUMENT with a message that starts with the offending field. */
+    /**
+     * INVALID_ARGUMENT with a message that starts with the offending field, and the same as a
+     * {@code google.rpc.BadRequest} field violation in the status details.
+     */
     public static StatusRuntimeException invalid(String field, String problem) {
-        return Status.INVALID_ARGUMENT.withDescription(field + ": " + problem).asRuntimeException();
+        return invalidMessage(field + ": " + problem);
+    }
+
+    /** INVALID_ARGUMENT for a message of the form "field: problem" (the field becomes the violation's field). */
+    static StatusRuntimeException invalidMessage(String message) {
+        int colon = message == null ? -1 : message.indexOf(": ");
+        String field = colon > 0 && !message.substring(0, colon).contains(" ") ? message.substring(0, colon) : "";
+        String problem = colon > 0 && !field.isEmpty() ? message.substring(colon + 2) : String.valueOf(message);
+        BadRequest details = BadRequest.newBuilder().addFieldViolations(
+                BadRequest.FieldViolation.newBuilder().setField(field).setDescription(problem)).build();
+        com.google.rpc.Status status = com.google.rpc.Status.newBuilder()
+                .setCode(Status.Code.INVALID_ARGUMENT.value()).setMessage(String.valueOf(message))
+                .addDetails(Any.pack(details)).build();
+        return StatusProto.toStatusRuntimeException(status);
     }
 
     /** Runs a call body: status exceptions pass through, argument errors become INVALID_ARGUMENT, the rest INTERNAL. */
@@ -32,7 +51,7 @@ public final class GrpcErrors {
         }
         // a malformed format string is our bug, not the caller's, though Java files it under IllegalArgumentException
         if (e instanceof IllegalArgumentException && !(e instanceof java.util.IllegalFormatException)) {
-            return Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException();
+            return invalidMessage(e.getMessage());
         }
         LOG.error("request failed", e);
         return Status.INTERNAL.withDescription(e.getClass().getSimpleName() + ": " + e.getMessage())

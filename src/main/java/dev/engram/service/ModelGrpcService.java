@@ -1,7 +1,7 @@
 package dev.engram.service;
 
 import dev.engram.grpc.v1.GenerateRequest;
-import dev.engram.grpc.v1.GeneratedToken;
+import dev.engram.grpc.v1.GenerateResponse;
 import dev.engram.grpc.v1.ListModelsRequest;
 import dev.engram.grpc.v1.ListModelsResponse;
 import dev.engram.grpc.v1.ModelInfo;
@@ -63,11 +63,12 @@ public class ModelGrpcService implements ModelService {
     @Blocking
     public Uni<PredictResponse> predict(PredictRequest request) {
         return Uni.createFrom().item(() -> GrpcErrors.call(() -> {
-            Model model = registry.get(request.getModel());
+            Model model = registry.resolve(request.getModel());
             int k = PromptRequests.inRange("top_k", request.getTopK(), 1, model.config().vocabSize());
             int[] tokens = PromptRequests.promptTokens(model, request.getPrompt());
             NextTokenDistribution next = new NextTokenDistribution(ForwardPass.of(model).lastLogits(tokens));
-            PredictResponse.Builder out = PredictResponse.newBuilder().setModel(model.name());
+            PredictResponse.Builder out = PredictResponse.newBuilder()
+                    .setModel(ModelRegistry.refOf(model, request.getModel()));
             Arrays.stream(tokens).forEach(out::addPromptTokenIds);
             for (TokenProbability t : next.topK(k, model.tokenizer()::tokenString)) {
                 out.addCandidates(TokenCandidate.newBuilder().setId(t.id()).setText(t.text())
@@ -78,10 +79,10 @@ public class ModelGrpcService implements ModelService {
     }
 
     @Override
-    public Multi<GeneratedToken> generate(GenerateRequest request) {
-        return Multi.createFrom().<GeneratedToken>emitter(emitter -> {
+    public Multi<GenerateResponse> generate(GenerateRequest request) {
+        return Multi.createFrom().<GenerateResponse>emitter(emitter -> {
             try {
-                Model model = registry.get(request.getModel());
+                Model model = registry.resolve(request.getModel());
                 int limit = request.getMaxNewTokens() == 0 ? DEFAULT_NEW_TOKENS
                         : PromptRequests.inRange("max_new_tokens", request.getMaxNewTokens(), 1, config.maxNewTokens());
                 int[] prompt = PromptRequests.promptTokens(model, request.getPrompt());

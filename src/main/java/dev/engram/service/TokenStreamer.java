@@ -1,6 +1,6 @@
 package dev.engram.service;
 
-import dev.engram.grpc.v1.GeneratedToken;
+import dev.engram.grpc.v1.GenerateResponse;
 import dev.engram.inference.GreedyGenerator;
 import dev.engram.runtime.Model;
 import java.util.Arrays;
@@ -21,7 +21,7 @@ final class TokenStreamer {
     }
 
     /** Emits up to {@code limit} tokens; stops early at the end of the context or when {@code sink} says so. */
-    void stream(int limit, Predicate<GeneratedToken> sink) {
+    void stream(int limit, Predicate<GenerateResponse> sink) {
         new GreedyGenerator(model).generate(prompt, limit, (index, id, probability, sequence) -> {
             String text = model.tokenizer().decode(Arrays.copyOfRange(sequence, prompt.length, sequence.length));
             String delta = "";
@@ -29,7 +29,7 @@ final class TokenStreamer {
                 delta = text.substring(sentText.length());
                 sentText = text;
             }
-            return sink.test(GeneratedToken.newBuilder().setIndex(index).setId(id).setTextDelta(delta)
+            return sink.test(GenerateResponse.newBuilder().setIndex(index).setId(id).setTextDelta(delta)
                     .setProbability(probability).build());
         });
     }

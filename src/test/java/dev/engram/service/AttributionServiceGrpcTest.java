@@ -10,10 +10,10 @@ import dev.engram.grpc.v1.AttributionServiceGrpc;
 import dev.engram.grpc.v1.LayerScore;
 import dev.engram.grpc.v1.LocateFactRequest;
 import dev.engram.grpc.v1.LocateFactResponse;
-import dev.engram.grpc.v1.LocateFactsProgress;
+import dev.engram.grpc.v1.LocateFactsResponse;
 import dev.engram.grpc.v1.LocateFactsRequest;
 import dev.engram.grpc.v1.Neuron;
-import dev.engram.grpc.v1.NeuronKind;
+import dev.engram.grpc.v1.ModelRef;
 import dev.engram.grpc.v1.NormMode;
 import dev.engram.grpc.v1.TargetAttribution;
 import io.grpc.Status;
@@ -39,8 +39,12 @@ class AttributionServiceGrpcTest extends GrpcClientTest {
         attribution = AttributionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(300, TimeUnit.SECONDS);
     }
 
+    static ModelRef ref(String name) {
+        return ModelRef.newBuilder().setName(name).build();
+    }
+
     private static LocateFactRequest.Builder stories(String prompt) {
-        return LocateFactRequest.newBuilder().setModel("stories260K").setPrompt(prompt).setTopK(10);
+        return LocateFactRequest.newBuilder().setModel(ref("stories260K")).setPrompt(prompt).setTopK(10);
     }
 
     @Test
@@ -66,11 +70,13 @@ class AttributionServiceGrpcTest extends GrpcClientTest {
         }
         for (Neuron n : t.getValueNeuronsList()) {
             assertEquals(5, n.getTopTokensCount());
-            if (n.getKind() == NeuronKind.NEURON_KIND_ATTENTION) {
-                assertTrue(n.getHead() >= 0 && n.getSourcePosition() >= 0);
-                assertFalse(n.getSourceToken().isEmpty());
+            assertTrue(n.getTargetRank() >= 1 && n.getTargetRank() <= 512, "target rank " + n.getTargetRank());
+            if (n.hasAttention()) {
+                assertTrue(n.getAttention().getHead() >= 0 && n.getAttention().getSourcePosition() >= 0);
+                assertFalse(n.getAttention().getSourceToken().isEmpty());
             } else {
-                assertEquals(-1, n.getHead());
+                assertTrue(n.hasFfn());
+                assertTrue(n.getFfn().getIndex() >= 0 && n.getFfn().getIndex() < 172);
             }
         }
         assertTrue(t.getNeuronsScoredExactly() < t.getNeuronsTotal());
@@ -106,7 +112,7 @@ class AttributionServiceGrpcTest extends GrpcClientTest {
 
     @Test
     void smolLM2LocatesParis() {
-        LocateFactResponse r = attribution.locateFact(LocateFactRequest.newBuilder().setModel("smollm2")
+        LocateFactResponse r = attribution.locateFact(LocateFactRequest.newBuilder().setModel(ref("smollm2"))
                 .setPrompt("The capital of France is").setTopK(10).build());
         TargetAttribution t = r.getTargets(0);
         assertEquals(" Paris", t.getToken());
@@ -117,13 +123,13 @@ class AttributionServiceGrpcTest extends GrpcClientTest {
 
     @Test
     void locateFactsStreamsProgressInOrder() {
-        Iterator<LocateFactsProgress> stream = attribution.locateFacts(LocateFactsRequest.newBuilder()
+        Iterator<LocateFactsResponse> stream = attribution.locateFacts(LocateFactsRequest.newBuilder()
                 .addRequests(stories("Once upon a"))
                 .addRequests(stories("Lily and Ben"))
                 .addRequests(stories("The sun was").setOptions(AttributionOptions.newBuilder()
                         .setNormMode(NormMode.NORM_MODE_EXACT)))
                 .build());
-        List<LocateFactsProgress> seen = new ArrayList<>();
+        List<LocateFactsResponse> seen = new ArrayList<>();
         stream.forEachRemaining(seen::add);
         assertEquals(3, seen.size());
         for (int i = 0; i < 3; i++) {
@@ -137,8 +143,9 @@ class AttributionServiceGrpcTest extends GrpcClientTest {
     @Test
     void badInputNamesTheFieldAndChangesNothing() {
         expect(Status.Code.INVALID_ARGUMENT, "prompt", () -> attribution.locateFact(stories("").build()));
-        expect(Status.Code.NOT_FOUND, "model", () -> attribution.locateFact(stories("Hi").setModel("nope").build()));
-        expect(Status.Code.NOT_FOUND, "checkpoint", () -> attribution.locateFact(stories("Hi").setCheckpoint("v9").build()));
+        expect(Status.Code.NOT_FOUND, "model", () -> attribution.locateFact(stories("Hi").setModel(ref("nope")).build()));
+        expect(Status.Code.NOT_FOUND, "model.checkpoint", () -> attribution.locateFact(stories("Hi").setModel(ModelRef.newBuilder()
+                .setName("stories260K").setCheckpoint("v9")).build()));
         expect(Status.Code.INVALID_ARGUMENT, "top_k", () -> attribution.locateFact(stories("Hi").setTopK(0).build()));
         expect(Status.Code.INVALID_ARGUMENT, "top_k", () -> attribution.locateFact(stories("Hi").setTopK(10_001).build()));
         expect(Status.Code.INVALID_ARGUMENT, "options.top_query_neurons", () -> attribution.locateFact(stories("Hi")

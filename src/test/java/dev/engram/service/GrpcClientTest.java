@@ -28,11 +28,27 @@ abstract class GrpcClientTest {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
 
-    /** The call fails with {@code code} and a message that starts with the offending field. */
-    static void expect(Status.Code code, String field, Executable call) {
+    /**
+     * The call fails with {@code code} and a message that starts with the offending field; an INVALID_ARGUMENT also
+     * carries a google.rpc.BadRequest field violation naming that field, with the same message.
+     */
+    static StatusRuntimeException expect(Status.Code code, String field, Executable call) {
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call);
         assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
-        assertTrue(e.getStatus().getDescription() != null && e.getStatus().getDescription().startsWith(field),
-                e.getStatus().toString());
+        String message = e.getStatus().getDescription();
+        assertTrue(message != null && message.startsWith(field), e.getStatus().toString());
+        if (code == Status.Code.INVALID_ARGUMENT) {
+            com.google.rpc.Status details = io.grpc.protobuf.StatusProto.fromThrowable(e);
+            assertTrue(details != null && details.getDetailsCount() == 1, "no BadRequest details: " + e.getStatus());
+            try {
+                com.google.rpc.BadRequest bad = details.getDetails(0).unpack(com.google.rpc.BadRequest.class);
+                com.google.rpc.BadRequest.FieldViolation v = bad.getFieldViolations(0);
+                assertEquals(message.substring(0, message.indexOf(": ")), v.getField());
+                assertEquals(message, v.getField() + ": " + v.getDescription());
+            } catch (com.google.protobuf.InvalidProtocolBufferException ex) {
+                throw new AssertionError(ex);
+            }
+        }
+        return e;
     }
 }

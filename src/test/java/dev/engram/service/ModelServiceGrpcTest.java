@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.engram.grpc.v1.GenerateRequest;
-import dev.engram.grpc.v1.GeneratedToken;
+import dev.engram.grpc.v1.GenerateResponse;
 import dev.engram.grpc.v1.ListModelsRequest;
 import dev.engram.grpc.v1.ListModelsResponse;
 import dev.engram.grpc.v1.ModelInfo;
@@ -55,7 +55,7 @@ class ModelServiceGrpcTest extends GrpcClientTest {
     void predictGivesTimeAfterOnceUponA() {
         PredictResponse response = models.predict(PredictRequest.newBuilder()
                 .setPrompt("Once upon a").setTopK(5).build());
-        assertEquals("stories260K", response.getModel());
+        assertEquals("stories260K", response.getModel().getName());
         assertEquals(5, response.getCandidatesCount());
         assertEquals(" time", response.getCandidates(0).getText());
         assertTrue(response.getCandidates(0).getProbability() >= 0.99);
@@ -68,8 +68,8 @@ class ModelServiceGrpcTest extends GrpcClientTest {
     @Test
     void predictOnSmolLM2KnowsACapital() {
         PredictResponse response = models.predict(PredictRequest.newBuilder()
-                .setModel("smollm2").setPrompt("The capital of France is").setTopK(3).build());
-        assertEquals("smollm2", response.getModel());
+                .setModel(AttributionServiceGrpcTest.ref("smollm2")).setPrompt("The capital of France is").setTopK(3).build());
+        assertEquals("smollm2", response.getModel().getName());
         assertEquals(" Paris", response.getCandidates(0).getText());
         assertTrue(response.getCandidates(0).getProbability() > 0.7);
         ModelInfo smol = models.listModels(ListModelsRequest.getDefaultInstance()).getModelsList().stream()
@@ -81,12 +81,12 @@ class ModelServiceGrpcTest extends GrpcClientTest {
 
     @Test
     void generateStreamsTheKnownStory() {
-        Iterator<GeneratedToken> stream = models.generate(GenerateRequest.newBuilder()
+        Iterator<GenerateResponse> stream = models.generate(GenerateRequest.newBuilder()
                 .setPrompt("Once upon a time").setMaxNewTokens(12).build());
         StringBuilder text = new StringBuilder();
         int count = 0;
         while (stream.hasNext()) {
-            GeneratedToken token = stream.next();
+            GenerateResponse token = stream.next();
             assertEquals(count++, token.getIndex());
             text.append(token.getTextDelta());
         }
@@ -99,7 +99,7 @@ class ModelServiceGrpcTest extends GrpcClientTest {
         expect(Status.Code.INVALID_ARGUMENT, "prompt", () -> models.predict(PredictRequest.newBuilder()
                 .setPrompt("").setTopK(3).build()));
         expect(Status.Code.NOT_FOUND, "model", () -> models.predict(PredictRequest.newBuilder()
-                .setModel("no-such-model").setPrompt("Hi").setTopK(3).build()));
+                .setModel(AttributionServiceGrpcTest.ref("no-such-model")).setPrompt("Hi").setTopK(3).build()));
         expect(Status.Code.INVALID_ARGUMENT, "top_k", () -> models.predict(PredictRequest.newBuilder()
                 .setPrompt("Hi").setTopK(0).build()));
         expect(Status.Code.INVALID_ARGUMENT, "top_k", () -> models.predict(PredictRequest.newBuilder()
@@ -114,7 +114,7 @@ class ModelServiceGrpcTest extends GrpcClientTest {
         expect(Status.Code.INVALID_ARGUMENT, "max_new_tokens", () -> models.generate(GenerateRequest.newBuilder()
                 .setPrompt("Hi").setMaxNewTokens(-1).build()).hasNext());
         expect(Status.Code.NOT_FOUND, "model", () -> models.generate(GenerateRequest.newBuilder()
-                .setModel("gpt-17").setPrompt("Hi").build()).hasNext());
+                .setModel(AttributionServiceGrpcTest.ref("gpt-17")).setPrompt("Hi").build()).hasNext());
         // still serving
         assertEquals(" time", models.predict(PredictRequest.newBuilder().setPrompt("Once upon a").setTopK(1).build())
                 .getCandidates(0).getText());

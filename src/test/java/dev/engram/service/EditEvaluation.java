@@ -1,0 +1,116 @@
+package dev.engram.service;
+
+import com.google.protobuf.util.JsonFormat;
+import dev.engram.editing.EditResult;
+import dev.engram.editing.Editor;
+import dev.engram.grpc.v1.EditMethod;
+import dev.engram.grpc.v1.EditRequest;
+import dev.engram.runtime.Model;
+import dev.engram.support.TestModels;
+import dev.engram.verification.VerificationReport;
+import dev.engram.verification.Verifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs every record of an edit batch (JSONL of EditRequest) through both methods, each edit on the unedited model as
+ * CounterFact evaluates, and prints ROME's metrics per record and on average, with gates, parameters touched and time.
+ * mvn -q test-compile exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.engram.service.EditEvaluation \
+ *     -Dexec.args=editing/smollm2-capitals.jsonl
+ */
+public final class EditEvaluation {
+    public static void main(String[] args) throws Exception {
+        Path file = Path.of(args.length > 0 ? args[0] : "editing/smollm2-capitals.jsonl");
+        EngramConfig config = config();
+        SentinelPrompts sentinels = new SentinelPrompts(config);
+        List<String> lines = Files.readAllLines(file).stream().filter(l -> !l.isBlank()).toList();
+        for (EditMethod method : new EditMethod[] {EditMethod.EDIT_METHOD_LEARNED, EditMethod.EDIT_METHOD_CLOSED_FORM}) {
+            double es = 0;
+            double ps = 0;
+            double ns = 0;
+            double fluency = 0;
+            double parentFluency = 0;
+            long params = 0;
+            long ms = 0;
+            int passed = 0;
+            System.out.printf("%n%s%n| subject | ES | PS | NS | fluency (parent) | gates failed | params | ms |%n"
+                    + "|---|---|---|---|---|---|---|---|%n", method);
+            for (String line : lines) {
+                EditRequest.Builder b = EditRequest.newBuilder();
+                JsonFormat.parser().merge(line, b);
+                b.getOptionsBuilder().setMethod(method);
+                EditRequest r = b.build();
+                Model parent = model(r.getModel().getName());
+                long start = System.nanoTime();
+                EditRequests.Checked c = EditRequests.check(r, parent, config);
+                Editor editor = new Editor(parent);
+                EditResult result = editor.edit(c.edit(), c.options());
+                VerificationReport report = new Verifier(c.thresholds())
+                        .verify(parent, editor.apply(result), c.edit(), sentinels.of(parent.name()));
+                long took = (System.nanoTime() - start) / 1_000_000;
+                double e = report.efficacy().success() ? 1 : 0;
+                es += e;
+                ps += report.paraphraseSuccess();
+                ns += report.neighbourhoodSuccess();
+                fluency += report.fluency().editedEntropy();
+                parentFluency += report.fluency().parentEntropy();
+                params += result.delta().parametersTouched();
+                ms += took;
+                passed += report.passed() ? 1 : 0;
+                System.out.printf("| %s | %.0f | %.2f | %.2f | %.3f (%.3f) | %s | %d | %d |%n",
+                        r.getSubject().isEmpty() ? c.prompt() : r.getSubject(), 100 * e,
+                        100 * report.paraphraseSuccess(), 100 * report.neighbourhoodSuccess(),
+                        report.fluency().editedEntropy(), report.fluency().parentEntropy(),
+                        report.gates().stream().filter(g -> !g.passed()).map(g -> g.gate() + ": " + g.detail()).toList(),
+                        result.delta().parametersTouched(), took);
+            }
+            int n = lines.size();
+            System.out.printf("| **mean of %d** | %.1f | %.1f | %.1f | %.3f (%.3f) | %d of %d pass | %d | %d |%n", n,
+                    100 * es / n, 100 * ps / n, 100 * ns / n, fluency / n, parentFluency / n, passed, n, params / n,
+                    ms / n);
+        }
+    }
+
+    private static Model model(String name) {
+        return "stories260K".equals(name) ? TestModels.sharedStories260K() : TestModels.smolLM2();
+    }
+
+    /** The server's defaults, without Quarkus. */
+    static EngramConfig config() {
+        return new EngramConfig() {
+            public String defaultModel() {
+                return "smollm2";
+            }
+
+            public Map<String, ModelSource> models() {
+                return Map.of();
+            }
+
+            public int maxNewTokens() {
+                return 1024;
+            }
+
+            public int attributionMaxTokens() {
+                return 256;
+            }
+
+            public Editing editing() {
+                return new Editing() {
+                    public int maxParaphrases() {
+                        return 20;
+                    }
+
+                    public int maxNeighbours() {
+                        return 20;
+                    }
+
+                    public String sentinelsDir() {
+                        return "editing/sentinels";
+                    }
+                };
+            }
+        };
+    }
+}
