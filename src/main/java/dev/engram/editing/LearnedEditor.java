@@ -11,6 +11,7 @@ import dev.engram.runtime.Model;
 import dev.engram.runtime.Param;
 import dev.engram.runtime.WeightDelta;
 import dev.engram.trace.ForwardPass;
+import dev.engram.trace.PackedSequences;
 import dev.engram.trace.RowUpdate;
 import dev.engram.trace.Trace;
 import java.util.ArrayList;
@@ -89,33 +90,36 @@ public final class LearnedEditor {
     private double step(List<Sequence> sequences, List<RowUpdate> updates, List<Group> groups, NDArray parentLogProbs,
             int klPositions, EditOptions options, int step) {
         double minProbability = 1;
-        List<Trace> traces = new ArrayList<>();
+        PackedSequences packed = PackedSequences.of(sequences.stream().map(Sequence::tokens).toList());
+        Trace trace = null;
         try (NDScope scope = new NDScope(); GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            // every training prompt in one packed forward pass
+            trace = ForwardPass.of(model).withRowUpdates(updates).logits(packed);
+            NDArray logProbs = trace.logits().logSoftmax(-1);
             NDArray loss = null;
             for (int s = 0; s < sequences.size(); s++) {
                 Sequence seq = sequences.get(s);
-                Trace trace = ForwardPass.of(model).withRowUpdates(updates).logits(seq.tokens());
-                traces.add(trace);
-                NDArray logProbs = trace.logits().logSoftmax(-1);
                 NDArray nll = null;
                 for (int i = 0; i < seq.targets().length; i++) {
-                    NDArray term = logProbs.get(new NDIndex("{}, {}", seq.firstTargetPosition() + i, seq.targets()[i]))
-                            .neg();
+                    int row = packed.row(s, seq.firstTargetPosition() + i);
+                    NDArray term = logProbs.get(new NDIndex("{}, {}", row, seq.targets()[i])).neg();
                     nll = nll == null ? term : nll.add(term);
                 }
                 nll = nll.div(seq.targets().length);
                 minProbability = Math.min(minProbability, Math.exp(-nll.getFloat()));
                 // FiNE's repetition penalty: −log(1 − p(target_new[0])) once the whole target has been said
-                NDArray again = logProbs.get(new NDIndex("{}, {}", seq.tokens().length - 1, seq.targets()[0])).exp();
+                int last = packed.row(s, seq.tokens().length - 1);
+                NDArray again = logProbs.get(new NDIndex("{}, {}", last, seq.targets()[0])).exp();
                 NDArray weighted = nll.add(again.neg().add(1).clip(1e-6, 1).log().neg()
                         .mul(options.repetitionWeight())).div(sequences.size());
                 loss = loss == null ? weighted : loss.add(weighted);
-                if (s == 0 && parentLogProbs != null && options.klWeight() > 0) {
-                    // KL(p_parent ‖ p_δ) = Σ_v p_parent(v) (log p_parent(v) − log p_δ(v)), mean over earlier positions
-                    NDArray edited = logProbs.get(new NDIndex(":{}", klPositions));
-                    NDArray kl = parentLogProbs.exp().mul(parentLogProbs.sub(edited)).sum().div(klPositions);
-                    loss = loss.add(kl.mul(options.klWeight()));
-                }
+            }
+            if (parentLogProbs != null && options.klWeight() > 0) {
+                // KL(p_parent ‖ p_δ) = Σ_v p_parent(v) (log p_parent(v) − log p_δ(v)), mean over the edit prompt's
+                // earlier positions (sequence 0 occupies the first packed rows)
+                NDArray edited = logProbs.get(new NDIndex(":{}", klPositions));
+                NDArray kl = parentLogProbs.exp().mul(parentLogProbs.sub(edited)).sum().div(klPositions);
+                loss = loss.add(kl.mul(options.klWeight()));
             }
             for (Group g : groups) {
                 loss = loss.add(g.change().square().sum().mul(options.l2Weight()));
@@ -125,7 +129,9 @@ public final class LearnedEditor {
             }
             collector.backward(loss);
         } finally {
-            traces.forEach(Trace::close);
+            if (trace != null) {
+                trace.close();
+            }
         }
         adam(groups, options.learningRate(), step + 1);
         return minProbability;

@@ -21,6 +21,15 @@ public final class Rope {
 
     /** Rotates x of shape [T, heads, d_head], whose row t sits at position offset + t. */
     public static NDArray apply(NDArray x, ModelConfig config, int offset) {
+        int[] positions = new int[(int) x.getShape().get(0)];
+        for (int t = 0; t < positions.length; t++) {
+            positions[t] = offset + t;
+        }
+        return apply(x, config, positions);
+    }
+
+    /** Rotates x of shape [T, heads, d_head], whose row t sits at position {@code positions[t]}. */
+    public static NDArray apply(NDArray x, ModelConfig config, int[] positions) {
         int seqLen = (int) x.getShape().get(0);
         int heads = (int) x.getShape().get(1);
         int half = config.headDim() / 2;
@@ -28,7 +37,7 @@ public final class Rope {
         float[] sin = new float[seqLen * half];
         for (int t = 0; t < seqLen; t++) {
             for (int i = 0; i < half; i++) {
-                double angle = (offset + t) * Math.pow(config.ropeTheta(), -2.0 * i / config.headDim());
+                double angle = positions[t] * Math.pow(config.ropeTheta(), -2.0 * i / config.headDim());
                 cos[t * half + i] = (float) Math.cos(angle);
                 sin[t * half + i] = (float) Math.sin(angle);
             }

@@ -134,7 +134,7 @@ final class EditRequests {
             case EDIT_METHOD_CLOSED_FORM -> EditMethod.CLOSED_FORM;
             default -> throw invalid("options.method", "unknown method " + o.getMethodValue());
         };
-        EditOptions d = EditOptions.defaults(method);
+        EditOptions d = EditOptions.defaults(method, c.nLayers());
         Set<NeuronKind> kinds = o.getNeuronKindsCount() == 0 ? d.kinds() : EnumSet.noneOf(NeuronKind.class);
         for (int i = 0; i < o.getNeuronKindsCount(); i++) {
             kinds.add(switch (o.getNeuronKindsValue(i)) {
@@ -152,7 +152,7 @@ final class EditRequests {
             throw invalid("options.neuron_budget", "must be between 1 and " + neurons
                     + " (the model's neurons of the allowed kinds), got " + budget);
         }
-        Set<Integer> excluded = new HashSet<>();
+        Set<Integer> excluded = new HashSet<>(o.getExcludedLayersCount() == 0 ? d.excludedLayers() : Set.of());
         for (int layer : o.getExcludedLayersList()) {
             if (layer < 0 || layer >= c.nLayers()) {
                 throw invalid("options.excluded_layers", "layer " + layer + " is outside [0, " + c.nLayers() + ")");

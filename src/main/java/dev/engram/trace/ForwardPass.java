@@ -55,12 +55,12 @@ public final class ForwardPass {
 
     /** Runs the prompt and keeps every hook point. */
     public Trace trace(int[] tokens) {
-        return run(tokens, Keep.EVERYTHING, null);
+        return run(tokens, Keep.EVERYTHING, null, null);
     }
 
     /** Runs the prompt and keeps only the logits at the last position. */
     public float[] lastLogits(int[] tokens) {
-        try (Trace trace = run(tokens, Keep.LAST_LOGITS, null)) {
+        try (Trace trace = run(tokens, Keep.LAST_LOGITS, null, null)) {
             return trace.lastLogits();
         }
     }
@@ -70,7 +70,19 @@ public final class ForwardPass {
      * gradient collector the logits stay connected to any trainable {@link RowUpdate}.
      */
     public Trace logits(int[] tokens) {
-        return run(tokens, Keep.ALL_LOGITS, null);
+        return run(tokens, Keep.ALL_LOGITS, null, null);
+    }
+
+    /**
+     * Runs several sequences as one packed pass ({@link PackedSequences}) and keeps the logits of every row, [N, V]:
+     * row {@code packed.row(s, i)} holds what a separate run of sequence s gives at position i.
+     */
+    public Trace logits(PackedSequences packed) {
+        if (packed.longest() > config.maxSeqLen()) {
+            throw new IllegalArgumentException("a packed sequence has " + packed.longest()
+                    + " tokens; the model's context is " + config.maxSeqLen());
+        }
+        return run(packed.tokens(), Keep.ALL_LOGITS, null, packed);
     }
 
     /** What a run keeps. */
@@ -86,16 +98,21 @@ public final class ForwardPass {
             throw new IllegalArgumentException("the sequence would have " + (cache.length() + tokens.length)
                     + " tokens; the model's context is " + config.maxSeqLen());
         }
-        try (Trace trace = run(tokens, Keep.LAST_LOGITS, cache)) {
+        try (Trace trace = run(tokens, Keep.LAST_LOGITS, cache, null)) {
             return trace.lastLogits();
         }
     }
 
-    private Trace run(int[] tokens, Keep keep, KvCache cache) {
-        validate(tokens);
+    private Trace run(int[] tokens, Keep keep, KvCache cache, PackedSequences packed) {
+        if (packed == null) {
+            validate(tokens);
+        } else {
+            validateIds(tokens);
+        }
         boolean record = keep == Keep.EVERYTHING;
         int seqLen = tokens.length;
         int offset = cache == null ? 0 : cache.length();
+        int[] positions = packed != null ? packed.positions() : consecutive(offset, seqLen);
         NDManager traceManager = weights.manager().newSubManager();
         List<NDArray> pre = new ArrayList<>();
         List<NDArray> mid = new ArrayList<>();
@@ -107,15 +124,16 @@ public final class ForwardPass {
             NDArray x;
             NDArray mask;
             try (NDScope scope = new NDScope()) {
-                x = keep(embed(tokens, offset), traceManager);
-                mask = keep(causalMask(traceManager, seqLen, offset), traceManager);
+                x = keep(embed(tokens, positions), traceManager);
+                mask = keep(causalMask(traceManager, seqLen, offset, packed == null ? null : packed.segments()),
+                        traceManager);
             }
             for (int l = 0; l < config.nLayers(); l++) {
                 try (NDScope scope = new NDScope()) {
                     LayerWeights w = weights.base().layer(l);
                     // A^l: attention over the pre-normed residual N_1(h^{l-1})
                     NDArray a = Norms.apply(config, x, w.attnNormWeight(), w.attnNormBias());
-                    Attention attn = attention(l, w, a, mask, seqLen, offset, cache);
+                    Attention attn = attention(l, w, a, mask, seqLen, positions, cache);
                     NDArray residMid = x.add(attn.output);
                     // F^l: FFN over N_2(mid^l); m is the vector of neuron coefficients
                     NDArray b = Norms.apply(config, residMid, w.ffnNormWeight(), w.ffnNormBias());
@@ -162,6 +180,10 @@ public final class ForwardPass {
             throw new IllegalArgumentException("the sequence has " + tokens.length
                     + " tokens; the model's context is " + config.maxSeqLen());
         }
+        validateIds(tokens);
+    }
+
+    private void validateIds(int[] tokens) {
         for (int t : tokens) {
             if (t < 0 || t >= config.vocabSize()) {
                 throw new IllegalArgumentException("token id " + t + " is outside the vocabulary [0, "
@@ -170,15 +192,19 @@ public final class ForwardPass {
         }
     }
 
-    /** h^0 = W_E[tokens] (+ W_pos[offset .. offset + T) for GPT-2). */
-    private NDArray embed(int[] tokens, int offset) {
+    /** h^0 = W_E[tokens] (+ W_pos[positions] for GPT-2). */
+    private NDArray embed(int[] tokens, int[] positions) {
         NDList rows = new NDList(tokens.length);
         for (int token : tokens) {
             rows.add(weights.base().tokenEmbedding().get(token));
         }
         NDArray h0 = NDArrays.stack(rows);
         if (weights.base().positionEmbedding() != null) {
-            h0 = h0.add(weights.base().positionEmbedding().get(new NDIndex("{}:{}", offset, offset + tokens.length)));
+            long[] at = new long[positions.length];
+            for (int i = 0; i < at.length; i++) {
+                at[i] = positions[i];
+            }
+            h0 = h0.add(weights.base().positionEmbedding().get(h0.getManager().create(at)));
         }
         return h0;
     }
@@ -188,10 +214,10 @@ public final class ForwardPass {
 
     /**
      * Head j: α^j = softmax(q^j·k^{g(j)ᵀ}/sqrt(d_head) + causal mask); z^j = α^j·val^{g(j)};
-     * A = concat_j(z^j)·W_O + b_O. With a cache, the new queries (positions offset ..) also attend to the cached
-     * keys and values of the earlier positions.
+     * A = concat_j(z^j)·W_O + b_O. With a cache, the new queries also attend to the cached keys and values of the
+     * earlier positions.
      */
-    private Attention attention(int layer, LayerWeights w, NDArray a, NDArray mask, int seqLen, int offset,
+    private Attention attention(int layer, LayerWeights w, NDArray a, NDArray mask, int seqLen, int[] positions,
             KvCache cache) {
         int nH = config.nHeads();
         int nKv = config.nKvHeads();
@@ -200,8 +226,8 @@ public final class ForwardPass {
         NDArray k = linear(a, layer, Param.ATTN_K, w.bK()).reshape(seqLen, nKv, dh);
         NDArray v = linear(a, layer, Param.ATTN_V, w.bV()).reshape(seqLen, nKv, dh);
         if (config.family() == ModelFamily.LLAMA) {
-            q = Rope.apply(q, config, offset);
-            k = Rope.apply(k, config, offset);
+            q = Rope.apply(q, config, positions);
+            k = Rope.apply(k, config, positions);
         }
         if (cache != null) {
             k = cache.append(layer, k, KvCache.Part.KEY);
@@ -282,17 +308,30 @@ public final class ForwardPass {
 
     /**
      * M[t, s] = 0 where s ≤ offset + t, −∞ where s > offset + t (a query never reads a later position); query t sits at
-     * position offset + t, sources at 0 .. offset + seqLen − 1.
+     * cache index offset + t, sources at 0 .. offset + seqLen − 1. Packed sequences also mask every source of another
+     * sequence: M[t, s] = −∞ where segment(s) ≠ segment(t).
      */
-    private static NDArray causalMask(NDManager manager, int seqLen, int offset) {
+    private static NDArray causalMask(NDManager manager, int seqLen, int offset, int[] segments) {
         int sources = offset + seqLen;
         float[] data = new float[seqLen * sources];
         for (int t = 0; t < seqLen; t++) {
-            for (int s = offset + t + 1; s < sources; s++) {
-                data[t * sources + s] = Float.NEGATIVE_INFINITY;
+            for (int s = 0; s < sources; s++) {
+                boolean later = s > offset + t;
+                boolean otherSequence = segments != null && segments[s] != segments[t];
+                if (later || otherSequence) {
+                    data[t * sources + s] = Float.NEGATIVE_INFINITY;
+                }
             }
         }
         return manager.create(data, new Shape(seqLen, sources));
+    }
+
+    private static int[] consecutive(int from, int count) {
+        int[] out = new int[count];
+        for (int i = 0; i < count; i++) {
+            out[i] = from + i;
+        }
+        return out;
     }
 
     private static NDArray keep(NDArray array, NDManager owner) {

@@ -1,15 +1,11 @@
 package dev.engram.verification;
 
-import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.index.NDIndex;
 import dev.engram.editing.EditCase;
 import dev.engram.editing.Neighbour;
 import dev.engram.inference.GreedyGenerator;
 import dev.engram.inference.NextTokenDistribution;
 import dev.engram.inference.TokenProbability;
 import dev.engram.runtime.Model;
-import dev.engram.trace.ForwardPass;
-import dev.engram.trace.Trace;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -29,26 +25,73 @@ public final class Verifier {
 
     public VerificationReport verify(Model parent, Model edited, EditCase edit, List<String> sentinels) {
         long start = System.nanoTime();
-        PromptCheck efficacy = check(parent, edited, edit.prompt(), edit);
-        List<PromptCheck> paraphrases = new ArrayList<>();
-        for (int[] p : edit.paraphrases()) {
-            paraphrases.add(check(parent, edited, p, edit));
+        // every prompt goes through each model in one packed pass
+        Probes probes = new Probes(parent, edit, sentinels);
+        ScoredPrompts before = probes.batch().run(parent);
+        ScoredPrompts after = probes.batch().run(edited);
+        List<PromptCheck> checks = new ArrayList<>();
+        for (int i = 0; i < probes.checkPrompts.size(); i++) {
+            checks.add(check(parent, edited, probes, i, before, after));
         }
         List<NeighbourCheck> neighbours = new ArrayList<>();
-        for (Neighbour n : edit.neighbours()) {
-            neighbours.add(neighbour(parent, edited, n, edit.targetNew()));
+        for (int i = 0; i < edit.neighbours().size(); i++) {
+            neighbours.add(neighbour(parent, edited, probes, i, before, after));
         }
         List<SentinelCheck> sentinelChecks = new ArrayList<>();
-        if (parent.hasTokenizer()) {
-            for (String s : sentinels) {
-                sentinelChecks.add(sentinel(parent, edited, s));
-            }
+        for (int i = 0; i < probes.sentinelTokens.size(); i++) {
+            NextTokenDistribution b = new NextTokenDistribution(before.rows(probes.sentinelPairs.get(i))[0]);
+            NextTokenDistribution a = new NextTokenDistribution(after.rows(probes.sentinelPairs.get(i))[0]);
+            sentinelChecks.add(new SentinelCheck(sentinels.get(i), parent.tokenizer().tokenString(b.argmax()),
+                    parent.tokenizer().tokenString(a.argmax()), kl(b, a), top(parent, b), top(edited, a)));
         }
         Fluency fluency = fluency(parent, edited, edit.prompt());
+        PromptCheck efficacy = checks.get(0);
+        List<PromptCheck> paraphrases = checks.subList(1, checks.size());
         VerificationReport draft = new VerificationReport(efficacy, paraphrases, neighbours, sentinelChecks, fluency,
                 List.of(), 0);
         return new VerificationReport(efficacy, paraphrases, neighbours, sentinelChecks, fluency, gates(draft),
                 (System.nanoTime() - start) / 1_000_000);
+    }
+
+    /** The prompts of one verification and where each sits in the packed batch. */
+    private static final class Probes {
+        final EditCase edit;
+        final List<int[]> checkPrompts = new ArrayList<>();
+        final List<int[]> sentinelTokens = new ArrayList<>();
+        final List<Integer> newPairs = new ArrayList<>();
+        final List<Integer> truePairs = new ArrayList<>();
+        final List<Integer> expectedPairs = new ArrayList<>();
+        final List<Integer> neighbourNewPairs = new ArrayList<>();
+        final List<Integer> sentinelPairs = new ArrayList<>();
+
+        Probes(Model parent, EditCase edit, List<String> sentinels) {
+            this.edit = edit;
+            checkPrompts.add(edit.prompt());
+            checkPrompts.addAll(edit.paraphrases());
+            if (parent.hasTokenizer()) {
+                sentinels.forEach(s -> sentinelTokens.add(parent.tokenizer().encodePrompt(s)));
+            }
+        }
+
+        /** A fresh batch with every pair registered in the same order, so indices agree across models. */
+        ScoredPrompts batch() {
+            ScoredPrompts b = new ScoredPrompts();
+            newPairs.clear();
+            truePairs.clear();
+            expectedPairs.clear();
+            neighbourNewPairs.clear();
+            sentinelPairs.clear();
+            for (int[] p : checkPrompts) {
+                newPairs.add(b.add(p, edit.targetNew()));
+                truePairs.add(b.add(p, edit.targetTrue()));
+            }
+            for (Neighbour n : edit.neighbours()) {
+                expectedPairs.add(b.add(n.prompt(), n.expected()));
+                neighbourNewPairs.add(b.add(n.prompt(), edit.targetNew()));
+            }
+            sentinelTokens.forEach(t -> sentinelPairs.add(b.add(t, new int[0])));
+            return b;
+        }
     }
 
     private List<GateResult> gates(VerificationReport r) {
@@ -80,36 +123,19 @@ public final class Verifier {
         return out;
     }
 
-    /** Log-probabilities of a prompt's two targets and the distribution after the prompt, on one model. */
-    private record Scored(double newLogProb, double trueLogProb, NextTokenDistribution next) {
-    }
-
-    private PromptCheck check(Model parent, Model edited, int[] prompt, EditCase edit) {
-        Scored before = score(parent, prompt, edit.targetNew(), edit.targetTrue());
-        Scored after = score(edited, prompt, edit.targetNew(), edit.targetTrue());
-        return new PromptCheck(prompt, Math.exp(before.newLogProb()), Math.exp(before.trueLogProb()),
-                Math.exp(after.newLogProb()), Math.exp(after.trueLogProb()), rank(after.next(), edit.targetNew()[0]),
-                rank(after.next(), edit.targetTrue()[0]), top(parent, before.next()), top(edited, after.next()));
-    }
-
-    private Scored score(Model model, int[] prompt, int[] targetNew, int[] targetTrue) {
-        float[][] newRows = teacherForced(model, prompt, targetNew);
-        float[][] trueRows = targetTrue.length == 1 ? newRows : teacherForced(model, prompt, targetTrue);
-        return new Scored(meanLogProb(newRows, targetNew), meanLogProb(trueRows, targetTrue),
-                new NextTokenDistribution(newRows[0]));
-    }
-
-    /** Logits at positions |prompt| − 1 .. |prompt| + |target| − 2 of prompt + target[..n−1]: one row per target token. */
-    static float[][] teacherForced(Model model, int[] prompt, int[] target) {
-        int[] tokens = Arrays.copyOf(prompt, prompt.length + target.length - 1);
-        System.arraycopy(target, 0, tokens, prompt.length, target.length - 1);
-        float[][] rows = new float[target.length][];
-        try (Trace trace = ForwardPass.of(model).logits(tokens); NDScope scope = new NDScope()) {
-            for (int i = 0; i < target.length; i++) {
-                rows[i] = trace.logits().get(new NDIndex("{}", prompt.length - 1 + i)).toFloatArray();
-            }
-        }
-        return rows;
+    private PromptCheck check(Model parent, Model edited, Probes probes, int i, ScoredPrompts before,
+            ScoredPrompts after) {
+        EditCase edit = probes.edit;
+        int newPair = probes.newPairs.get(i);
+        int truePair = probes.truePairs.get(i);
+        NextTokenDistribution b = new NextTokenDistribution(before.rows(newPair)[0]);
+        NextTokenDistribution a = new NextTokenDistribution(after.rows(newPair)[0]);
+        return new PromptCheck(probes.checkPrompts.get(i),
+                Math.exp(meanLogProb(before.rows(newPair), edit.targetNew())),
+                Math.exp(meanLogProb(before.rows(truePair), edit.targetTrue())),
+                Math.exp(meanLogProb(after.rows(newPair), edit.targetNew())),
+                Math.exp(meanLogProb(after.rows(truePair), edit.targetTrue())),
+                rank(a, edit.targetNew()[0]), rank(a, edit.targetTrue()[0]), top(parent, b), top(edited, a));
     }
 
     /** ROME's target probability in log space: mean_i log p(target_i | prompt, target_<i). */
@@ -121,24 +147,17 @@ public final class Verifier {
         return sum / target.length;
     }
 
-    private NeighbourCheck neighbour(Model parent, Model edited, Neighbour n, int[] targetNew) {
-        NextTokenDistribution before = new NextTokenDistribution(ForwardPass.of(parent).lastLogits(n.prompt()));
-        float[][] expectedRows = teacherForced(edited, n.prompt(), n.expected());
-        NextTokenDistribution after = new NextTokenDistribution(expectedRows[0]);
-        double expectedAfter = meanLogProb(expectedRows, n.expected());
-        double newAfter = meanLogProb(teacherForced(edited, n.prompt(), targetNew), targetNew);
+    private NeighbourCheck neighbour(Model parent, Model edited, Probes probes, int i, ScoredPrompts before,
+            ScoredPrompts after) {
+        Neighbour n = probes.edit.neighbours().get(i);
+        int expectedPair = probes.expectedPairs.get(i);
+        NextTokenDistribution b = new NextTokenDistribution(before.rows(expectedPair)[0]);
+        NextTokenDistribution a = new NextTokenDistribution(after.rows(expectedPair)[0]);
+        double expectedAfter = meanLogProb(after.rows(expectedPair), n.expected());
+        double newAfter = meanLogProb(after.rows(probes.neighbourNewPairs.get(i)), probes.edit.targetNew());
         int expected = n.expected()[0];
-        return new NeighbourCheck(n.prompt(), n.expected(), before.argmax() == expected, after.argmax() == expected,
-                kl(before, after), expectedAfter > newAfter, top(parent, before), top(edited, after));
-    }
-
-    private SentinelCheck sentinel(Model parent, Model edited, String prompt) {
-        int[] tokens = parent.tokenizer().encodePrompt(prompt);
-        NextTokenDistribution before = new NextTokenDistribution(ForwardPass.of(parent).lastLogits(tokens));
-        NextTokenDistribution after = new NextTokenDistribution(ForwardPass.of(edited).lastLogits(tokens));
-        return new SentinelCheck(prompt, parent.tokenizer().tokenString(before.argmax()),
-                parent.tokenizer().tokenString(after.argmax()), kl(before, after), top(parent, before),
-                top(edited, after));
+        return new NeighbourCheck(n.prompt(), n.expected(), b.argmax() == expected, a.argmax() == expected,
+                kl(b, a), expectedAfter > newAfter, top(parent, b), top(edited, a));
     }
 
     private Fluency fluency(Model parent, Model edited, int[] prompt) {

@@ -33,7 +33,7 @@ public final class EditProbe {
             int[] n = model.tokenizer().encodeContinuation(f[2]);
             EditCase edit = new EditCase(prompt, n, t, List.of(), List.of());
             for (EditMethod method : EditMethod.values()) {
-                EditOptions o = EditOptions.defaults(method).withBudget(budget).withLearningRate(lr);
+                EditOptions o = EditOptions.defaults(method, model.config().nLayers()).withBudget(budget).withLearningRate(lr);
                 long start = System.nanoTime();
                 EditResult r = new Editor(model).edit(edit, o);
                 long ms = (System.nanoTime() - start) / 1_000_000;

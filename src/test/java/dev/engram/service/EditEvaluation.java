@@ -27,6 +27,9 @@ public final class EditEvaluation {
         SentinelPrompts sentinels = new SentinelPrompts(config);
         List<String> lines = Files.readAllLines(file).stream().filter(l -> !l.isBlank()).toList();
         for (EditMethod method : new EditMethod[] {EditMethod.EDIT_METHOD_LEARNED, EditMethod.EDIT_METHOD_CLOSED_FORM}) {
+            if (!method.name().contains(System.getProperty("edit.only", ""))) {
+                continue;
+            }
             double es = 0;
             double ps = 0;
             double ns = 0;
@@ -41,6 +44,7 @@ public final class EditEvaluation {
                 EditRequest.Builder b = EditRequest.newBuilder();
                 JsonFormat.parser().merge(line, b);
                 b.getOptionsBuilder().setMethod(method);
+                overrides(b.getOptionsBuilder());
                 EditRequest r = b.build();
                 Model parent = model(r.getModel().getName());
                 long start = System.nanoTime();
@@ -65,11 +69,45 @@ public final class EditEvaluation {
                         report.fluency().editedEntropy(), report.fluency().parentEntropy(),
                         report.gates().stream().filter(g -> !g.passed()).map(g -> g.gate() + ": " + g.detail()).toList(),
                         result.delta().parametersTouched(), took);
+                System.err.printf("  locate %d ms, edit %d ms (%d steps), verify %d ms%n", result.locateMillis(),
+                        result.editMillis(), result.steps(), report.millis());
             }
             int n = lines.size();
             System.out.printf("| **mean of %d** | %.1f | %.1f | %.1f | %.3f (%.3f) | %d of %d pass | %d | %d |%n", n,
                     100 * es / n, 100 * ps / n, 100 * ns / n, fluency / n, parentFluency / n, passed, n, params / n,
                     ms / n);
+        }
+    }
+
+    /** Development overrides (-Dedit.budget, .lr, .kl, .l2, .rep, .exclude-last, .steps, .prefixes). */
+    private static void overrides(dev.engram.grpc.v1.EditOptions.Builder o) {
+        if (System.getProperty("edit.budget") != null) {
+            o.setNeuronBudget(Integer.getInteger("edit.budget"));
+        }
+        if (System.getProperty("edit.lr") != null) {
+            o.setLearningRate(Double.parseDouble(System.getProperty("edit.lr")));
+        }
+        if (System.getProperty("edit.kl") != null) {
+            o.setKlWeight(Double.parseDouble(System.getProperty("edit.kl")));
+        }
+        if (System.getProperty("edit.l2") != null) {
+            o.setL2Weight(Double.parseDouble(System.getProperty("edit.l2")));
+        }
+        if (System.getProperty("edit.rep") != null) {
+            o.setRepetitionWeight(Double.parseDouble(System.getProperty("edit.rep")));
+        }
+        if (System.getProperty("edit.margin") != null) {
+            o.setMargin(Double.parseDouble(System.getProperty("edit.margin")));
+        }
+        if (System.getProperty("edit.steps") != null) {
+            o.setSteps(Integer.getInteger("edit.steps"));
+        }
+        if (System.getProperty("edit.prefixes") != null) {
+            o.setPrefixes(Integer.getInteger("edit.prefixes"));
+        }
+        int last = Integer.getInteger("edit.exclude-last", 0);
+        for (int l = 30 - last; l < 30; l++) {
+            o.addExcludedLayers(l);
         }
     }
 

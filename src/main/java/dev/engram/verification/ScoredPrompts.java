@@ -1,0 +1,66 @@
+package dev.engram.verification;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+import dev.engram.runtime.Model;
+import dev.engram.trace.ForwardPass;
+import dev.engram.trace.PackedSequences;
+import dev.engram.trace.Trace;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Many (prompt, continuation) pairs scored on one model in a single packed forward pass. Pair k runs as
+ * prompt + continuation[..n−1]; {@link #rows(int)} gives its logits from the prompt's last position on: row i predicts
+ * continuation token i (row 0 is the next-token distribution after the prompt).
+ */
+final class ScoredPrompts {
+    private final List<int[]> sequences = new ArrayList<>();
+    private final List<Integer> firstRows = new ArrayList<>();
+    private final List<float[][]> rows = new ArrayList<>();
+
+    /** Registers a pair; returns its index. An empty continuation asks only for the distribution after the prompt. */
+    int add(int[] prompt, int[] continuation) {
+        int extra = Math.max(0, continuation.length - 1);
+        int[] tokens = Arrays.copyOf(prompt, prompt.length + extra);
+        System.arraycopy(continuation, 0, tokens, prompt.length, extra);
+        sequences.add(tokens);
+        firstRows.add(prompt.length - 1);
+        return sequences.size() - 1;
+    }
+
+    /** Runs every registered pair on {@code model}. */
+    ScoredPrompts run(Model model) {
+        if (sequences.isEmpty()) {
+            return this;
+        }
+        PackedSequences packed = PackedSequences.of(sequences);
+        try (Trace trace = ForwardPass.of(model).logits(packed); NDScope scope = new NDScope()) {
+            List<Long> wanted = new ArrayList<>();
+            for (int k = 0; k < sequences.size(); k++) {
+                for (int i = firstRows.get(k); i < sequences.get(k).length; i++) {
+                    wanted.add((long) packed.row(k, i));
+                }
+            }
+            NDArray picked = trace.logits().get(trace.logits().getManager()
+                    .create(wanted.stream().mapToLong(Long::longValue).toArray()));
+            int vocab = (int) picked.getShape().get(1);
+            float[] flat = picked.toFloatArray();
+            int at = 0;
+            for (int k = 0; k < sequences.size(); k++) {
+                float[][] mine = new float[sequences.get(k).length - firstRows.get(k)][];
+                for (int i = 0; i < mine.length; i++) {
+                    mine[i] = Arrays.copyOfRange(flat, at * vocab, (at + 1) * vocab);
+                    at++;
+                }
+                rows.add(mine);
+            }
+        }
+        return this;
+    }
+
+    float[][] rows(int pair) {
+        return rows.get(pair);
+    }
+}

@@ -1,0 +1,50 @@
+package dev.engram.trace;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import ai.djl.ndarray.NDScope;
+import dev.engram.runtime.Model;
+import dev.engram.support.SyntheticModels;
+import dev.engram.support.TestModels;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** A packed run against separate runs of each sequence, row for row. */
+class PackedSequencesTest {
+
+    private static void checkAgainstSeparateRuns(Model model, List<int[]> sequences) {
+        PackedSequences packed = PackedSequences.of(sequences);
+        try (Trace all = ForwardPass.of(model).logits(packed); NDScope scope = new NDScope()) {
+            for (int s = 0; s < sequences.size(); s++) {
+                try (Trace alone = ForwardPass.of(model).logits(sequences.get(s))) {
+                    for (int i = 0; i < sequences.get(s).length; i++) {
+                        assertArrayEquals(alone.logits().get(i).toFloatArray(),
+                                all.logits().get(packed.row(s, i)).toFloatArray(), 1e-4f,
+                                model.name() + " sequence " + s + " token " + i);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void llamaWithRopeAndGroupedQueryAttention() {
+        checkAgainstSeparateRuns(TestModels.sharedStories260K(),
+                List.of(new int[] {1, 403, 407, 261}, new int[] {1, 291, 262}, new int[] {1, 403, 407, 261, 378, 432}));
+    }
+
+    @Test
+    void gpt2WithLearnedPositions() {
+        try (Model gpt2 = SyntheticModels.random("gpt2-packed", SyntheticModels.gpt2(32, 2, 4), true, 3,
+                TestModels.root())) {
+            checkAgainstSeparateRuns(gpt2, List.of(new int[] {464, 3139, 286}, new int[] {4881, 318, 9, 11, 12}));
+        }
+    }
+
+    @Test
+    void emptySequencesAreRejected() {
+        assertThrows(IllegalArgumentException.class, () -> PackedSequences.of(List.of()));
+        assertThrows(IllegalArgumentException.class, () -> PackedSequences.of(List.of(new int[] {1}, new int[0])));
+    }
+}
