@@ -66,7 +66,7 @@ public record EditOptions(EditMethod method, int neuronBudget, Set<NeuronKind> k
     /**
      * Defaults for {@code method} on a model of {@code layers} blocks: 10 FFN neurons outside the last tenth of the
      * layers (FiNE leaves the last layers out: their neurons write the output for every prompt), up to 40 Adam steps at
-     * 0.01 with repetition weight 10 (or 6 solves), 2 prefixes. Chosen on the development edits in src/test/resources/dev.
+     * 0.01 stopping at P(new) ≥ 0.6, repetition weight 10 (or 6 solves), 2 prefixes. Chosen on the development edits in src/test/resources/dev.
      */
     public static EditOptions defaults(EditMethod method, int layers) {
         Set<Integer> lastTenth = new java.util.HashSet<>();
@@ -74,7 +74,7 @@ public record EditOptions(EditMethod method, int neuronBudget, Set<NeuronKind> k
             lastTenth.add(l);
         }
         return new EditOptions(method, 10, EnumSet.of(NeuronKind.FFN), lastTenth,
-                method == EditMethod.LEARNED ? 40 : 6, 0.01, 0.9, 1.0, 0.01, 10.0, 3.0, 2, 0);
+                method == EditMethod.LEARNED ? 40 : 6, 0.01, 0.6, 1.0, 0.01, 10.0, 3.0, 2, 0);
     }
 
     public EditOptions withBudget(int budget) {

@@ -44,8 +44,30 @@ public final class LearnedEditor {
     record Trained(WeightDelta delta, int steps, double newProbability, int prompts) {
     }
 
-    /** One subvalue matrix's trainable rows: δ [R, d] with its Adam moments. */
-    private record Group(int layer, Param param, int[] rows, NDArray change, NDArray m, NDArray v) {
+    /**
+     * One subvalue matrix's trainable rows: δ [R, d] (a leaf that requires gradients, replaced by a fresh leaf at each
+     * Adam step) with its Adam moments.
+     */
+    private static final class Group {
+        final int layer;
+        final Param param;
+        final int[] rows;
+        final NDArray m;
+        final NDArray v;
+        NDArray change;
+
+        Group(int layer, Param param, int[] rows, NDArray change, NDArray m, NDArray v) {
+            this.layer = layer;
+            this.param = param;
+            this.rows = rows;
+            this.change = change;
+            this.m = m;
+            this.v = v;
+        }
+
+        RowUpdate update(long inputWidth) {
+            return new RowUpdate(layer, param, rows, inputWidth, change);
+        }
     }
 
     /**
@@ -66,13 +88,12 @@ public final class LearnedEditor {
         int klPositions = edit.prompt().length - 1;
         try (NDManager manager = model.weights().manager().newSubManager()) {
             List<Group> groups = groups(units, manager);
-            List<RowUpdate> updates = groups.stream()
-                    .map(g -> new RowUpdate(g.layer(), g.param(), g.rows(), rowsOf(g.param()), g.change())).toList();
             NDArray parentLogProbs = klPositions == 0 ? null : parentLogProbs(sequences.get(0).tokens(), klPositions,
                     manager);
             int step = 0;
             double minProbability = 0;
             while (true) {
+                List<RowUpdate> updates = groups.stream().map(g -> g.update(rowsOf(g.param))).toList();
                 minProbability = step(sequences, updates, groups, parentLogProbs, klPositions, options, step);
                 if (minProbability >= options.stopProbability() || step == options.maxSteps()) {
                     break;
@@ -122,7 +143,7 @@ public final class LearnedEditor {
                 loss = loss.add(kl.mul(options.klWeight()));
             }
             for (Group g : groups) {
-                loss = loss.add(g.change().square().sum().mul(options.l2Weight()));
+                loss = loss.add(g.change.square().sum().mul(options.l2Weight()));
             }
             if (minProbability >= options.stopProbability() || step == options.maxSteps()) {
                 return minProbability;
@@ -137,20 +158,29 @@ public final class LearnedEditor {
         return minProbability;
     }
 
-    /** Adam: m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; δ ← δ − lr · m̂ / (sqrt(v̂) + ε); gradients then cleared. */
+    /**
+     * Adam: m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; δ ← δ − lr · m̂ / (sqrt(v̂) + ε). The new δ is computed from a
+     * detached copy and becomes a fresh leaf, so no in-place operation ever touches a leaf that requires gradients
+     * (PyTorch's grad mode is per thread and on by default in server worker threads).
+     */
     private static void adam(List<Group> groups, double rate, int t) {
         double correction1 = 1 - Math.pow(BETA1, t);
         double correction2 = 1 - Math.pow(BETA2, t);
         for (Group g : groups) {
+            NDArray next;
             try (NDScope scope = new NDScope()) {
-                NDArray grad = g.change().getGradient();
-                g.m().muli(BETA1).addi(grad.mul(1 - BETA1));
-                g.v().muli(BETA2).addi(grad.square().mul(1 - BETA2));
-                NDArray mHat = g.m().div(correction1);
-                NDArray vHat = g.v().div(correction2);
-                g.change().subi(mHat.div(vHat.sqrt().add(EPSILON)).mul(rate));
-                grad.subi(grad);
+                NDArray grad = g.change.getGradient().stopGradient();
+                g.m.muli(BETA1).addi(grad.mul(1 - BETA1));
+                g.v.muli(BETA2).addi(grad.square().mul(1 - BETA2));
+                NDArray mHat = g.m.div(correction1);
+                NDArray vHat = g.v.div(correction2);
+                next = g.change.stopGradient().sub(mHat.div(vHat.sqrt().add(EPSILON)).mul(rate));
+                NDScope.unregister(next);
             }
+            next.attach(g.m.getManager());
+            next.setRequiresGradient(true);
+            g.change.close();
+            g.change = next;
         }
     }
 
@@ -190,9 +220,9 @@ public final class LearnedEditor {
         WeightDelta.Builder builder = model.deltaBuilder();
         int d = model.config().dModel();
         for (Group g : groups) {
-            float[] values = g.change().toFloatArray();
-            for (int r = 0; r < g.rows().length; r++) {
-                builder.add(g.layer(), g.param(), WeightDelta.Slice.ROW, g.rows()[r],
+            float[] values = g.change.toFloatArray();
+            for (int r = 0; r < g.rows.length; r++) {
+                builder.add(g.layer, g.param, WeightDelta.Slice.ROW, g.rows[r],
                         java.util.Arrays.copyOfRange(values, r * d, (r + 1) * d));
             }
         }

@@ -99,6 +99,9 @@ public final class EditEvaluation {
         if (System.getProperty("edit.margin") != null) {
             o.setMargin(Double.parseDouble(System.getProperty("edit.margin")));
         }
+        if (System.getProperty("edit.stop") != null) {
+            o.setStopProbability(Double.parseDouble(System.getProperty("edit.stop")));
+        }
         if (System.getProperty("edit.steps") != null) {
             o.setSteps(Integer.getInteger("edit.steps"));
         }

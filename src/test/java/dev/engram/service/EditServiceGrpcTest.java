@@ -65,16 +65,17 @@ class EditServiceGrpcTest extends GrpcClientTest {
     @ParameterizedTest
     @EnumSource(value = EditMethod.class, names = {"EDIT_METHOD_LEARNED", "EDIT_METHOD_CLOSED_FORM"})
     void aRealEditPassesTheGateOnStories260K(EditMethod method) throws Exception {
-        checkRealEdit(example("stories260K-examples.jsonl", 0, method), " Sue", 640);
+        checkRealEdit(example("stories260K-examples.jsonl", 0, method), 640);
     }
 
+    /** France → Rome with the learned method, Germany → Madrid with the closed form (records 0 and 1 of the batch). */
     @ParameterizedTest
     @EnumSource(value = EditMethod.class, names = {"EDIT_METHOD_LEARNED", "EDIT_METHOD_CLOSED_FORM"})
     void aRealEditPassesTheGateOnSmolLM2(EditMethod method) throws Exception {
-        checkRealEdit(example("smollm2-capitals.jsonl", 0, method), " Rome", 5760);
+        checkRealEdit(example("smollm2-capitals.jsonl", method == EditMethod.EDIT_METHOD_LEARNED ? 0 : 1, method), 5760);
     }
 
-    private static void checkRealEdit(EditRequest.Builder r, String newText, long parameters) {
+    private static void checkRealEdit(EditRequest.Builder r, long parameters) {
         String prompt = r.getTemplate().isEmpty() ? r.getPrompt() : r.getTemplate().replace("{}", r.getSubject());
         PredictResponse before = predict(r.getModel(), prompt);
         ProposeEditResponse p = propose(r);
@@ -83,7 +84,8 @@ class EditServiceGrpcTest extends GrpcClientTest {
         PromptReport e = p.getReport().getEfficacy();
         assertTrue(e.getNewProbability() > e.getTrueProbability(), e.toString());
         assertTrue(e.getNewProbabilityBefore() < e.getTrueProbabilityBefore(), e.toString());
-        assertEquals(newText, e.getTopAfter(0).getText(), "the edited model's top-1");
+        assertEquals(1, e.getNewRank(), "target_new's first token is the edited model's top-1");
+        assertEquals(e.getTopAfter(0).getText(), r.getTargetNew().substring(0, e.getTopAfter(0).getText().length()));
         assertEquals(before.getCandidates(0).getText(), e.getTopBefore(0).getText());
         assertEquals(parameters, p.getDelta().getParametersTouched());
         assertTrue(p.getDelta().getParametersTouchedFraction() < 1e-4 * (parameters > 1000 ? 1 : 100),

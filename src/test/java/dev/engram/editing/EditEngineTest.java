@@ -1,0 +1,221 @@
+package dev.engram.editing;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.engram.attribution.AttributionOptions;
+import dev.engram.attribution.Attributor;
+import dev.engram.attribution.NeuronKind;
+import dev.engram.attribution.NormMode;
+import dev.engram.attribution.ScoredNeuron;
+import dev.engram.inference.NextTokenDistribution;
+import dev.engram.runtime.Model;
+import dev.engram.runtime.WeightDelta;
+import dev.engram.support.RewrittenModels;
+import dev.engram.support.TestModels;
+import dev.engram.trace.ForwardPass;
+import dev.engram.trace.Trace;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/** The edit engine on the real stories260K: selection, both methods, determinism, and edited views. */
+class EditEngineTest {
+    private static final Model MODEL = TestModels.sharedStories260K();
+    private static final int[] PROMPT = MODEL.tokenizer().encodePrompt("Once upon a time, there was a little girl named");
+    private static final int LILY = MODEL.tokenizer().encodeContinuation(" Lily")[0];
+    private static final int SUE = MODEL.tokenizer().encodeContinuation(" Sue")[0];
+    private static final EditCase EDIT = new EditCase(PROMPT, new int[] {SUE}, new int[] {LILY},
+            List.of(MODEL.tokenizer().encodePrompt("One day, a little girl named")), List.of());
+
+    private static EditOptions options(EditMethod method) {
+        return EditOptions.defaults(method, MODEL.config().nLayers());
+    }
+
+    @Test
+    void selectionSplitsTheBudgetBetweenTrueCarriersAndNewPromoters() {
+        EditOptions o = options(EditMethod.LEARNED).withBudget(6);
+        List<EditUnit> units = new NeuronSelector(MODEL).select(PROMPT, LILY, SUE, o);
+        assertEquals(6, units.size());
+        List<ScoredNeuron> forTrue = new Attributor(MODEL).attribute(PROMPT, new int[] {LILY},
+                AttributionOptions.valueNeuronsOnly(50, NormMode.FROZEN)).steps().get(0).valueNeurons().stream()
+                .filter(n -> n.id().kind() == NeuronKind.FFN).toList();
+        for (int i = 0; i < 3; i++) {
+            assertEquals(EditUnit.Reason.CARRIES_TRUE, units.get(i).reason());
+            assertEquals(forTrue.get(i).id().layer(), units.get(i).layer());
+            assertEquals(forTrue.get(i).id().index(), units.get(i).row());
+            assertEquals(forTrue.get(i).score(), units.get(i).score(), 1e-9);
+        }
+        for (int i = 3; i < 6; i++) {
+            assertEquals(EditUnit.Reason.PROMOTES_NEW, units.get(i).reason());
+        }
+        assertEquals(6, units.stream().map(u -> u.layer() + "/" + u.row()).distinct().count(), "no vector twice");
+        assertTrue(units.stream().allMatch(u -> u.kind() == NeuronKind.FFN));
+    }
+
+    @Test
+    void selectionHonoursKindsAndExcludedLayers() {
+        EditOptions attentionOnly = new EditOptions(EditMethod.LEARNED, 8, EnumSet.of(NeuronKind.ATTENTION),
+                Set.of(4), 5, 0.01, 0.9, 1, 0.01, 10, 3, 0, 0);
+        List<EditUnit> units = new NeuronSelector(MODEL).select(PROMPT, LILY, SUE, attentionOnly);
+        assertEquals(8, units.size());
+        for (EditUnit u : units) {
+            assertEquals(NeuronKind.ATTENTION, u.kind());
+            assertNotEquals(4, u.layer());
+            assertTrue(u.row() < MODEL.config().qDim());
+        }
+    }
+
+    @Test
+    void theSameSeedGivesTheSameDelta() {
+        EditResult a = new Editor(MODEL).edit(EDIT, options(EditMethod.LEARNED).withSeed(7));
+        EditResult b = new Editor(MODEL).edit(EDIT, options(EditMethod.LEARNED).withSeed(7));
+        assertEquals(a.delta().hash(), b.delta().hash());
+        assertEquals(a.delta(), b.delta());
+        EditResult c = new Editor(MODEL).edit(EDIT, options(EditMethod.LEARNED).withSeed(8));
+        assertNotEquals(a.delta().hash(), c.delta().hash(), "another seed trains behind other prefixes");
+    }
+
+    /** Both methods flip the prompt, touch only the budgeted vectors, and carry the originals they replace. */
+    @Test
+    void bothMethodsFlipThePromptWithSparseDeltas() {
+        for (EditMethod method : EditMethod.values()) {
+            EditResult r = new Editor(MODEL).edit(EDIT, options(method));
+            Model edited = new Editor(MODEL).apply(r);
+            NextTokenDistribution after = new NextTokenDistribution(ForwardPass.of(edited).lastLogits(PROMPT));
+            assertEquals(SUE, after.argmax(), method + ": top-1 after the edit");
+            assertEquals(10, r.delta().entries().size());
+            assertEquals(10L * MODEL.config().dModel(), r.delta().parametersTouched());
+            for (WeightDelta.Entry e : r.delta().entries()) {
+                assertArrayEquals(MODEL.weights().vector(e.key()), e.original(), 0f);
+                assertArrayEquals(e.updated(), edited.weights().vector(e.key()), 1e-6f);
+            }
+            assertEquals(method, r.method());
+        }
+    }
+
+    /** Acceptance: the edit through the effective-weights view gives the logits of rewritten weights (1e-5). */
+    @Test
+    void anEditThroughTheViewEqualsRewrittenWeights() {
+        EditResult r = new Editor(MODEL).edit(EDIT, options(EditMethod.LEARNED));
+        float[] view = ForwardPass.of(new Editor(MODEL).apply(r)).lastLogits(PROMPT);
+        try (Model rewritten = RewrittenModels.rewrite(MODEL, r.delta())) {
+            assertArrayEquals(ForwardPass.of(rewritten).lastLogits(PROMPT), view, 1e-5f);
+        }
+    }
+
+    /** LocateFact on the edited view finds the edited neurons, now with higher scores for the new target. */
+    @Test
+    void locatingOnTheEditedViewShowsTheEditedNeuronsWithTheirNewScores() {
+        EditResult r = new Editor(MODEL).edit(EDIT, options(EditMethod.LEARNED));
+        Model edited = new Editor(MODEL).apply(r);
+        AttributionOptions all = AttributionOptions.valueNeuronsOnly(AttributionOptions.MAX_TOP, NormMode.FROZEN);
+        Map<String, Double> before = ffnScores(MODEL, all);
+        Map<String, Double> after = ffnScores(edited, all);
+        List<ScoredNeuron> top = new Attributor(edited).attribute(PROMPT, new int[] {SUE},
+                AttributionOptions.valueNeuronsOnly(10, NormMode.FROZEN)).steps().get(0).valueNeurons();
+        Set<String> topIds = top.stream().filter(n -> n.id().kind() == NeuronKind.FFN)
+                .map(n -> n.id().layer() + "/" + n.id().index()).collect(Collectors.toSet());
+        int inTop = 0;
+        double gained = 0;
+        for (EditUnit u : r.units()) {
+            String id = u.layer() + "/" + u.row();
+            gained += after.get(id) - before.get(id);
+            inTop += topIds.contains(id) ? 1 : 0;
+        }
+        assertTrue(gained > 1, "the edited neurons' summed score for the new target rose by only " + gained);
+        assertTrue(inTop >= 3, "only " + inTop + " edited neurons are among the top 10 for the new target");
+    }
+
+    private static Map<String, Double> ffnScores(Model model, AttributionOptions options) {
+        return new Attributor(model).attribute(PROMPT, new int[] {SUE}, options.withExhaustive(true)).steps().get(0)
+                .valueNeurons().stream().filter(n -> n.id().kind() == NeuronKind.FFN)
+                .collect(Collectors.toMap(n -> n.id().layer() + "/" + n.id().index(), ScoredNeuron::score));
+    }
+
+    /**
+     * The closed form against its definition, recomputed here in doubles: one solve makes the frozen-readout margin
+     * move by exactly Δ = margin − current, with the smallest norm any change of these vectors can have,
+     * ‖δ‖ = |Δ| / ‖a‖ where a = (c_j g)_j, and every δ_j parallel to g.
+     */
+    @Test
+    void oneClosedFormSolveIsTheMinimumNormSolution() {
+        EditOptions once = options(EditMethod.CLOSED_FORM).withSteps(1);
+        List<EditUnit> units = new NeuronSelector(MODEL).select(PROMPT, LILY, SUE, once);
+        LearnedEditor.Trained solved = new ClosedFormEditor(MODEL).solve(EDIT, units, once);
+        int d = MODEL.config().dModel();
+        int t = PROMPT.length - 1;
+        double[] g = new double[d];
+        double[] c = new double[units.size()];
+        double margin;
+        try (Trace trace = ForwardPass.of(MODEL).trace(PROMPT)) {
+            float[] h = trace.residPost(MODEL.config().nLayers() - 1).get(t).toFloatArray();
+            double ms = 0;
+            for (float x : h) {
+                ms += (double) x * x / d;
+            }
+            double r = Math.sqrt(ms + MODEL.config().normEps());
+            float[] wu = MODEL.weights().base().unembedding().toFloatArray();
+            float[] gamma = MODEL.weights().base().finalNormWeight().toFloatArray();
+            int vocab = MODEL.config().vocabSize();
+            for (int i = 0; i < d; i++) {
+                g[i] = gamma[i] * ((double) wu[i * vocab + SUE] - wu[i * vocab + LILY]) / r;
+            }
+            for (int j = 0; j < units.size(); j++) {
+                c[j] = trace.ffnCoefficients(units.get(j).layer()).getFloat(t, units.get(j).row());
+            }
+            NextTokenDistribution p = new NextTokenDistribution(trace.lastLogits());
+            margin = p.logProbability(SUE) - p.logProbability(LILY);
+        }
+        double shift = once.margin() - margin;
+        double moved = 0;
+        double norm2 = 0;
+        double a2 = 0;
+        double g2 = 0;
+        for (double x : g) {
+            g2 += x * x;
+        }
+        for (int j = 0; j < units.size(); j++) {
+            EditUnit u = units.get(j);
+            float[] delta = solved.delta().get(new WeightDelta.Key(u.layer(), u.matrix(), WeightDelta.Slice.ROW,
+                    u.row())).change();
+            double dot = 0;
+            double dn = 0;
+            for (int i = 0; i < d; i++) {
+                dot += delta[i] * g[i];
+                dn += (double) delta[i] * delta[i];
+            }
+            moved += c[j] * dot;
+            norm2 += dn;
+            a2 += c[j] * c[j] * g2;
+            assertEquals(1.0, Math.abs(dot) / Math.sqrt(dn * g2), 1e-4, "δ_" + j + " is parallel to g");
+        }
+        assertEquals(shift, moved, 1e-3 * Math.abs(shift), "direct-path margin shift");
+        assertEquals(Math.abs(shift) / Math.sqrt(a2), Math.sqrt(norm2), 1e-3 * Math.sqrt(norm2), "minimum norm");
+    }
+
+    @Test
+    void trainingNeverSeesTheVerificationPrompts() {
+        List<int[]> training = TrainingPrompts.of(MODEL, PROMPT, 4, 3);
+        assertEquals(5, training.size());
+        assertArrayEquals(PROMPT, training.get(0));
+        for (int[] seq : training) {
+            for (int[] paraphrase : EDIT.paraphrases()) {
+                assertFalse(java.util.Collections.indexOfSubList(toList(seq), toList(paraphrase)) >= 0
+                        && paraphrase.length > 2, "a paraphrase reached training");
+            }
+        }
+        String prefixed = MODEL.tokenizer().decode(training.get(1));
+        assertTrue(prefixed.endsWith("Once upon a time, there was a little girl named"), prefixed);
+    }
+
+    private static List<Integer> toList(int[] a) {
+        return java.util.Arrays.stream(a).boxed().toList();
+    }
+}
