@@ -5,7 +5,6 @@ import dev.engram.attribution.Attributor;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.load.ModelLoader;
 import dev.engram.support.TestModels;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -32,10 +31,10 @@ public final class LocateMemoryBenchmark {
             for (int[] prompt : new int[][] {shortPrompt, longPrompt}) {
                 for (String phase : new String[] {"first", "second"}) {
                     System.gc();
-                    long before = kib("VmRSS");
-                    Files.writeString(Path.of("/proc/self/clear_refs"), "5"); // reset VmHWM to the current RSS
+                    long before = ProcessMemory.kib("VmRSS");
+                    ProcessMemory.resetPeak();
                     attributor.attribute(prompt, null, AttributionOptions.defaults(10));
-                    long peak = kib("VmHWM");
+                    long peak = ProcessMemory.kib("VmHWM");
                     System.out.printf("smollm2, %d-token prompt, %s LocateFact: F32 model %.0f MiB; process RSS before"
                             + " %.0f MiB, peak %.0f MiB, added %.0f MiB = %.2f x the F32 model%n", prompt.length, phase,
                             f32Mib, before / 1024.0, peak / 1024.0, (peak - before) / 1024.0,
@@ -43,14 +42,5 @@ public final class LocateMemoryBenchmark {
                 }
             }
         }
-    }
-
-    private static long kib(String field) throws Exception {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith(field + ":")) {
-                return Long.parseLong(line.replaceAll("[^0-9]", ""));
-            }
-        }
-        throw new IllegalStateException(field + " not in /proc/self/status");
     }
 }

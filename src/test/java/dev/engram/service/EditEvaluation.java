@@ -6,6 +6,7 @@ import dev.engram.editing.Editor;
 import dev.engram.grpc.v1.EditMethod;
 import dev.engram.grpc.v1.EditRequest;
 import dev.engram.runtime.Model;
+import dev.engram.bench.ProcessMemory;
 import dev.engram.support.TestModels;
 import dev.engram.verification.VerificationReport;
 import dev.engram.verification.Verifier;
@@ -38,6 +39,8 @@ public final class EditEvaluation {
             long params = 0;
             long ms = 0;
             int passed = 0;
+            long peakAdded = 0;
+            java.util.List<Long> timesMs = new java.util.ArrayList<>();
             System.out.printf("%n%s%n| subject | ES | PS | NS | fluency (parent) | gates failed | params | ms |%n"
                     + "|---|---|---|---|---|---|---|---|%n", method);
             for (String line : lines) {
@@ -47,6 +50,9 @@ public final class EditEvaluation {
                 overrides(b.getOptionsBuilder());
                 EditRequest r = b.build();
                 Model parent = model(r.getModel().getName());
+                System.gc();
+                long rssBefore = ProcessMemory.kib("VmRSS");
+                ProcessMemory.resetPeak();
                 long start = System.nanoTime();
                 EditRequests.Checked c = EditRequests.check(r, parent, config);
                 Editor editor = new Editor(parent);
@@ -54,6 +60,9 @@ public final class EditEvaluation {
                 VerificationReport report = new Verifier(c.thresholds())
                         .verify(parent, editor.apply(result), c.edit(), sentinels.of(parent.name()));
                 long took = (System.nanoTime() - start) / 1_000_000;
+                long added = ProcessMemory.kib("VmHWM") - rssBefore;
+                peakAdded = Math.max(peakAdded, added);
+                timesMs.add(took);
                 double e = report.efficacy().success() ? 1 : 0;
                 es += e;
                 ps += report.paraphraseSuccess();
@@ -69,13 +78,16 @@ public final class EditEvaluation {
                         report.fluency().editedEntropy(), report.fluency().parentEntropy(),
                         report.gates().stream().filter(g -> !g.passed()).map(g -> g.gate() + ": " + g.detail()).toList(),
                         result.delta().parametersTouched(), took);
-                System.err.printf("  locate %d ms, edit %d ms (%d steps), verify %d ms%n", result.locateMillis(),
-                        result.editMillis(), result.steps(), report.millis());
+                System.err.printf("  locate %d ms, edit %d ms (%d steps), verify %d ms; peak RSS added %d MiB%n",
+                        result.locateMillis(), result.editMillis(), result.steps(), report.millis(), added / 1024);
             }
             int n = lines.size();
             System.out.printf("| **mean of %d** | %.1f | %.1f | %.1f | %.3f (%.3f) | %d of %d pass | %d | %d |%n", n,
                     100 * es / n, 100 * ps / n, 100 * ns / n, fluency / n, parentFluency / n, passed, n, params / n,
                     ms / n);
+            java.util.Collections.sort(timesMs);
+            System.out.printf("median %d ms per edit (locate + edit + verify), largest peak RSS added by one edit %d MiB%n",
+                    timesMs.get(timesMs.size() / 2), peakAdded / 1024);
         }
     }
 
