@@ -132,7 +132,7 @@ public final class LearnedEditor {
                 int last = packed.row(s, seq.tokens().length - 1);
                 NDArray again = logProbs.get(new NDIndex("{}, {}", last, seq.targets()[0])).exp();
                 NDArray weighted = nll.add(again.neg().add(1).clip(1e-6, 1).log().neg()
-                        .mul(options.repetitionWeight())).div(sequences.size());
+                        .mul((float) options.repetitionWeight())).div(sequences.size());
                 loss = loss == null ? weighted : loss.add(weighted);
             }
             if (parentLogProbs != null && options.klWeight() > 0) {
@@ -140,13 +140,17 @@ public final class LearnedEditor {
                 // earlier positions (sequence 0 occupies the first packed rows)
                 NDArray edited = logProbs.get(new NDIndex(":{}", klPositions));
                 NDArray kl = parentLogProbs.exp().mul(parentLogProbs.sub(edited)).sum().div(klPositions);
-                loss = loss.add(kl.mul(options.klWeight()));
+                loss = loss.add(kl.mul((float) options.klWeight()));
             }
             for (Group g : groups) {
-                loss = loss.add(g.change.square().sum().mul(options.l2Weight()));
+                loss = loss.add(g.change.square().sum().mul((float) options.l2Weight()));
             }
             if (minProbability >= options.stopProbability() || step == options.maxSteps()) {
                 return minProbability;
+            }
+            if (!Double.isFinite(minProbability) || !Float.isFinite(loss.getFloat())) {
+                throw new IllegalStateException("the learned edit diverged at step " + step
+                        + " (the loss is not finite); lower options.learning_rate");
             }
             collector.backward(loss);
         } finally {

@@ -15,8 +15,12 @@ public final class Activations {
         return x.mul(inner.tanh().add(1)).mul(0.5);
     }
 
-    /** SiLU: x · sigmoid(x) = x / (1 + e^(−x)). */
+    /**
+     * SiLU: x · sigmoid(x), with sigmoid(x) = ½·(1 + tanh(x/2)). The tanh form stays finite in value and gradient for
+     * every x; the textbook x / (1 + e^(−x)) overflows e^(−x) below x ≈ −88 in float32, and its gradient is then
+     * inf/inf = NaN, which poisons a learned edit.
+     */
     public static NDArray silu(NDArray x) {
-        return x.div(x.neg().exp().add(1));
+        return x.mul(x.mul(0.5f).tanh().add(1f).mul(0.5f));
     }
 }
