@@ -6,9 +6,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.Param;
+import dev.engram.runtime.TorchOwned;
 import dev.engram.runtime.WeightDelta;
 import dev.engram.trace.ForwardPass;
 import dev.engram.trace.PackedSequences;
@@ -44,17 +47,14 @@ public final class LearnedEditor {
     record Trained(WeightDelta delta, int steps, double newProbability, int prompts) {
     }
 
-    /**
-     * One subvalue matrix's trainable rows: δ [R, d] (a leaf that requires gradients, replaced by a fresh leaf at each
-     * Adam step) with its Adam moments.
-     */
+    /** One subvalue matrix's trainable rows: δ [R, d] (a leaf that requires gradients) with its Adam moments. */
     private static final class Group {
         final int layer;
         final Param param;
         final int[] rows;
         final NDArray m;
         final NDArray v;
-        NDArray change;
+        final NDArray change;
 
         Group(int layer, Param param, int[] rows, NDArray change, NDArray m, NDArray v) {
             this.layer = layer;
@@ -77,7 +77,19 @@ public final class LearnedEditor {
     private record Sequence(int[] tokens, int firstTargetPosition, int[] targets) {
     }
 
+    /**
+     * DJL's PyTorch engine allows one gradient collector at a time in the whole JVM; concurrent learned edits take
+     * turns on this lock (locating and verifying still run in parallel).
+     */
+    private static final Object AUTOGRAD = new Object();
+
     Trained train(EditCase edit, List<EditUnit> units, EditOptions options) {
+        synchronized (AUTOGRAD) {
+            return trainAlone(edit, units, options);
+        }
+    }
+
+    private Trained trainAlone(EditCase edit, List<EditUnit> units, EditOptions options) {
         List<int[]> prompts = TrainingPrompts.of(model, edit.prompt(), options.prefixes(), options.seed());
         List<Sequence> sequences = new ArrayList<>();
         for (int[] p : prompts) {
@@ -126,24 +138,26 @@ public final class LearnedEditor {
                     NDArray term = logProbs.get(new NDIndex("{}, {}", row, seq.targets()[i])).neg();
                     nll = nll == null ? term : nll.add(term);
                 }
-                nll = nll.div(seq.targets().length);
+                nll = nll.div(TorchOwned.scalar(nll, seq.targets().length));
                 minProbability = Math.min(minProbability, Math.exp(-nll.getFloat()));
                 // FiNE's repetition penalty: −log(1 − p(target_new[0])) once the whole target has been said
                 int last = packed.row(s, seq.tokens().length - 1);
                 NDArray again = logProbs.get(new NDIndex("{}, {}", last, seq.targets()[0])).exp();
                 NDArray weighted = nll.add(again.neg().add(1).clip(1e-6, 1).log().neg()
-                        .mul((float) options.repetitionWeight())).div(sequences.size());
+                        .mul(TorchOwned.scalar(nll, (float) options.repetitionWeight())))
+                        .div(TorchOwned.scalar(nll, sequences.size()));
                 loss = loss == null ? weighted : loss.add(weighted);
             }
             if (parentLogProbs != null && options.klWeight() > 0) {
                 // KL(p_parent ‖ p_δ) = Σ_v p_parent(v) (log p_parent(v) − log p_δ(v)), mean over the edit prompt's
                 // earlier positions (sequence 0 occupies the first packed rows)
                 NDArray edited = logProbs.get(new NDIndex(":{}", klPositions));
-                NDArray kl = parentLogProbs.exp().mul(parentLogProbs.sub(edited)).sum().div(klPositions);
-                loss = loss.add(kl.mul((float) options.klWeight()));
+                NDArray kl = parentLogProbs.exp().mul(parentLogProbs.sub(edited)).sum()
+                        .div(TorchOwned.scalar(edited, klPositions));
+                loss = loss.add(kl.mul(TorchOwned.scalar(kl, (float) options.klWeight())));
             }
             for (Group g : groups) {
-                loss = loss.add(g.change.square().sum().mul((float) options.l2Weight()));
+                loss = loss.add(g.change.square().sum().mul(TorchOwned.scalar(loss, (float) options.l2Weight())));
             }
             if (minProbability >= options.stopProbability() || step == options.maxSteps()) {
                 return minProbability;
@@ -163,28 +177,29 @@ public final class LearnedEditor {
     }
 
     /**
-     * Adam: m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; δ ← δ − lr · m̂ / (sqrt(v̂) + ε). The new δ is computed from a
-     * detached copy and becomes a fresh leaf, so no in-place operation ever touches a leaf that requires gradients
-     * (PyTorch's grad mode is per thread and on by default in server worker threads).
+     * Adam: m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; δ ← δ − lr · m̂ / (sqrt(v̂) + ε); the gradient is then zeroed.
+     * δ is updated in place with PyTorch's grad mode off: grad mode is per thread, and server worker threads start
+     * with it on, where an in-place change of a leaf that requires gradients is refused.
      */
     private static void adam(List<Group> groups, double rate, int t) {
-        double correction1 = 1 - Math.pow(BETA1, t);
-        double correction2 = 1 - Math.pow(BETA2, t);
-        for (Group g : groups) {
-            NDArray next;
-            try (NDScope scope = new NDScope()) {
-                NDArray grad = g.change.getGradient().stopGradient();
-                g.m.muli(BETA1).addi(grad.mul(1 - BETA1));
-                g.v.muli(BETA2).addi(grad.square().mul(1 - BETA2));
-                NDArray mHat = g.m.div(correction1);
-                NDArray vHat = g.v.div(correction2);
-                next = g.change.stopGradient().sub(mHat.div(vHat.sqrt().add(EPSILON)).mul(rate));
-                NDScope.unregister(next);
+        float correction1 = (float) (1 - Math.pow(BETA1, t));
+        float correction2 = (float) (1 - Math.pow(BETA2, t));
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try {
+            for (Group g : groups) {
+                try (NDScope scope = new NDScope()) {
+                    NDArray grad = g.change.getGradient();
+                    g.m.muli((float) BETA1).addi(grad.mul((float) (1 - BETA1)));
+                    g.v.muli((float) BETA2).addi(grad.square().mul((float) (1 - BETA2)));
+                    NDArray mHat = g.m.div(correction1);
+                    NDArray vHat = g.v.div(correction2);
+                    g.change.subi(mHat.div(vHat.sqrt().add((float) EPSILON)).mul((float) rate));
+                    JniUtils.zeroGrad((PtNDArray) g.change);
+                }
             }
-            next.attach(g.m.getManager());
-            next.setRequiresGradient(true);
-            g.change.close();
-            g.change = next;
+        } finally {
+            JniUtils.setGradMode(gradMode);
         }
     }
 

@@ -52,50 +52,40 @@ public final class EffectiveWeights implements AutoCloseable {
         return base.manager();
     }
 
-    /** y = x · W_eff = x·W + Σ_r x_r δ_r (ROW entries r) + Σ_c (x·δ_c) e_c (COLUMN entries c), for x [.., in]. */
+    /** y = x · W_eff = x·W + (x·A)·B for x [.., in], where ΔW = A·B ({@link #factors}). */
     public NDArray times(NDArray x, int layer, Param param) {
-        NDArray w = base.layer(layer).matrix(param);
-        NDArray y = x.matMul(w);
+        NDArray y = x.matMul(base.layer(layer).matrix(param));
         if (!delta.touches(layer, param)) {
             return y;
         }
-        NDManager m = x.getManager();
-        long in = w.getShape().get(0);
-        long out = w.getShape().get(1);
-        List<WeightDelta.Entry> rows = delta.at(layer, param, WeightDelta.Slice.ROW);
-        if (!rows.isEmpty()) {
-            // x·ΔW for ΔW = Σ_r e_r ⊗ δ_r  =  (x·S)·D, S = one-hot selector [in, R], D = stacked δ_r [R, out]
-            y = y.add(x.matMul(oneHot(m, rows, in).transpose()).matMul(stacked(m, rows, out)));
-        }
-        List<WeightDelta.Entry> cols = delta.at(layer, param, WeightDelta.Slice.COLUMN);
-        if (!cols.isEmpty()) {
-            // x·ΔW for ΔW = Σ_c δ_c ⊗ e_c  =  (x·Dᵀ)·S, D = stacked δ_c [C, in], S = one-hot [C, out]
-            y = y.add(x.matMul(stacked(m, cols, in).transpose()).matMul(oneHot(m, cols, out)));
-        }
-        return y;
+        NDArray[] ab = factors(layer, param, x.getManager());
+        return y.add(x.matMul(ab[0]).matMul(ab[1]));
     }
 
-    /** W_eff · k for k [out, P]: [in, P]. Used to read many subvalues (rows) against a few directions at once. */
+    /** W_eff · k = W·k + A·(B·k) for k [out, P]: [in, P]. Reads many subvalues (rows) against a few directions. */
     public NDArray timesRight(int layer, Param param, NDArray k) {
-        NDArray w = base.layer(layer).matrix(param);
-        NDArray y = w.matMul(k);
+        NDArray y = base.layer(layer).matrix(param).matMul(k);
         if (!delta.touches(layer, param)) {
             return y;
         }
-        NDManager m = k.getManager();
-        long in = w.getShape().get(0);
-        long out = w.getShape().get(1);
+        NDArray[] ab = factors(layer, param, k.getManager());
+        return y.add(ab[0].matMul(ab[1].matMul(k)));
+    }
+
+    /**
+     * ΔW of one matrix as a product A·B of two thin factors (a matrix holds ROW or COLUMN entries, never both):
+     * ROW entries r give ΔW = Σ_r e_r ⊗ δ_r = Sᵀ·D with S the one-hot selector [R, in] and D the stacked δ_r [R, out];
+     * COLUMN entries c give ΔW = Σ_c δ_c ⊗ e_c = Dᵀ·S with D [C, in] and S [C, out].
+     */
+    private NDArray[] factors(int layer, Param param, NDManager m) {
+        int[] shape = {(int) base.layer(layer).matrix(param).getShape().get(0),
+                (int) base.layer(layer).matrix(param).getShape().get(1)};
         List<WeightDelta.Entry> rows = delta.at(layer, param, WeightDelta.Slice.ROW);
         if (!rows.isEmpty()) {
-            // ΔW·k = Sᵀ·(D·k): row r of the result gains δ_r · k
-            y = y.add(oneHot(m, rows, in).transpose().matMul(stacked(m, rows, out).matMul(k)));
+            return new NDArray[] {oneHot(m, rows, shape[0]).transpose(), stacked(m, rows, shape[1])};
         }
         List<WeightDelta.Entry> cols = delta.at(layer, param, WeightDelta.Slice.COLUMN);
-        if (!cols.isEmpty()) {
-            // ΔW·k = Dᵀ·(S·k): column c's change times row c of k
-            y = y.add(stacked(m, cols, in).transpose().matMul(oneHot(m, cols, out).matMul(k)));
-        }
-        return y;
+        return new NDArray[] {stacked(m, cols, shape[0]).transpose(), oneHot(m, cols, shape[1])};
     }
 
     /** Rows {@code indices} of W_eff: [n, out] (FFN subvalues are rows of W_down, attention subvalues rows of W_O). */

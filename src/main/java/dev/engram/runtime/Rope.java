@@ -43,8 +43,8 @@ public final class Rope {
             }
         }
         Shape tableShape = new Shape(seqLen, 1, half);
-        NDArray c = x.getManager().create(cos, tableShape);
-        NDArray s = x.getManager().create(sin, tableShape);
+        NDArray c = TorchOwned.owned(x.getManager().create(cos, tableShape));
+        NDArray s = TorchOwned.owned(x.getManager().create(sin, tableShape));
         if (config.ropeLayout() == RopeLayout.ADJACENT) {
             NDArray pairs = x.reshape(seqLen, heads, half, 2);
             NDArray a = pairs.get(new NDIndex("..., 0"));

@@ -16,6 +16,7 @@ import dev.engram.runtime.EffectiveWeights;
 import dev.engram.runtime.Norms;
 import dev.engram.runtime.Param;
 import dev.engram.runtime.Rope;
+import dev.engram.runtime.TorchOwned;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -123,13 +124,13 @@ public final class ForwardPass {
         try {
             NDArray x;
             NDArray mask;
-            try (NDScope scope = new NDScope()) {
+            try (BlockScope scope = new BlockScope()) {
                 x = keep(embed(tokens, positions), traceManager);
                 mask = keep(causalMask(traceManager, seqLen, offset, packed == null ? null : packed.segments()),
                         traceManager);
             }
             for (int l = 0; l < config.nLayers(); l++) {
-                try (NDScope scope = new NDScope()) {
+                try (BlockScope scope = new BlockScope()) {
                     LayerWeights w = weights.base().layer(l);
                     // A^l: attention over the pre-normed residual N_1(h^{l-1})
                     NDArray a = Norms.apply(config, x, w.attnNormWeight(), w.attnNormBias());
@@ -156,7 +157,7 @@ public final class ForwardPass {
             if (cache != null) {
                 cache.advance(seqLen);
             }
-            try (NDScope scope = new NDScope()) {
+            try (BlockScope scope = new BlockScope()) {
                 NDArray last = keep == Keep.LAST_LOGITS ? x.get(new NDIndex("{}:", seqLen - 1)) : x;
                 NDArray normed = Norms.apply(config, last, weights.base().finalNormWeight(), weights.base().finalNormBias());
                 NDArray logits = keep(normed.matMul(weights.base().unembedding()), traceManager);
@@ -241,7 +242,7 @@ public final class ForwardPass {
         NDArray qh = q.transpose(1, 0, 2);
         NDArray kh = k.transpose(1, 0, 2);
         NDArray vh = v.transpose(1, 0, 2);
-        NDArray scores = qh.matMul(kh.transpose(0, 2, 1)).div(Math.sqrt(dh)).add(mask);
+        NDArray scores = qh.matMul(kh.transpose(0, 2, 1)).div(TorchOwned.scalar(qh, (float) Math.sqrt(dh))).add(mask);
         NDArray pattern = scores.softmax(-1);
         NDArray z = applyAttentionScaling(layer, pattern.matMul(vh), pattern, vh);
         NDArray concat = z.transpose(1, 0, 2).reshape(seqLen, (long) nH * dh);
@@ -332,6 +333,22 @@ public final class ForwardPass {
             out[i] = from + i;
         }
         return out;
+    }
+
+    /**
+     * The scope of one block: an NDScope that frees the block's intermediates when it ends, or nothing when row updates
+     * are being trained. Autograd then still needs them in the backward pass (among them arrays made from Java data,
+     * whose memory a closed array no longer holds), and the caller's scope frees them after it.
+     */
+    private final class BlockScope implements AutoCloseable {
+        private final NDScope scope = rowUpdates.isEmpty() ? new NDScope() : null;
+
+        @Override
+        public void close() {
+            if (scope != null) {
+                scope.close();
+            }
+        }
     }
 
     private static NDArray keep(NDArray array, NDManager owner) {

@@ -3,6 +3,7 @@ package dev.engram.trace;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import dev.engram.runtime.Param;
+import dev.engram.runtime.TorchOwned;
 
 /**
  * Rows {@code rows} of layer {@code layer}'s {@code param} shifted by the rows of {@code change} [R, out], a live
@@ -17,7 +18,7 @@ public record RowUpdate(int layer, Param param, int[] rows, long inputWidth, NDA
         for (int r = 0; r < rows.length; r++) {
             selector[(int) (rows[r] * rows.length + r)] = 1f;
         }
-        NDArray s = x.getManager().create(selector, new Shape(inputWidth, rows.length));
+        NDArray s = TorchOwned.owned(x.getManager().create(selector, new Shape(inputWidth, rows.length)));
         return x.matMul(s).matMul(change);
     }
 }

@@ -82,6 +82,56 @@ class EditEngineTest {
         assertNotEquals(a.delta().hash(), c.delta().hash(), "another seed trains behind other prefixes");
     }
 
+    /**
+     * Learned edits on fresh threads (where PyTorch's grad mode starts on), two at once: each gives the delta a lone
+     * edit gives, and nothing fails although the engine allows one gradient collector at a time.
+     */
+    @Test
+    void concurrentLearnedEditsOnWorkerThreadsGiveTheSameDelta() throws Exception {
+        String alone = new Editor(MODEL).edit(EDIT, options(EditMethod.LEARNED)).delta().hash();
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            var first = pool.submit(() -> new Editor(MODEL).edit(EDIT, options(EditMethod.LEARNED)).delta().hash());
+            var second = pool.submit(() -> new Editor(MODEL).edit(EDIT, options(EditMethod.LEARNED)).delta().hash());
+            assertEquals(alone, first.get());
+            assertEquals(alone, second.get());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /**
+     * Garbage collection while a learned edit trains must not change it: autograd keeps operands for the backward
+     * pass, and an operand made from Java memory that a collected buffer held would be read after it was freed (this
+     * gave NaN gradients). A background thread collects and reuses freed direct memory throughout.
+     */
+    @Test
+    void garbageCollectionDuringTrainingChangesNothing() throws Exception {
+        String quiet = new Editor(MODEL).edit(EDIT, options(EditMethod.LEARNED)).delta().hash();
+        java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread churn = new Thread(() -> {
+            while (running.get()) {
+                System.gc();
+                for (int i = 0; i < 64; i++) {
+                    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(1 << 16);
+                    for (int j = 0; j < b.capacity(); j += 4) {
+                        b.putFloat(j, Float.NaN);
+                    }
+                }
+            }
+        });
+        churn.start();
+        try {
+            for (int round = 0; round < 5; round++) {
+                assertEquals(quiet, new Editor(MODEL).edit(EDIT, options(EditMethod.LEARNED)).delta().hash(),
+                        "round " + round);
+            }
+        } finally {
+            running.set(false);
+            churn.join();
+        }
+    }
+
     /** Both methods flip the prompt, touch only the budgeted vectors, and carry the originals they replace. */
     @Test
     void bothMethodsFlipThePromptWithSparseDeltas() {

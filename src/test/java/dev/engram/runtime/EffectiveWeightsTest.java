@@ -19,26 +19,18 @@ import org.junit.jupiter.api.Test;
 /** The copy-free view base + delta against a model whose matrices really hold the delta. */
 class EffectiveWeightsTest {
 
-    private static float[] random(int n, long seed) {
-        Random r = new Random(seed);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) r.nextGaussian() * 0.3f;
-        }
-        return v;
-    }
 
     /** Rows and columns of several matrices, two entries in one matrix. */
     private static WeightDelta mixedDelta(Model model) {
         ModelConfig c = model.config();
         int d = c.dModel();
         return model.deltaBuilder()
-                .add(0, Param.FFN_DOWN, WeightDelta.Slice.ROW, 3, random(d, 1))
-                .add(0, Param.FFN_DOWN, WeightDelta.Slice.ROW, 7, random(d, 2))
-                .add(1, Param.ATTN_O, WeightDelta.Slice.ROW, 5, random(d, 3))
-                .add(1, Param.FFN_UP, WeightDelta.Slice.COLUMN, 11, random(d, 4))
-                .add(1, Param.ATTN_V, WeightDelta.Slice.COLUMN, 2, random(d, 5))
-                .add(c.nLayers() - 1, Param.FFN_DOWN, WeightDelta.Slice.ROW, 9, random(d, 6))
+                .add(0, Param.FFN_DOWN, WeightDelta.Slice.ROW, 3, SyntheticModels.gaussian(d, 1))
+                .add(0, Param.FFN_DOWN, WeightDelta.Slice.ROW, 7, SyntheticModels.gaussian(d, 2))
+                .add(1, Param.ATTN_O, WeightDelta.Slice.ROW, 5, SyntheticModels.gaussian(d, 3))
+                .add(1, Param.FFN_UP, WeightDelta.Slice.COLUMN, 11, SyntheticModels.gaussian(d, 4))
+                .add(1, Param.ATTN_V, WeightDelta.Slice.COLUMN, 2, SyntheticModels.gaussian(d, 5))
+                .add(c.nLayers() - 1, Param.FFN_DOWN, WeightDelta.Slice.ROW, 9, SyntheticModels.gaussian(d, 6))
                 .build();
     }
 
@@ -58,10 +50,10 @@ class EffectiveWeightsTest {
                     assertArrayEquals(truth.get(new ai.djl.ndarray.index.NDIndex(":, {}", col)).toFloatArray(),
                             edited.weights().column(e.layer(), e.param(), col).toFloatArray(), 1e-6f);
                 }
-                NDArray x = m.create(random(2 * in, 7), new Shape(2, in));
+                NDArray x = m.create(SyntheticModels.gaussian(2 * in, 7), new Shape(2, in));
                 assertArrayEquals(x.matMul(truth).toFloatArray(),
                         edited.weights().times(x, e.layer(), e.param()).toFloatArray(), 1e-5f, "times " + e.key());
-                NDArray k = m.create(random(out * 3, 8), new Shape(out, 3));
+                NDArray k = m.create(SyntheticModels.gaussian(out * 3, 8), new Shape(out, 3));
                 assertArrayEquals(truth.matMul(k).toFloatArray(),
                         edited.weights().timesRight(e.layer(), e.param(), k).toFloatArray(), 1e-5f, "timesRight");
                 assertArrayEquals(e.updated(), edited.weights().vector(e.key()), 1e-6f, "updated " + e.key());
@@ -111,7 +103,7 @@ class EffectiveWeightsTest {
         assertEquals(a.hash(), b.hash());
         assertEquals(a, b);
         assertEquals(64, a.hash().length());
-        WeightDelta other = base.deltaBuilder().add(0, Param.FFN_DOWN, WeightDelta.Slice.ROW, 3, random(64, 99)).build();
+        WeightDelta other = base.deltaBuilder().add(0, Param.FFN_DOWN, WeightDelta.Slice.ROW, 3, SyntheticModels.gaussian(64, 99)).build();
         assertNotEquals(a.hash(), other.hash());
         long expected = 6 * 64;
         assertEquals(expected, a.parametersTouched());

@@ -112,4 +112,14 @@ public final class SyntheticModels {
         long k = Math.max(-255, Math.min(255, Math.round(x * 1024)));
         return k / 1024f;
     }
+
+    /** n seeded Gaussian values with standard deviation 0.3 (test vectors for deltas and inputs). */
+    public static float[] gaussian(int n, long seed) {
+        java.util.Random r = new java.util.Random(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) r.nextGaussian() * 0.3f;
+        }
+        return v;
+    }
 }

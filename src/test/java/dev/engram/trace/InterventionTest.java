@@ -72,7 +72,7 @@ class InterventionTest {
     void aRowDeltaOnASubvalueAddsCoefficientTimesDelta() {
         int last = model.config().nLayers() - 1;
         int k = 40;
-        float[] delta = randomVector(model.config().dModel(), 1);
+        float[] delta = SyntheticModels.gaussian(model.config().dModel(), 1);
         try (Trace base = ForwardPass.of(model).trace(TOKENS);
                 Trace edited = ForwardPass.of(model.edited(model.deltaBuilder()
                         .add(last, Param.FFN_DOWN, WeightDelta.Slice.ROW, k, delta).build())).trace(TOKENS)) {
@@ -89,13 +89,13 @@ class InterventionTest {
     @Test
     void sparseDeltasMatchAModelWithTheWeightsRewritten() {
         WeightDelta delta = model.deltaBuilder()
-                .add(0, Param.FFN_UP, WeightDelta.Slice.COLUMN, 5, randomVector(64, 2))
-                .add(1, Param.FFN_GATE, WeightDelta.Slice.COLUMN, 9, randomVector(64, 3))
-                .add(1, Param.ATTN_V, WeightDelta.Slice.COLUMN, 7, randomVector(64, 4))
-                .add(2, Param.ATTN_O, WeightDelta.Slice.ROW, 12, randomVector(64, 5))
-                .add(2, Param.ATTN_Q, WeightDelta.Slice.ROW, 30, randomVector(64, 6))
-                .add(3, Param.FFN_DOWN, WeightDelta.Slice.ROW, 100, randomVector(64, 7))
-                .add(3, Param.FFN_UP, WeightDelta.Slice.COLUMN, 100, randomVector(64, 8)).build();
+                .add(0, Param.FFN_UP, WeightDelta.Slice.COLUMN, 5, SyntheticModels.gaussian(64, 2))
+                .add(1, Param.FFN_GATE, WeightDelta.Slice.COLUMN, 9, SyntheticModels.gaussian(64, 3))
+                .add(1, Param.ATTN_V, WeightDelta.Slice.COLUMN, 7, SyntheticModels.gaussian(64, 4))
+                .add(2, Param.ATTN_O, WeightDelta.Slice.ROW, 12, SyntheticModels.gaussian(64, 5))
+                .add(2, Param.ATTN_Q, WeightDelta.Slice.ROW, 30, SyntheticModels.gaussian(64, 6))
+                .add(3, Param.FFN_DOWN, WeightDelta.Slice.ROW, 100, SyntheticModels.gaussian(64, 7))
+                .add(3, Param.FFN_UP, WeightDelta.Slice.COLUMN, 100, SyntheticModels.gaussian(64, 8)).build();
         float[] viaDelta = ForwardPass.of(model.edited(delta)).lastLogits(TOKENS);
         try (Model rewritten = RewrittenModels.rewrite(model, delta)) {
             float[] viaWeights = ForwardPass.of(rewritten).lastLogits(TOKENS);
@@ -147,14 +147,6 @@ class InterventionTest {
     }
 
 
-    private static float[] randomVector(int n, long seed) {
-        Random r = new Random(seed);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) r.nextGaussian() * 0.3f;
-        }
-        return v;
-    }
 
     private static float maxAbsDiff(float[] a, float[] b) {
         float m = 0;
