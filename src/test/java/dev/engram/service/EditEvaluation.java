@@ -27,6 +27,7 @@ public final class EditEvaluation {
         EngramConfig config = config();
         SentinelPrompts sentinels = new SentinelPrompts(config);
         List<String> lines = Files.readAllLines(file).stream().filter(l -> !l.isBlank()).toList();
+        unedited(lines, config, sentinels);
         for (EditMethod method : new EditMethod[] {EditMethod.EDIT_METHOD_LEARNED, EditMethod.EDIT_METHOD_CLOSED_FORM}) {
             if (!method.name().contains(System.getProperty("edit.only", ""))) {
                 continue;
@@ -89,6 +90,25 @@ public final class EditEvaluation {
             System.out.printf("median %d ms per edit (locate + edit + verify), largest peak RSS added by one edit %d MiB%n",
                     timesMs.get(timesMs.size() / 2), peakAdded / 1024);
         }
+    }
+
+    /** ROME's metrics of the unedited model on the same records (the model verified against itself). */
+    private static void unedited(List<String> lines, EngramConfig config, SentinelPrompts sentinels) throws Exception {
+        double es = 0;
+        double ps = 0;
+        double ns = 0;
+        for (String line : lines) {
+            EditRequest.Builder b = EditRequest.newBuilder();
+            JsonFormat.parser().merge(line, b);
+            Model parent = model(b.getModel().getName());
+            EditRequests.Checked c = EditRequests.check(b.build(), parent, config);
+            VerificationReport r = new Verifier(c.thresholds()).verify(parent, parent, c.edit(), sentinels.of(parent.name()));
+            es += r.efficacy().success() ? 1 : 0;
+            ps += r.paraphraseSuccess();
+            ns += r.neighbourhoodSuccess();
+        }
+        int n = lines.size();
+        System.out.printf("%nunedited model: ES %.1f, PS %.1f, NS %.1f%n", 100 * es / n, 100 * ps / n, 100 * ns / n);
     }
 
     /** Development overrides (-Dedit.budget, .lr, .kl, .l2, .rep, .exclude-last, .steps, .prefixes). */
