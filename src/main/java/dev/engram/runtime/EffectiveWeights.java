@@ -2,6 +2,7 @@ package dev.engram.runtime;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import java.util.List;
@@ -91,7 +92,10 @@ public final class EffectiveWeights implements AutoCloseable {
     /** Rows {@code indices} of W_eff: [n, out] (FFN subvalues are rows of W_down, attention subvalues rows of W_O). */
     public NDArray rows(int layer, Param param, long[] indices) {
         NDArray w = base.layer(layer).matrix(param);
-        NDArray picked = w.get(w.getManager().create(indices));
+        NDArray picked;
+        try (NDArray index = w.getManager().create(indices)) {
+            picked = w.get(index); // a copy: the index is not needed afterwards, and must not stay in the base's manager
+        }
         if (!delta.touches(layer, param)) {
             return picked;
         }
@@ -134,11 +138,11 @@ public final class EffectiveWeights implements AutoCloseable {
 
     /** The effective vector at {@code key}: row or column {@code key.index()} of the matrix, as floats. */
     public float[] vector(WeightDelta.Key key) {
-        try (NDManager scratch = base.manager().newSubManager()) {
+        // every array made here (index, picked rows, corrections) is freed with the scope, not left in the base's manager
+        try (NDScope scope = new NDScope()) {
             NDArray v = key.slice() == WeightDelta.Slice.ROW
                     ? rows(key.layer(), key.param(), new long[] {key.index()})
                     : column(key.layer(), key.param(), key.index());
-            v.attach(scratch);
             return v.toFloatArray();
         }
     }
