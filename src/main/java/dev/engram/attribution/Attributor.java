@@ -60,6 +60,23 @@ public final class Attributor {
         }
     }
 
+    /**
+     * Attributes each of several candidate next tokens at the prompt's last position, from one forward pass: entry i
+     * is the attribution of {@code tokens[i]}, as {@link #attribute} with that single-token target would give it.
+     */
+    public List<StepAttribution> attributeNextTokens(int[] prompt, int[] tokens, AttributionOptions options) {
+        if (prompt.length == 0 || prompt.length > config.maxSeqLen()) {
+            throw new IllegalArgumentException("prompt: must hold 1 to " + config.maxSeqLen() + " tokens");
+        }
+        try (Trace trace = ForwardPass.of(model).trace(prompt)) {
+            List<StepAttribution> out = new ArrayList<>();
+            for (int token : tokens) {
+                out.add(step(trace, prompt.length - 1, token, options));
+            }
+            return out;
+        }
+    }
+
     private static int argmaxAt(Trace trace, int position) {
         try (NDScope scope = new NDScope()) {
             return new NextTokenDistribution(trace.logits().get(position).toFloatArray()).argmax();

@@ -5,6 +5,7 @@ import dev.engram.attribution.Attributor;
 import dev.engram.attribution.NeuronId;
 import dev.engram.attribution.NormMode;
 import dev.engram.attribution.ScoredNeuron;
+import dev.engram.attribution.StepAttribution;
 import dev.engram.runtime.Model;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,8 +27,11 @@ public final class NeuronSelector {
         int budget = options.neuronBudget();
         // enough candidates to survive the kind and layer filters and the merging of attention sources
         int candidates = Math.min(AttributionOptions.MAX_TOP, Math.max(64, 8 * budget));
-        List<EditUnit> carriers = located(prompt, trueToken, candidates, EditUnit.Reason.CARRIES_TRUE, options);
-        List<EditUnit> promoters = located(prompt, newToken, candidates, EditUnit.Reason.PROMOTES_NEW, options);
+        // both targets attributed from one forward pass of the prompt
+        List<StepAttribution> steps = new Attributor(model).attributeNextTokens(prompt, new int[] {trueToken, newToken},
+                AttributionOptions.valueNeuronsOnly(candidates, NormMode.FROZEN));
+        List<EditUnit> carriers = located(steps.get(0).valueNeurons(), EditUnit.Reason.CARRIES_TRUE, options);
+        List<EditUnit> promoters = located(steps.get(1).valueNeurons(), EditUnit.Reason.PROMOTES_NEW, options);
         List<EditUnit> chosen = new ArrayList<>();
         int fromCarriers = (budget + 1) / 2;
         takeInto(chosen, carriers, fromCarriers);
@@ -36,10 +40,7 @@ public final class NeuronSelector {
         return chosen;
     }
 
-    private List<EditUnit> located(int[] prompt, int token, int k, EditUnit.Reason reason, EditOptions options) {
-        Attributor attributor = new Attributor(model);
-        List<ScoredNeuron> ranked = attributor.attribute(prompt, new int[] {token},
-                AttributionOptions.valueNeuronsOnly(k, NormMode.FROZEN)).steps().get(0).valueNeurons();
+    private List<EditUnit> located(List<ScoredNeuron> ranked, EditUnit.Reason reason, EditOptions options) {
         List<EditUnit> out = new ArrayList<>();
         for (ScoredNeuron n : ranked) {
             NeuronId id = n.id();
