@@ -1,6 +1,10 @@
 package dev.engram.runtime;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Arrays made from Java values whose memory PyTorch owns. DJL builds an array from Java data over a direct buffer
@@ -13,9 +17,30 @@ public final class TorchOwned {
     private TorchOwned() {
     }
 
-    /** The scalar {@code value} in {@code like}'s manager, as float32 owned by PyTorch. */
+    /** Constants shared by every model and request for the life of the process; never closed. */
+    private static final NDManager CONSTANTS = NDManager.newBaseManager();
+    private static final Map<Float, NDArray> SCALARS = new ConcurrentHashMap<>();
+
+    /**
+     * The float32 scalar {@code value}, owned by PyTorch and made once per process (a constant: arrays of any
+     * manager may be combined with it, and it is never closed). {@code like} is kept for call-site symmetry.
+     */
     public static NDArray scalar(NDArray like, float value) {
-        return owned(like.getManager().create(value));
+        return SCALARS.computeIfAbsent(value, v -> constant(CONSTANTS.create(v)));
+    }
+
+    /** A PyTorch-owned, never-closed copy of {@code fromJava} in the process-wide constants (for cached tables). */
+    public static NDArray constant(NDArray fromJava) {
+        NDArray copy = fromJava.duplicate();
+        fromJava.close();
+        NDScope.unregister(copy);
+        copy.attach(CONSTANTS);
+        return copy;
+    }
+
+    /** The manager that owns the process-wide constants. */
+    public static NDManager constants() {
+        return CONSTANTS;
     }
 
     /** A PyTorch-owned copy of {@code fromJava}, which is closed. */
