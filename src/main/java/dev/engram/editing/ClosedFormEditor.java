@@ -33,7 +33,7 @@ public final class ClosedFormEditor {
         this.model = model;
     }
 
-    LearnedEditor.Trained solve(EditCase edit, List<EditUnit> units, EditOptions options) {
+    ComputedDelta solve(EditCase edit, List<EditUnit> units, EditOptions options) {
         int[] prompt = edit.prompt();
         int newToken = edit.targetNew()[0];
         int trueToken = edit.targetTrue()[0];
@@ -65,13 +65,14 @@ public final class ClosedFormEditor {
         double previousMargin = before;
         double shift = target - before;
         WeightDelta delta = WeightDelta.none();
-        double reached = before;
+        NextTokenDistribution edited = null;
         int solves = 0;
         while (solves < options.maxSteps()) {
             delta = delta(units, coefficients, g, shift / (gNorm2 * sumSquares));
             solves++;
-            reached = margin(ForwardPass.of(model.edited(model.delta().then(delta))).lastLogits(prompt), newToken,
-                    trueToken);
+            edited = new NextTokenDistribution(ForwardPass.of(model.edited(model.delta().then(delta)))
+                    .lastLogits(prompt));
+            double reached = edited.logProbability(newToken) - edited.logProbability(trueToken);
             if (Math.abs(reached - target) < 0.05 * target) {
                 break;
             }
@@ -82,8 +83,7 @@ public final class ClosedFormEditor {
             previousMargin = reached;
             shift = next;
         }
-        return new LearnedEditor.Trained(delta, solves, new NextTokenDistribution(ForwardPass
-                .of(model.edited(model.delta().then(delta))).lastLogits(prompt)).probability(newToken), 1);
+        return new ComputedDelta(delta, solves, edited.probability(newToken), 1);
     }
 
     /** δ_j = scale · c_j · g for every unit. */

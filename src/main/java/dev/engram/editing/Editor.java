@@ -24,12 +24,12 @@ public final class Editor {
                     + "target at this prompt; nothing to edit");
         }
         long located = System.nanoTime();
-        LearnedEditor.Trained trained = options.method() == EditMethod.LEARNED
+        ComputedDelta computed = options.method() == EditMethod.LEARNED
                 ? new LearnedEditor(model).train(edit, units, options)
                 : new ClosedFormEditor(model).solve(edit, units, options);
         long done = System.nanoTime();
-        return new EditResult(trained.delta(), units, options.method(), trained.steps(), trained.newProbability(),
-                trained.prompts(), (located - start) / 1_000_000, (done - located) / 1_000_000);
+        return new EditResult(computed.delta(), units, options.method(), computed.steps(), computed.newProbability(),
+                computed.prompts(), (located - start) / 1_000_000, (done - located) / 1_000_000);
     }
 
     /** The view with {@code result}'s delta composed after the view's own. */

@@ -43,9 +43,6 @@ public final class LearnedEditor {
         this.model = model;
     }
 
-    /** The outcome of training: the delta relative to the model's weights, steps run, final min P(new). */
-    record Trained(WeightDelta delta, int steps, double newProbability, int prompts) {
-    }
 
     /** One subvalue matrix's trainable rows: δ [R, d] (a leaf that requires gradients) with its Adam moments. */
     private static final class Group {
@@ -83,13 +80,13 @@ public final class LearnedEditor {
      */
     private static final Object AUTOGRAD = new Object();
 
-    Trained train(EditCase edit, List<EditUnit> units, EditOptions options) {
+    ComputedDelta train(EditCase edit, List<EditUnit> units, EditOptions options) {
         synchronized (AUTOGRAD) {
             return trainAlone(edit, units, options);
         }
     }
 
-    private Trained trainAlone(EditCase edit, List<EditUnit> units, EditOptions options) {
+    private ComputedDelta trainAlone(EditCase edit, List<EditUnit> units, EditOptions options) {
         List<int[]> prompts = TrainingPrompts.of(model, edit.prompt(), options.prefixes(), options.seed());
         List<Sequence> sequences = new ArrayList<>();
         for (int[] p : prompts) {
@@ -112,7 +109,7 @@ public final class LearnedEditor {
                 }
                 step++;
             }
-            return new Trained(toDelta(groups), step, minProbability, prompts.size());
+            return new ComputedDelta(toDelta(groups), step, minProbability, prompts.size());
         }
     }
 
@@ -138,14 +135,14 @@ public final class LearnedEditor {
                     NDArray term = logProbs.get(new NDIndex("{}, {}", row, seq.targets()[i])).neg();
                     nll = nll == null ? term : nll.add(term);
                 }
-                nll = nll.div(TorchOwned.scalar(nll, seq.targets().length));
+                nll = nll.div(TorchOwned.scalar(seq.targets().length));
                 minProbability = Math.min(minProbability, Math.exp(-nll.getFloat()));
                 // FiNE's repetition penalty: −log(1 − p(target_new[0])) once the whole target has been said
                 int last = packed.row(s, seq.tokens().length - 1);
                 NDArray again = logProbs.get(new NDIndex("{}, {}", last, seq.targets()[0])).exp();
                 NDArray weighted = nll.add(again.neg().add(1).clip(1e-6, 1).log().neg()
-                        .mul(TorchOwned.scalar(nll, (float) options.repetitionWeight())))
-                        .div(TorchOwned.scalar(nll, sequences.size()));
+                        .mul(TorchOwned.scalar((float) options.repetitionWeight())))
+                        .div(TorchOwned.scalar(sequences.size()));
                 loss = loss == null ? weighted : loss.add(weighted);
             }
             if (parentLogProbs != null && options.klWeight() > 0) {
@@ -153,11 +150,11 @@ public final class LearnedEditor {
                 // earlier positions (sequence 0 occupies the first packed rows)
                 NDArray edited = logProbs.get(new NDIndex(":{}", klPositions));
                 NDArray kl = parentLogProbs.exp().mul(parentLogProbs.sub(edited)).sum()
-                        .div(TorchOwned.scalar(edited, klPositions));
-                loss = loss.add(kl.mul(TorchOwned.scalar(kl, (float) options.klWeight())));
+                        .div(TorchOwned.scalar(klPositions));
+                loss = loss.add(kl.mul(TorchOwned.scalar((float) options.klWeight())));
             }
             for (Group g : groups) {
-                loss = loss.add(g.change.square().sum().mul(TorchOwned.scalar(loss, (float) options.l2Weight())));
+                loss = loss.add(g.change.square().sum().mul(TorchOwned.scalar((float) options.l2Weight())));
             }
             if (minProbability >= options.stopProbability() || step == options.maxSteps()) {
                 return minProbability;

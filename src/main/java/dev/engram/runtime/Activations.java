@@ -12,8 +12,8 @@ public final class Activations {
     /** GPT-2's "gelu_new": 0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³))). */
     public static NDArray geluTanh(NDArray x) {
         NDArray cube = x.mul(x).mul(x);
-        NDArray inner = x.add(cube.mul(TorchOwned.scalar(x, 0.044715f))).mul(TorchOwned.scalar(x, (float) SQRT_2_OVER_PI));
-        return x.mul(inner.tanh().add(1)).mul(TorchOwned.scalar(x, 0.5f));
+        NDArray inner = x.add(cube.mul(TorchOwned.scalar(0.044715f))).mul(TorchOwned.scalar((float) SQRT_2_OVER_PI));
+        return x.mul(inner.tanh().add(1)).mul(TorchOwned.scalar(0.5f));
     }
 
     /**
@@ -22,7 +22,7 @@ public final class Activations {
      * inf/inf = NaN, which poisons a learned edit.
      */
     public static NDArray silu(NDArray x) {
-        NDArray half = TorchOwned.scalar(x, 0.5f);
+        NDArray half = TorchOwned.scalar(0.5f);
         return x.mul(x.mul(half).tanh().add(1f).mul(half));
     }
 }

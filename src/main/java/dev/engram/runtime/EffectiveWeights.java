@@ -148,7 +148,7 @@ public final class EffectiveWeights implements AutoCloseable {
     }
 
     /** One-hot rows e_{index} of width {@code width}, one per entry: [n, width]. */
-    public static NDArray oneHot(NDManager manager, List<WeightDelta.Entry> entries, long width) {
+    private static NDArray oneHot(NDManager manager, List<WeightDelta.Entry> entries, long width) {
         float[] data = new float[(int) (entries.size() * width)];
         for (int r = 0; r < entries.size(); r++) {
             data[(int) (r * width) + entries.get(r).index()] = 1f;

@@ -14,7 +14,7 @@ public final class Norms {
 
     /** r(x) = sqrt(mean(x²) + ε), kept as a trailing axis of size 1. */
     public static NDArray rmsScale(NDArray x, double eps) {
-        return x.square().mean(new int[] {-1}, true).add(TorchOwned.scalar(x, (float) eps)).sqrt();
+        return x.square().mean(new int[] {-1}, true).add(TorchOwned.scalar((float) eps)).sqrt();
     }
 
     /** LayerNorm: N(x) = γ ⊙ (x − μ(x)) / sqrt(var(x) + ε) + β. */
@@ -26,7 +26,7 @@ public final class Norms {
     /** σ(x) = sqrt(var(x) + ε), kept as a trailing axis of size 1. */
     public static NDArray layerScale(NDArray x, double eps) {
         NDArray centred = x.sub(x.mean(new int[] {-1}, true));
-        return centred.square().mean(new int[] {-1}, true).add(TorchOwned.scalar(x, (float) eps)).sqrt();
+        return centred.square().mean(new int[] {-1}, true).add(TorchOwned.scalar((float) eps)).sqrt();
     }
 
     /** The family's norm: LayerNorm for GPT-2 (β may not be null), RMSNorm for Llama. */

@@ -23,9 +23,9 @@ public final class TorchOwned {
 
     /**
      * The float32 scalar {@code value}, owned by PyTorch and made once per process (a constant: arrays of any
-     * manager may be combined with it, and it is never closed). {@code like} is kept for call-site symmetry.
+     * manager may be combined with it, and it is never closed).
      */
-    public static NDArray scalar(NDArray like, float value) {
+    public static NDArray scalar(float value) {
         return SCALARS.computeIfAbsent(value, v -> constant(CONSTANTS.create(v)));
     }
 

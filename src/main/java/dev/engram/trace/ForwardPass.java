@@ -242,7 +242,7 @@ public final class ForwardPass {
         NDArray qh = q.transpose(1, 0, 2);
         NDArray kh = k.transpose(1, 0, 2);
         NDArray vh = v.transpose(1, 0, 2);
-        NDArray scores = qh.matMul(kh.transpose(0, 2, 1)).div(TorchOwned.scalar(qh, (float) Math.sqrt(dh))).add(mask);
+        NDArray scores = qh.matMul(kh.transpose(0, 2, 1)).div(TorchOwned.scalar((float) Math.sqrt(dh))).add(mask);
         NDArray pattern = scores.softmax(-1);
         NDArray z = applyAttentionScaling(layer, pattern.matMul(vh), pattern, vh);
         NDArray concat = z.transpose(1, 0, 2).reshape(seqLen, (long) nH * dh);

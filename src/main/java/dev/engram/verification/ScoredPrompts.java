@@ -11,14 +11,20 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Many (prompt, continuation) pairs scored on one model in a single packed forward pass. Pair k runs as
- * prompt + continuation[..n−1]; {@link #rows(int)} gives its logits from the prompt's last position on: row i predicts
+ * Many (prompt, continuation) pairs, registered once and scored on any model in a single packed forward pass. Pair k
+ * runs as prompt + continuation[..n−1]; its logits are kept from the prompt's last position on: row i predicts
  * continuation token i (row 0 is the next-token distribution after the prompt).
  */
 final class ScoredPrompts {
     private final List<int[]> sequences = new ArrayList<>();
     private final List<Integer> firstRows = new ArrayList<>();
-    private final List<float[][]> rows = new ArrayList<>();
+
+    /** One model's logits for every pair: {@code rows(k)[i]} is row i of pair k. */
+    record Scores(List<float[][]> byPair) {
+        float[][] rows(int pair) {
+            return byPair.get(pair);
+        }
+    }
 
     /** Registers a pair; returns its index. An empty continuation asks only for the distribution after the prompt. */
     int add(int[] prompt, int[] continuation) {
@@ -31,9 +37,10 @@ final class ScoredPrompts {
     }
 
     /** Runs every registered pair on {@code model}. */
-    ScoredPrompts run(Model model) {
+    Scores run(Model model) {
+        List<float[][]> rows = new ArrayList<>();
         if (sequences.isEmpty()) {
-            return this;
+            return new Scores(rows);
         }
         PackedSequences packed = PackedSequences.of(sequences);
         try (Trace trace = ForwardPass.of(model).logits(packed); NDScope scope = new NDScope()) {
@@ -57,10 +64,6 @@ final class ScoredPrompts {
                 rows.add(mine);
             }
         }
-        return this;
-    }
-
-    float[][] rows(int pair) {
-        return rows.get(pair);
+        return new Scores(rows);
     }
 }

@@ -27,8 +27,8 @@ public final class Verifier {
         long start = System.nanoTime();
         // every prompt goes through each model in one packed pass
         Probes probes = new Probes(parent, edit, sentinels);
-        ScoredPrompts before = probes.batch().run(parent);
-        ScoredPrompts after = probes.batch().run(edited);
+        ScoredPrompts.Scores before = probes.batch.run(parent);
+        ScoredPrompts.Scores after = probes.batch.run(edited);
         List<PromptCheck> checks = new ArrayList<>();
         for (int i = 0; i < probes.checkPrompts.size(); i++) {
             checks.add(check(parent, edited, probes, i, before, after));
@@ -53,8 +53,9 @@ public final class Verifier {
                 (System.nanoTime() - start) / 1_000_000);
     }
 
-    /** The prompts of one verification and where each sits in the packed batch. */
+    /** The prompts of one verification, registered once in a packed batch, and where each pair sits in it. */
     private static final class Probes {
+        final ScoredPrompts batch = new ScoredPrompts();
         final EditCase edit;
         final List<int[]> checkPrompts = new ArrayList<>();
         final List<int[]> sentinelTokens = new ArrayList<>();
@@ -71,26 +72,15 @@ public final class Verifier {
             if (parent.hasTokenizer()) {
                 sentinels.forEach(s -> sentinelTokens.add(parent.tokenizer().encodePrompt(s)));
             }
-        }
-
-        /** A fresh batch with every pair registered in the same order, so indices agree across models. */
-        ScoredPrompts batch() {
-            ScoredPrompts b = new ScoredPrompts();
-            newPairs.clear();
-            truePairs.clear();
-            expectedPairs.clear();
-            neighbourNewPairs.clear();
-            sentinelPairs.clear();
             for (int[] p : checkPrompts) {
-                newPairs.add(b.add(p, edit.targetNew()));
-                truePairs.add(b.add(p, edit.targetTrue()));
+                newPairs.add(batch.add(p, edit.targetNew()));
+                truePairs.add(batch.add(p, edit.targetTrue()));
             }
             for (Neighbour n : edit.neighbours()) {
-                expectedPairs.add(b.add(n.prompt(), n.expected()));
-                neighbourNewPairs.add(b.add(n.prompt(), edit.targetNew()));
+                expectedPairs.add(batch.add(n.prompt(), n.expected()));
+                neighbourNewPairs.add(batch.add(n.prompt(), edit.targetNew()));
             }
-            sentinelTokens.forEach(t -> sentinelPairs.add(b.add(t, new int[0])));
-            return b;
+            sentinelTokens.forEach(t -> sentinelPairs.add(batch.add(t, new int[0])));
         }
     }
 
@@ -123,8 +113,8 @@ public final class Verifier {
         return out;
     }
 
-    private PromptCheck check(Model parent, Model edited, Probes probes, int i, ScoredPrompts before,
-            ScoredPrompts after) {
+    private PromptCheck check(Model parent, Model edited, Probes probes, int i, ScoredPrompts.Scores before,
+            ScoredPrompts.Scores after) {
         EditCase edit = probes.edit;
         int newPair = probes.newPairs.get(i);
         int truePair = probes.truePairs.get(i);
@@ -147,8 +137,8 @@ public final class Verifier {
         return sum / target.length;
     }
 
-    private NeighbourCheck neighbour(Model parent, Model edited, Probes probes, int i, ScoredPrompts before,
-            ScoredPrompts after) {
+    private NeighbourCheck neighbour(Model parent, Model edited, Probes probes, int i, ScoredPrompts.Scores before,
+            ScoredPrompts.Scores after) {
         Neighbour n = probes.edit.neighbours().get(i);
         int expectedPair = probes.expectedPairs.get(i);
         NextTokenDistribution b = new NextTokenDistribution(before.rows(expectedPair)[0]);

@@ -198,7 +198,7 @@ class EditEngineTest {
     void oneClosedFormSolveIsTheMinimumNormSolution() {
         EditOptions once = options(EditMethod.CLOSED_FORM).withSteps(1);
         List<EditUnit> units = new NeuronSelector(MODEL).select(PROMPT, LILY, SUE, once);
-        LearnedEditor.Trained solved = new ClosedFormEditor(MODEL).solve(EDIT, units, once);
+        ComputedDelta solved = new ClosedFormEditor(MODEL).solve(EDIT, units, once);
         int d = MODEL.config().dModel();
         int t = PROMPT.length - 1;
         double[] g = new double[d];
