@@ -1,0 +1,159 @@
+package dev.engram.store;
+
+import io.agroal.api.AgroalDataSource;
+import io.agroal.api.configuration.AgroalConnectionFactoryConfiguration.TransactionIsolation;
+import io.agroal.api.configuration.supplier.AgroalDataSourceConfigurationSupplier;
+import io.agroal.api.security.NamePrincipal;
+import io.agroal.api.security.SimplePassword;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Reader;
+import java.io.StringReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.ResourceProvider;
+import org.flywaydb.core.api.resource.LoadableResource;
+
+/**
+ * The ledger's database: a pooled JDBC data source, migrated by Flyway on open. An {@code jdbc:h2:} URL is the
+ * embedded file database (the default: nothing to install); a {@code jdbc:postgresql:} URL is a PostgreSQL server that
+ * several replicas can share. Both run the same migrations, from {@code db/ledger/} on the class path.
+ */
+public final class LedgerDatabase implements AutoCloseable {
+    /** The migrations in order. Listed here rather than scanned, so that every class loader finds the same ones. */
+    static final List<String> MIGRATIONS = List.of("V1__checkpoint_ledger.sql");
+    private static final String LOCATION = "db/ledger/";
+
+    private final AgroalDataSource dataSource;
+    private final String url;
+
+    private LedgerDatabase(AgroalDataSource dataSource, String url) {
+        this.dataSource = dataSource;
+        this.url = url;
+    }
+
+    /** Connects to {@code url} and brings its schema up to date (Flyway needs two connections at once). */
+    public static LedgerDatabase open(String url, String user, String password, int maxConnections) throws SQLException {
+        Class<?> driver = driverFor(url);
+        AgroalDataSourceConfigurationSupplier config = new AgroalDataSourceConfigurationSupplier()
+                .connectionPoolConfiguration(pool -> pool.minSize(0).initialSize(0).maxSize(Math.max(2, maxConnections))
+                        .acquisitionTimeout(Duration.ofSeconds(30))
+                        .connectionFactoryConfiguration(factory -> {
+                            factory.jdbcUrl(url).connectionProviderClass(driver).autoCommit(true)
+                                    .jdbcTransactionIsolation(TransactionIsolation.READ_COMMITTED);
+                            if (user != null && !user.isEmpty()) {
+                                factory.principal(new NamePrincipal(user));
+                            }
+                            if (password != null && !password.isEmpty()) {
+                                factory.credential(new SimplePassword(password));
+                            }
+                            return factory;
+                        }));
+        AgroalDataSource dataSource = AgroalDataSource.from(config);
+        try {
+            Flyway.configure(LedgerDatabase.class.getClassLoader()).dataSource(dataSource)
+                    .resourceProvider(new Migrations()).load().migrate();
+        } catch (RuntimeException e) {
+            dataSource.close();
+            throw new SQLException("ledger migration failed on " + redacted(url) + ": " + e.getMessage(), e);
+        }
+        return new LedgerDatabase(dataSource, url);
+    }
+
+    private static Class<?> driverFor(String url) throws SQLException {
+        if (url.startsWith("jdbc:h2:")) {
+            return org.h2.Driver.class;
+        }
+        if (url.startsWith("jdbc:postgresql:")) {
+            return org.postgresql.Driver.class;
+        }
+        throw new SQLException("engram.store.jdbc-url: only jdbc:h2: and jdbc:postgresql: ledgers are supported, got "
+                + redacted(url));
+    }
+
+    public Connection connection() throws SQLException {
+        return dataSource.getConnection();
+    }
+
+    /** The URL without any query parameters (they may hold credentials). */
+    public String describe() {
+        return redacted(url);
+    }
+
+    private static String redacted(String url) {
+        int q = url.indexOf('?');
+        return q < 0 ? url : url.substring(0, q) + "?…";
+    }
+
+    @Override
+    public void close() {
+        dataSource.close();
+    }
+
+    /** The listed migrations, read from the class path. */
+    private static final class Migrations implements ResourceProvider {
+        @Override
+        public LoadableResource getResource(String name) {
+            return MIGRATIONS.contains(name) ? new Migration(name) : null;
+        }
+
+        @Override
+        public Collection<LoadableResource> getResources(String prefix, String[] suffixes) {
+            List<LoadableResource> out = new ArrayList<>();
+            for (String name : MIGRATIONS) {
+                if (name.startsWith(prefix) && Arrays.stream(suffixes).anyMatch(name::endsWith)) {
+                    out.add(new Migration(name));
+                }
+            }
+            return out;
+        }
+    }
+
+    private static final class Migration extends LoadableResource {
+        private final String name;
+
+        Migration(String name) {
+            this.name = name;
+        }
+
+        @Override
+        public Reader read() {
+            try (InputStream in = LedgerDatabase.class.getClassLoader().getResourceAsStream(LOCATION + name)) {
+                if (in == null) {
+                    throw new IllegalStateException("migration " + LOCATION + name + " is missing from the class path");
+                }
+                return new StringReader(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public String getAbsolutePath() {
+            return LOCATION + name;
+        }
+
+        @Override
+        public String getAbsolutePathOnDisk() {
+            return null;
+        }
+
+        @Override
+        public String getFilename() {
+            return name;
+        }
+
+        @Override
+        public String getRelativePath() {
+            return name;
+        }
+    }
+}

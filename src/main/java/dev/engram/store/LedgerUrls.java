@@ -1,0 +1,19 @@
+package dev.engram.store;
+
+import java.nio.file.Path;
+
+/** Default ledger locations. */
+public final class LedgerUrls {
+    private LedgerUrls() {
+    }
+
+    /**
+     * The embedded ledger beside the store's files: {@code <store>/ledger.mv.db}, H2 in PostgreSQL mode so that one set
+     * of migrations serves both databases. The file is held by one server process at a time; replicas that share a
+     * store use PostgreSQL.
+     */
+    public static String h2(Path storeDir) {
+        return "jdbc:h2:file:" + storeDir.toAbsolutePath().normalize().resolve("ledger")
+                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;LOCK_TIMEOUT=10000";
+    }
+}

@@ -1,0 +1,226 @@
+package dev.engram.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.engram.runtime.Model;
+import dev.engram.runtime.Param;
+import dev.engram.runtime.WeightDelta;
+import dev.engram.support.SyntheticModels;
+import dev.engram.support.TestModels;
+import dev.engram.trace.ForwardPass;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What every ledger database must do; run against H2 and against a real PostgreSQL server. */
+abstract class CheckpointStoreContract {
+    static final Model MODEL = TestModels.sharedStories260K();
+    static final String NAME = "stories260K";
+    static final int[] PROMPT = {1, 403, 407, 261, 378};
+
+    @TempDir
+    Path storeDir;
+    CheckpointStore store;
+
+    /** A fresh, empty ledger database; each call for the same test opens the same database again. */
+    abstract LedgerDatabase openDatabase() throws Exception;
+
+    @BeforeEach
+    void open() throws Exception {
+        store = new CheckpointStore(storeDir, openDatabase());
+    }
+
+    @AfterEach
+    void close() {
+        store.close();
+    }
+
+    static WeightDelta delta(Model on, int layer, int row, long seed) {
+        return on.deltaBuilder().add(layer, Param.FFN_DOWN, WeightDelta.Slice.ROW, row,
+                SyntheticModels.gaussian(MODEL.config().dModel(), seed)).build();
+    }
+
+    CheckpointRecord commit(String parent, WeightDelta delta) throws Exception {
+        return store.commit(NAME, parent, delta, "{\"edit\":" + delta.entries().size() + "}", "{\"passed\":true}",
+                "anonymous");
+    }
+
+    Model view(String id) throws Exception {
+        return MODEL.edited(store.composedDelta(NAME, id, MODEL.config()));
+    }
+
+    @Test
+    void commitsFormALineageAndTheHeadFollowsThem() throws Exception {
+        assertEquals(CheckpointStore.BASE, store.head(NAME));
+        WeightDelta first = delta(MODEL, 3, 10, 1);
+        CheckpointRecord a = commit(CheckpointStore.BASE, first);
+        assertEquals(a.id(), store.head(NAME));
+        assertEquals(64, a.id().length());
+        Model afterA = view(a.id());
+        WeightDelta second = delta(afterA, 3, 10, 2); // the same vector again: composition sums the changes
+        CheckpointRecord b = commit(a.id(), second);
+        assertEquals(b.id(), store.head(NAME));
+        assertEquals(a.id(), b.parentId());
+        assertEquals(List.of(a.id(), b.id()), store.lineage(b.id()).stream().map(CheckpointRecord::id).toList());
+        assertEquals(List.of(a.id(), b.id()), store.list(NAME).stream().map(CheckpointRecord::id).toList());
+        assertEquals(b.id(), store.require(NAME, b.id().substring(0, 10)).id(), "a unique prefix names it");
+        // the served weights of b are base + a + b: compare with the view built by hand
+        Model byHand = MODEL.edited(first.then(second));
+        assertArrayEquals(ForwardPass.of(byHand).lastLogits(PROMPT), ForwardPass.of(view(b.id())).lastLogits(PROMPT),
+                0f);
+        assertTrue(Files.exists(store.dir(b).resolve(CheckpointFiles.REQUEST)));
+        assertEquals(CheckpointFiles.size(store.dir(b)), b.storeBytes());
+        try (Stream<Path> files = Files.walk(storeDir)) {
+            assertFalse(files.anyMatch(p -> p.getFileName().toString().startsWith(".incoming-")
+                    || p.getFileName().toString().endsWith(".tmp")), "nothing staged is left behind");
+        }
+    }
+
+    @Test
+    void theIdIsTheContentAddressOfParentAndDelta() throws Exception {
+        CheckpointRecord a = commit(CheckpointStore.BASE, delta(MODEL, 1, 5, 7));
+        CheckpointRecord again = commit(a.id(), delta(view(a.id()), 1, 5, 7));
+        assertNotEquals(a.id(), again.id(), "the same change on another parent is another checkpoint");
+        store.rollback(NAME, CheckpointStore.BASE, null, "anonymous");
+        CheckpointRecord same = commit(CheckpointStore.BASE, delta(MODEL, 1, 5, 7));
+        assertEquals(a.id(), same.id(), "the same change on the same parent is the same checkpoint");
+        assertEquals(a.id(), store.head(NAME));
+    }
+
+    @Test
+    void rollbackRestoresTheParentsLogitsExactlyAndKeepsHistory() throws Exception {
+        float[] base = ForwardPass.of(MODEL).lastLogits(PROMPT);
+        CheckpointRecord a = commit(CheckpointStore.BASE, delta(MODEL, 2, 3, 11));
+        float[] atA = ForwardPass.of(view(a.id())).lastLogits(PROMPT);
+        CheckpointRecord b = commit(a.id(), delta(view(a.id()), 4, 8, 12));
+        assertFalse(java.util.Arrays.equals(atA, ForwardPass.of(view(b.id())).lastLogits(PROMPT)));
+
+        assertEquals(a.id(), store.rollback(NAME, a.id(), b.id(), "alice"));
+        assertEquals(a.id(), store.head(NAME));
+        assertArrayEquals(atA, ForwardPass.of(view(store.head(NAME))).lastLogits(PROMPT), 0f);
+        store.rollback(NAME, CheckpointStore.BASE, null, "alice");
+        assertArrayEquals(base, ForwardPass.of(view(store.head(NAME))).lastLogits(PROMPT), 0f);
+
+        assertEquals(2, store.list(NAME).size(), "rollback deletes no checkpoint");
+        assertTrue(Files.isDirectory(store.dir(b)), "nor its files");
+        List<HeadMove> moves = store.history(NAME);
+        assertEquals(List.of("commit", "commit", "rollback", "rollback"), moves.stream().map(HeadMove::reason).toList());
+        assertEquals(b.id(), moves.get(2).from());
+        assertEquals("alice", moves.get(3).author());
+    }
+
+    @Test
+    void aStaleExpectedHeadIsRefused() throws Exception {
+        CheckpointRecord a = commit(CheckpointStore.BASE, delta(MODEL, 2, 3, 11));
+        HeadMovedException e = assertThrows(HeadMovedException.class,
+                () -> commit(CheckpointStore.BASE, delta(MODEL, 0, 1, 5)));
+        assertEquals(a.id(), e.actual());
+        assertEquals(1, store.list(NAME).size(), "the loser left no row");
+        try (Stream<Path> dirs = Files.list(storeDir.resolve(NAME))) {
+            assertEquals(1, dirs.count(), "and no files");
+        }
+        assertThrows(HeadMovedException.class, () -> store.rollback(NAME, CheckpointStore.BASE, "base", "bob"));
+        assertEquals(a.id(), store.head(NAME));
+    }
+
+    @Test
+    void concurrentCommitsOnOneParentHaveExactlyOneWinner() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 4; round++) {
+                String parent = store.head(NAME);
+                Model on = view(parent);
+                CyclicBarrier start = new CyclicBarrier(2);
+                List<Future<CheckpointRecord>> racers = new ArrayList<>();
+                for (int r = 0; r < 2; r++) {
+                    WeightDelta d = delta(on, r, 20 + round, 100 + 10L * round + r);
+                    racers.add(pool.submit((Callable<CheckpointRecord>) () -> {
+                        start.await();
+                        return commit(parent, d);
+                    }));
+                }
+                List<String> winners = new ArrayList<>();
+                List<HeadMovedException> losers = new ArrayList<>();
+                for (Future<CheckpointRecord> f : racers) {
+                    try {
+                        winners.add(f.get().id());
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        losers.add((HeadMovedException) e.getCause());
+                    }
+                }
+                assertEquals(1, winners.size(), "round " + round + ": exactly one commit wins");
+                assertEquals(winners.get(0), losers.get(0).actual(), "the loser is told the new head");
+                assertEquals(winners.get(0), store.head(NAME));
+            }
+            assertEquals(4, store.list(NAME).size());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void theLedgerSurvivesAReopen() throws Exception {
+        CheckpointRecord a = commit(CheckpointStore.BASE, delta(MODEL, 2, 3, 11));
+        float[] atA = ForwardPass.of(view(a.id())).lastLogits(PROMPT);
+        store.close();
+        store = new CheckpointStore(storeDir, openDatabase());
+        assertEquals(a.id(), store.head(NAME));
+        assertEquals(a, store.require(NAME, a.id()));
+        assertArrayEquals(atA, ForwardPass.of(view(a.id())).lastLogits(PROMPT), 0f);
+    }
+
+    @Test
+    void badReferencesAreNamed() throws Exception {
+        CheckpointRecord a = commit(CheckpointStore.BASE, delta(MODEL, 2, 3, 11));
+        assertThrows(CheckpointNotFoundException.class, () -> store.require(NAME, "0123456789abcdef"));
+        assertThrows(CheckpointNotFoundException.class, () -> store.require(NAME, "../../etc"));
+        IllegalArgumentException other = assertThrows(IllegalArgumentException.class,
+                () -> store.require("smollm2", a.id()));
+        assertTrue(other.getMessage().contains("belongs to model 'stories260K'"), other.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> store.rollback("smollm2", a.id(), null, "x"));
+        assertThrows(CheckpointNotFoundException.class,
+                () -> commit("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", delta(MODEL, 1, 1, 1)));
+    }
+
+    @Test
+    void aFailedFileWriteLeavesNoRowAndTheHeadWhereItWas() throws Exception {
+        CheckpointRecord a = commit(CheckpointStore.BASE, delta(MODEL, 2, 3, 11));
+        WeightDelta next = delta(view(a.id()), 0, 0, 3);
+        Path modelDir = storeDir.resolve(NAME);
+        // the store directory cannot take new files: staging fails before the ledger is touched
+        Path moved = storeDir.resolve("moved-away");
+        Files.move(modelDir, moved);
+        Files.writeString(modelDir, "not a directory");
+        assertThrows(java.io.IOException.class, () -> commit(a.id(), next));
+        Files.delete(modelDir);
+        Files.move(moved, modelDir);
+        assertEquals(a.id(), store.head(NAME));
+        assertEquals(1, store.list(NAME).size());
+    }
+
+    @Test
+    void tamperedFilesAreNeverServed() throws Exception {
+        CheckpointRecord a = commit(CheckpointStore.BASE, delta(MODEL, 2, 3, 11));
+        store.close();
+        store = new CheckpointStore(storeDir, openDatabase()); // no cached delta
+        Path manifest = store.dir(a).resolve("delta.json");
+        Files.writeString(manifest, Files.readString(manifest).replace("\"index\" : 3", "\"index\" : 4"));
+        assertThrows(IllegalArgumentException.class, () -> store.composedDelta(NAME, a.id(), MODEL.config()));
+    }
+}

@@ -1,0 +1,9 @@
+package dev.engram.store;
+
+/** The store on the default ledger: H2's embedded file database, in PostgreSQL mode. */
+class H2CheckpointStoreTest extends CheckpointStoreContract {
+    @Override
+    LedgerDatabase openDatabase() throws Exception {
+        return LedgerDatabase.open(LedgerUrls.h2(storeDir), "", "", 4);
+    }
+}
