@@ -89,6 +89,27 @@ public final class EffectiveWeights implements AutoCloseable {
         return new NDArray[] {stacked(m, cols, shape[0]).transpose(), oneHot(m, cols, shape[1])};
     }
 
+    /**
+     * Dense weights for writing a checkpoint out: each matrix the delta touches as a new array W + A·B owned by
+     * {@code manager}, every other array shared with the base. Closing the result frees only the new arrays. Only
+     * export uses this; serving never copies a matrix.
+     */
+    public ModelWeights materialize(NDManager manager) {
+        List<LayerWeights> layers = new java.util.ArrayList<>();
+        for (int l = 0; l < base.layers().size(); l++) {
+            LayerWeights lw = base.layer(l);
+            for (Param p : Param.values()) {
+                if (delta.touches(l, p)) {
+                    NDArray[] ab = factors(l, p, manager);
+                    lw = lw.with(p, lw.matrix(p).add(ab[0].matMul(ab[1])));
+                }
+            }
+            layers.add(lw);
+        }
+        return new ModelWeights(manager, base.tokenEmbedding(), base.positionEmbedding(), layers,
+                base.finalNormWeight(), base.finalNormBias(), base.unembedding());
+    }
+
     /** Rows {@code indices} of W_eff: [n, out] (FFN subvalues are rows of W_down, attention subvalues rows of W_O). */
     public NDArray rows(int layer, Param param, long[] indices) {
         NDArray w = base.layer(layer).matrix(param);

@@ -35,6 +35,15 @@ public record LayerWeights(
         NDArray wGate, NDArray wUp, NDArray bUp,
         NDArray wDown, NDArray bDown) {
 
+    /** These weights with {@code param}'s matrix replaced by {@code matrix}; every other array is shared. */
+    public LayerWeights with(Param param, NDArray matrix) {
+        return new LayerWeights(attnNormWeight, attnNormBias,
+                param == Param.ATTN_Q ? matrix : wQ, param == Param.ATTN_K ? matrix : wK,
+                param == Param.ATTN_V ? matrix : wV, bQ, bK, bV, param == Param.ATTN_O ? matrix : wO, bO,
+                ffnNormWeight, ffnNormBias, param == Param.FFN_GATE ? matrix : wGate,
+                param == Param.FFN_UP ? matrix : wUp, bUp, param == Param.FFN_DOWN ? matrix : wDown, bDown);
+    }
+
     /** The matrix that holds {@code param} in this layer. */
     public NDArray matrix(Param param) {
         return switch (param) {

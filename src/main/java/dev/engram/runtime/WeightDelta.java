@@ -88,11 +88,12 @@ public final class WeightDelta {
 
         /** ‖change‖₂. */
         public double changeNorm() {
-            double s = 0;
-            for (float c : change) {
-                s += (double) c * c;
-            }
-            return Math.sqrt(s);
+            return l2(change);
+        }
+
+        /** ‖original‖. */
+        public double originalNorm() {
+            return l2(original);
         }
 
         /** Element i of the change, without copying. */
@@ -234,6 +235,14 @@ public final class WeightDelta {
     public String toString() {
         return "WeightDelta[" + entries.size() + " vectors, " + parametersTouched() + " parameters, "
                 + hash.substring(0, 12) + "]";
+    }
+
+    private static double l2(float[] v) {
+        double s = 0;
+        for (float x : v) {
+            s += (double) x * x;
+        }
+        return Math.sqrt(s);
     }
 
     private static String contentHash(List<Entry> sorted) {

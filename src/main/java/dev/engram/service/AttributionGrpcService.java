@@ -24,11 +24,11 @@ public class AttributionGrpcService implements AttributionService {
     /** Largest batch one LocateFacts call may carry. */
     static final int MAX_BATCH = 1000;
 
-    private final ModelRegistry registry;
+    private final ModelViews views;
     private final EngramConfig config;
 
-    public AttributionGrpcService(ModelRegistry registry, EngramConfig config) {
-        this.registry = registry;
+    public AttributionGrpcService(ModelViews views, EngramConfig config) {
+        this.views = views;
         this.config = config;
     }
 
@@ -68,7 +68,8 @@ public class AttributionGrpcService implements AttributionService {
 
     private Checked check(LocateFactRequest r, String prefix) {
         try {
-            Model model = registry.resolve(r.getModel());
+            ModelViews.View view = views.resolve(r.getModel());
+            Model model = view.model();
             AttributionOptions options = AttributionMapper.options(r);
             int[] prompt = PromptRequests.promptTokens(model, r.getPrompt());
             int limit = Math.min(model.config().maxSeqLen(), config.attributionMaxTokens());
@@ -87,7 +88,7 @@ public class AttributionGrpcService implements AttributionService {
                             + " tokens; LocateFact attributes at most " + limit + " (engram.attribution-max-tokens)");
                 }
             }
-            return new Checked(model, prompt, target, options, ModelRegistry.refOf(model, r.getModel()),
+            return new Checked(model, prompt, target, options, view.ref(),
                     r.getOptions().getRenderCharts());
         } catch (io.grpc.StatusRuntimeException e) {
             if (prefix.isEmpty()) {

@@ -1,45 +1,132 @@
 package dev.engram.service;
 
-import dev.engram.editing.EditResult;
-import dev.engram.editing.Editor;
+import dev.engram.grpc.v1.ApplyEditRequest;
+import dev.engram.grpc.v1.ApplyEditResponse;
+import dev.engram.grpc.v1.BatchEditRequest;
+import dev.engram.grpc.v1.BatchEditResponse;
+import dev.engram.grpc.v1.CompareRequest;
+import dev.engram.grpc.v1.CompareResponse;
+import dev.engram.grpc.v1.DiffRequest;
+import dev.engram.grpc.v1.DiffResponse;
 import dev.engram.grpc.v1.EditService;
+import dev.engram.grpc.v1.ExportCheckpointRequest;
+import dev.engram.grpc.v1.ExportCheckpointResponse;
+import dev.engram.grpc.v1.GetCheckpointRequest;
+import dev.engram.grpc.v1.GetCheckpointResponse;
+import dev.engram.grpc.v1.ListCheckpointsRequest;
+import dev.engram.grpc.v1.ListCheckpointsResponse;
 import dev.engram.grpc.v1.ProposeEditRequest;
 import dev.engram.grpc.v1.ProposeEditResponse;
-import dev.engram.runtime.Model;
-import dev.engram.verification.VerificationReport;
-import dev.engram.verification.Verifier;
+import dev.engram.grpc.v1.RollbackRequest;
+import dev.engram.grpc.v1.RollbackResponse;
+import dev.engram.store.CheckpointRecord;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
+import io.smallrye.mutiny.subscription.Cancellable;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
-/** ProposeEdit: locate, edit and verify as a dry run. Nothing is stored; the served weights never change. */
+/** EditService: dry runs, verified commits, batches, and the checkpoint store's reads, rollback and export. */
 @GrpcService
 public class EditGrpcService implements EditService {
-    private final ModelRegistry registry;
-    private final EngramConfig config;
-    private final SentinelPrompts sentinels;
+    private final EditPipeline pipeline;
+    private final CheckpointQueries queries;
+    private final CheckpointExporter exporter;
 
-    public EditGrpcService(ModelRegistry registry, EngramConfig config, SentinelPrompts sentinels) {
-        this.registry = registry;
-        this.config = config;
-        this.sentinels = sentinels;
+    public EditGrpcService(EditPipeline pipeline, CheckpointQueries queries, CheckpointExporter exporter) {
+        this.pipeline = pipeline;
+        this.queries = queries;
+        this.exporter = exporter;
+    }
+
+    private static <T> Uni<T> blocking(Supplier<T> body) {
+        return Uni.createFrom().item(() -> GrpcErrors.call(body));
     }
 
     @Override
     @Blocking
     public Uni<ProposeEditResponse> proposeEdit(ProposeEditRequest request) {
-        return Uni.createFrom().item(() -> GrpcErrors.call(() -> {
-            long start = System.nanoTime();
-            var r = request.getEdit();
-            Model parent = registry.resolve(r.getModel());
-            EditRequests.Checked checked = EditRequests.check(r, parent, config);
-            Editor editor = new Editor(parent);
-            EditResult result = editor.edit(checked.edit(), checked.options());
-            Model edited = editor.apply(result);
-            VerificationReport report = new Verifier(checked.thresholds())
-                    .verify(parent, edited, checked.edit(), sentinels.of(parent.name()));
-            return EditMapper.proposal(checked, ModelRegistry.refOf(parent, r.getModel()), result, report,
-                    (System.nanoTime() - start) / 1_000_000);
-        }));
+        return blocking(() -> pipeline.propose(request.getEdit()).response());
+    }
+
+    @Override
+    @Blocking
+    public Uni<ApplyEditResponse> applyEdit(ApplyEditRequest request) {
+        return blocking(() -> {
+            EditPipeline.Proposal proposal = pipeline.propose(request.getEdit());
+            CheckpointRecord record = pipeline.commit(request.getEdit(), proposal, EditPipeline.ANONYMOUS, () -> false);
+            return ApplyEditResponse.newBuilder().setCheckpoint(CheckpointMapper.checkpoint(record, record.id(), false))
+                    .setProposal(proposal.response()).build();
+        });
+    }
+
+    @Override
+    public Multi<BatchEditResponse> batchEdit(Multi<BatchEditRequest> requests) {
+        return Multi.createFrom().emitter(emitter -> {
+            BatchRun run = new BatchRun(pipeline, EditPipeline.ANONYMOUS);
+            AtomicReference<Cancellable> upstream = new AtomicReference<>();
+            emitter.onTermination(() -> {
+                Cancellable c = upstream.get();
+                if (c != null) {
+                    c.cancel();
+                }
+            });
+            upstream.set(requests.emitOn(Infrastructure.getDefaultWorkerPool()).subscribe().with(
+                    request -> {
+                        if (run.stopped() || emitter.isCancelled()) {
+                            return;
+                        }
+                        BatchEditResponse response = run.process(request, emitter::isCancelled);
+                        emitter.emit(response);
+                        if (response.getStopped()) {
+                            emitter.complete();
+                        }
+                    },
+                    failure -> emitter.fail(GrpcErrors.toStatus(failure)),
+                    () -> {
+                        if (!run.stopped()) {
+                            emitter.complete();
+                        }
+                    }));
+        });
+    }
+
+    @Override
+    @Blocking
+    public Uni<ListCheckpointsResponse> listCheckpoints(ListCheckpointsRequest request) {
+        return blocking(() -> queries.list(request));
+    }
+
+    @Override
+    @Blocking
+    public Uni<GetCheckpointResponse> getCheckpoint(GetCheckpointRequest request) {
+        return blocking(() -> queries.get(request));
+    }
+
+    @Override
+    @Blocking
+    public Uni<RollbackResponse> rollback(RollbackRequest request) {
+        return blocking(() -> queries.rollback(request, EditPipeline.ANONYMOUS));
+    }
+
+    @Override
+    @Blocking
+    public Uni<DiffResponse> diff(DiffRequest request) {
+        return blocking(() -> queries.diff(request));
+    }
+
+    @Override
+    @Blocking
+    public Uni<CompareResponse> compare(CompareRequest request) {
+        return blocking(() -> queries.compare(request));
+    }
+
+    @Override
+    @Blocking
+    public Uni<ExportCheckpointResponse> exportCheckpoint(ExportCheckpointRequest request) {
+        return blocking(() -> exporter.export(request));
     }
 }

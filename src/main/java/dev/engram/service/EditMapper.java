@@ -64,7 +64,7 @@ final class EditMapper {
                 v.setHead(u.row() / dh).setDim(u.row() % dh);
             }
             if (e != null) {
-                v.setOriginalNorm(norm(e.original())).setDeltaNorm(e.changeNorm());
+                v.setOriginalNorm(e.originalNorm()).setDeltaNorm(e.changeNorm());
             }
             out.addVectors(v);
         }
@@ -133,13 +133,5 @@ final class EditMapper {
 
     private static String text(Model model, int[] tokens) {
         return model.tokenizer().decode(tokens);
-    }
-
-    private static double norm(float[] v) {
-        double s = 0;
-        for (float x : v) {
-            s += (double) x * x;
-        }
-        return Math.sqrt(s);
     }
 }

@@ -88,8 +88,19 @@ final class EditRequests {
                 thresholds(r.getThresholds()));
     }
 
+    /** An EditRequest from its proto JSON (one line of an edit batch); IllegalArgumentException naming the problem. */
+    static EditRequest parseJson(String json) {
+        EditRequest.Builder b = EditRequest.newBuilder();
+        try {
+            com.google.protobuf.util.JsonFormat.parser().merge(json, b);
+        } catch (com.google.protobuf.InvalidProtocolBufferException | RuntimeException e) {
+            throw new IllegalArgumentException("line: not an EditRequest in proto JSON: " + e.getMessage());
+        }
+        return b.build();
+    }
+
     /** `prompt`, or `template` with `{}` replaced by `subject`. */
-    private static String promptText(EditRequest r) {
+    static String promptText(EditRequest r) {
         boolean templated = !r.getTemplate().isEmpty() || !r.getSubject().isEmpty();
         if (!templated) {
             if (r.getPrompt().isBlank()) {

@@ -3,6 +3,7 @@ package dev.engram.service;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.util.Map;
+import java.util.Optional;
 
 /** Server configuration: which models exist and which one requests without a model name get. */
 @ConfigMapping(prefix = "engram")
@@ -42,8 +43,34 @@ public interface EngramConfig {
         String sentinelsDir();
     }
 
+    /** The checkpoint store: its files, its ledger database and where exports go. */
+    Store store();
+
+    interface Store {
+        /** Checkpoint files live in {@code <dir>/<model>/<id>/}; the embedded ledger is {@code <dir>/ledger.mv.db}. */
+        @WithDefault("models/store")
+        String dir();
+
+        /** The ledger's JDBC URL: empty for the embedded H2 file in {@link #dir()}, or a {@code jdbc:postgresql:} URL. */
+        Optional<String> jdbcUrl();
+
+        Optional<String> jdbcUser();
+
+        Optional<String> jdbcPassword();
+
+        @WithDefault("8")
+        int maxConnections();
+
+        /** ExportCheckpoint writes {@code <export-dir>/<name>/}. */
+        @WithDefault("models/exports")
+        String exportDir();
+    }
+
     interface ModelSource {
-        /** An HF directory (config.json + safetensors) or a llama2.c directory (model .bin + tok*.bin). */
+        /** A GGUF file, an HF directory (config.json + safetensors) or a llama2.c directory (model .bin + tok*.bin). */
         String path();
+
+        /** Whose sentinel prompts ({@code <sentinels-dir>/<name>.txt}) guard this model's edits; default: its own name. */
+        Optional<String> sentinels();
     }
 }

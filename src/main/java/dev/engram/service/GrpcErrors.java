@@ -5,6 +5,10 @@ import com.google.rpc.BadRequest;
 import io.grpc.Status;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.StatusRuntimeException;
+import dev.engram.store.CheckpointNotFoundException;
+import dev.engram.store.HeadMovedException;
+import java.io.IOException;
+import java.sql.SQLException;
 import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
@@ -45,9 +49,38 @@ public final class GrpcErrors {
         }
     }
 
+    /** A call into the checkpoint store, whose checked failures become statuses. */
+    @FunctionalInterface
+    public interface StoreCall<T> {
+        T get() throws IOException, SQLException, HeadMovedException;
+    }
+
+    /**
+     * Runs a store call: a moved head is ABORTED naming the new head, a ledger failure UNAVAILABLE, a file failure
+     * INTERNAL; unchecked failures as {@link #toStatus}.
+     */
+    public static <T> T store(StoreCall<T> body) {
+        try {
+            return body.get();
+        } catch (HeadMovedException e) {
+            throw Status.ABORTED.withDescription(e.getMessage()).asRuntimeException();
+        } catch (SQLException e) {
+            LOG.error("ledger failure", e);
+            throw Status.UNAVAILABLE.withDescription("ledger: " + e.getMessage()).withCause(e).asRuntimeException();
+        } catch (IOException e) {
+            LOG.error("store failure", e);
+            throw Status.INTERNAL.withDescription("store: " + e.getMessage()).withCause(e).asRuntimeException();
+        } catch (RuntimeException e) {
+            throw toStatus(e);
+        }
+    }
+
     public static StatusRuntimeException toStatus(Throwable e) {
         if (e instanceof StatusRuntimeException s) {
             return s;
+        }
+        if (e instanceof CheckpointNotFoundException) {
+            return Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException();
         }
         // a malformed format string is our bug, not the caller's, though Java files it under IllegalArgumentException
         if (e instanceof IllegalArgumentException && !(e instanceof java.util.IllegalFormatException)) {

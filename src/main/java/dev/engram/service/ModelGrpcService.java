@@ -28,10 +28,12 @@ public class ModelGrpcService implements ModelService {
     private static final int DEFAULT_NEW_TOKENS = 32;
 
     private final ModelRegistry registry;
+    private final ModelViews views;
     private final EngramConfig config;
 
-    public ModelGrpcService(ModelRegistry registry, EngramConfig config) {
+    public ModelGrpcService(ModelRegistry registry, ModelViews views, EngramConfig config) {
         this.registry = registry;
+        this.views = views;
         this.config = config;
     }
 
@@ -63,12 +65,13 @@ public class ModelGrpcService implements ModelService {
     @Blocking
     public Uni<PredictResponse> predict(PredictRequest request) {
         return Uni.createFrom().item(() -> GrpcErrors.call(() -> {
-            Model model = registry.resolve(request.getModel());
+            ModelViews.View view = views.resolve(request.getModel());
+            Model model = view.model();
             int k = PromptRequests.inRange("top_k", request.getTopK(), 1, model.config().vocabSize());
             int[] tokens = PromptRequests.promptTokens(model, request.getPrompt());
             NextTokenDistribution next = new NextTokenDistribution(ForwardPass.of(model).lastLogits(tokens));
             PredictResponse.Builder out = PredictResponse.newBuilder()
-                    .setModel(ModelRegistry.refOf(model, request.getModel()));
+                    .setModel(view.ref());
             Arrays.stream(tokens).forEach(out::addPromptTokenIds);
             for (TokenProbability t : next.topK(k, model.tokenizer()::tokenString)) {
                 out.addCandidates(TokenCandidate.newBuilder().setId(t.id()).setText(t.text())
@@ -82,7 +85,7 @@ public class ModelGrpcService implements ModelService {
     public Multi<GenerateResponse> generate(GenerateRequest request) {
         return Multi.createFrom().<GenerateResponse>emitter(emitter -> {
             try {
-                Model model = registry.resolve(request.getModel());
+                Model model = views.resolve(request.getModel()).model();
                 int limit = request.getMaxNewTokens() == 0 ? DEFAULT_NEW_TOKENS
                         : PromptRequests.inRange("max_new_tokens", request.getMaxNewTokens(), 1, config.maxNewTokens());
                 int[] prompt = PromptRequests.promptTokens(model, request.getPrompt());

@@ -1,7 +1,6 @@
 package dev.engram.service;
 
 import ai.djl.ndarray.NDManager;
-import dev.engram.grpc.v1.ModelRef;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.load.ModelLoader;
 import io.grpc.Status;
@@ -79,24 +78,6 @@ public class ModelRegistry {
             throw Status.FAILED_PRECONDITION.withDescription("model: cannot load '" + name + "' from " + path
                     + ": " + e.getMessage()).withCause(e).asRuntimeException();
         }
-    }
-
-    /**
-     * The model view a request names: the model (default when empty) at a checkpoint. Only base weights exist until
-     * the checkpoint store lands, so any checkpoint is NOT_FOUND.
-     */
-    public Model resolve(ModelRef ref) {
-        Model model = get(ref.getName());
-        if (!ref.getCheckpoint().isEmpty()) {
-            throw Status.NOT_FOUND.withDescription("model.checkpoint: unknown checkpoint '" + ref.getCheckpoint()
-                    + "' of model '" + model.name() + "' (leave it empty for the base weights)").asRuntimeException();
-        }
-        return model;
-    }
-
-    /** The reference a response echoes: the resolved model name and the checkpoint asked for. */
-    public static ModelRef refOf(Model model, ModelRef asked) {
-        return ModelRef.newBuilder().setName(model.name()).setCheckpoint(asked.getCheckpoint()).build();
     }
 
     public boolean isLoaded(String name) {

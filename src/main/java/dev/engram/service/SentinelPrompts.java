@@ -28,7 +28,9 @@ public class SentinelPrompts {
     }
 
     private List<String> read(String model) {
-        Path file = Path.of(config.editing().sentinelsDir(), model + ".txt");
+        EngramConfig.ModelSource source = config.models().get(model);
+        String owner = source == null ? model : source.sentinels().orElse(model);
+        Path file = Path.of(config.editing().sentinelsDir(), owner + ".txt");
         if (!Files.exists(file)) {
             return List.of();
         }

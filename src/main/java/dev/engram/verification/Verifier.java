@@ -163,7 +163,7 @@ public final class Verifier {
     }
 
     /** KL(p ‖ q) = Σ_v p_v (log p_v − log q_v), in nats. */
-    static double kl(NextTokenDistribution p, NextTokenDistribution q) {
+    public static double kl(NextTokenDistribution p, NextTokenDistribution q) {
         double sum = 0;
         for (int v = 0; v < p.vocabSize(); v++) {
             double lp = p.logProbability(v);

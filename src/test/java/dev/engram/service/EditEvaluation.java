@@ -184,6 +184,10 @@ public final class EditEvaluation {
                     }
                 };
             }
+
+            public Store store() {
+                throw new UnsupportedOperationException("the evaluation commits nothing");
+            }
         };
     }
 }

@@ -45,22 +45,23 @@ public final class HfCheckpoint {
     }
 
     /**
-     * Writes the model in the HF layout that {@code transformers} loads unchanged, as {@code shards} files of
-     * {@code dtype}. An adjacent-pair (llama2.c / GGUF) model is written with its q/k rows permuted to rotate-half.
+     * Writes the model's effective weights (an edited view's with its delta applied) in the HF layout that
+     * {@code transformers} loads unchanged, as {@code shards} files of {@code dtype}. An adjacent-pair (llama2.c / GGUF)
+     * model is written with its q/k rows permuted to rotate-half.
      */
     public static void save(Model model, Path dir, Dtype dtype, int shards) throws IOException {
         ModelConfig config = model.config();
-        if (!model.delta().isEmpty()) {
-            throw new UnsupportedOperationException("export of an edited view is not supported yet: "
-                    + "export writes base weights only");
-        }
         Files.createDirectories(dir);
         SafetensorsWriter all = new SafetensorsWriter();
         boolean qkvBias = config.family() == ModelFamily.LLAMA && model.weights().base().layer(0).bQ() != null;
-        if (config.family() == ModelFamily.GPT2) {
-            HfGpt2Layout.export(model.weights().base(), config, all);
-        } else {
-            HfLlamaLayout.export(model.weights().base(), config, all);
+        try (NDManager copies = model.weights().manager().newSubManager()) {
+            ModelWeights weights = model.delta().isEmpty() ? model.weights().base()
+                    : model.weights().materialize(copies);
+            if (config.family() == ModelFamily.GPT2) {
+                HfGpt2Layout.export(weights, config, all);
+            } else {
+                HfLlamaLayout.export(weights, config, all);
+            }
         }
         ObjectMapper json = new ObjectMapper();
         if (shards <= 1) {

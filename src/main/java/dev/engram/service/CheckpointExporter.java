@@ -1,0 +1,140 @@
+package dev.engram.service;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.engram.grpc.v1.EditRequest;
+import dev.engram.grpc.v1.ExportCheckpointRequest;
+import dev.engram.grpc.v1.ExportCheckpointResponse;
+import dev.engram.runtime.Model;
+import dev.engram.runtime.load.AtomicFiles;
+import dev.engram.runtime.load.Dtype;
+import dev.engram.runtime.load.HfCheckpoint;
+import dev.engram.runtime.load.HfTokenizerFiles;
+import dev.engram.runtime.load.SafetensorsWriter;
+import dev.engram.store.CheckpointStore;
+import dev.engram.trace.ForwardPass;
+import dev.engram.trace.Trace;
+import io.grpc.Status;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * ExportCheckpoint: a checkpoint's effective weights in the Hugging Face layout (config.json, model.safetensors in F32,
+ * tokenizer.json, tokenizer_config.json, generation_config.json), plus {@code engram-reference/}: a few prompts, their
+ * token ids and the logits Engram computes for them, which {@code scripts/check_hf_export.py} compares with what
+ * {@code transformers} computes. Written in a staging directory and renamed into place, so a reader never sees half an
+ * export; an existing export is never overwritten.
+ */
+@ApplicationScoped
+public class CheckpointExporter {
+    static final String REFERENCE_DIR = "engram-reference";
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    private static final int REFERENCE_SENTINELS = 4;
+
+    private final ModelViews views;
+    private final EngramConfig config;
+    private final SentinelPrompts sentinels;
+
+    public CheckpointExporter(ModelViews views, EngramConfig config, SentinelPrompts sentinels) {
+        this.views = views;
+        this.config = config;
+        this.sentinels = sentinels;
+    }
+
+    public ExportCheckpointResponse export(ExportCheckpointRequest r) {
+        ModelViews.View view = views.resolve(r.getModel());
+        Model model = view.model();
+        String name = r.getName().isEmpty()
+                ? model.name() + "-" + (CheckpointStore.BASE.equals(view.checkpoint()) ? "base"
+                        : view.checkpoint().substring(0, 12))
+                : r.getName();
+        if (!NAME.matcher(name).matches()) {
+            throw GrpcErrors.invalid("name", "'" + name + "' must be letters, digits, '.', '_' or '-' (at most 128)");
+        }
+        Path root = Path.of(config.store().exportDir()).toAbsolutePath().normalize();
+        Path target = root.resolve(name);
+        if (Files.exists(target)) {
+            throw Status.ALREADY_EXISTS.withDescription("name: an export called '" + name + "' exists at " + target
+                    + "; choose another name").asRuntimeException();
+        }
+        Path source = Path.of(config.models().get(model.name()).path()).toAbsolutePath().normalize();
+        Path staging = root.resolve(".incoming-" + UUID.randomUUID());
+        try {
+            Files.createDirectories(staging);
+            HfTokenizerFiles.write(source, model.config(), staging); // first: refuses sources without an HF tokenizer
+            HfCheckpoint.save(model, staging, Dtype.F32, 1);
+            writeReference(model, view, staging.resolve(REFERENCE_DIR));
+            Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (UnsupportedOperationException e) {
+            deleteQuietly(staging);
+            throw Status.FAILED_PRECONDITION.withDescription("model: " + e.getMessage()).asRuntimeException();
+        } catch (IOException e) {
+            deleteQuietly(staging);
+            throw Status.INTERNAL.withDescription("export: " + e.getMessage()).withCause(e).asRuntimeException();
+        }
+        ExportCheckpointResponse.Builder out = ExportCheckpointResponse.newBuilder().setModel(view.ref())
+                .setDirectory(target.toString());
+        try (Stream<Path> files = Files.walk(target)) {
+            long bytes = 0;
+            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+                out.addFiles(target.relativize(f).toString());
+                bytes += Files.size(f);
+            }
+            out.setBytes(bytes);
+        } catch (IOException e) {
+            throw Status.INTERNAL.withDescription("export: " + e.getMessage()).asRuntimeException();
+        }
+        return out.build();
+    }
+
+    /** reference.json (prompts, token ids) and logits.safetensors (tensor i: prompt i's logits, [T, V]). */
+    private void writeReference(Model model, ModelViews.View view, Path dir) throws IOException {
+        Files.createDirectories(dir);
+        List<String> prompts = new ArrayList<>();
+        if (!CheckpointStore.BASE.equals(view.checkpoint())) {
+            EditRequest request = EditRequests.parseJson(GrpcErrors.store(
+                    () -> views.store().require(model.name(), view.checkpoint())).requestJson());
+            prompts.add(EditRequests.promptText(request));
+        }
+        sentinels.of(model.name()).stream().limit(REFERENCE_SENTINELS).forEach(prompts::add);
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode reference = json.createObjectNode().put("model", model.name())
+                .put("checkpoint", view.checkpoint()).put("tolerance", 1e-4);
+        ArrayNode entries = reference.putArray("prompts");
+        SafetensorsWriter logits = new SafetensorsWriter();
+        for (int i = 0; i < prompts.size(); i++) {
+            int[] tokens = model.tokenizer().encodePrompt(prompts.get(i));
+            ObjectNode e = entries.addObject().put("text", prompts.get(i)).put("logits", String.valueOf(i));
+            ArrayNode ids = e.putArray("token_ids");
+            for (int t : tokens) {
+                ids.add(t);
+            }
+            try (Trace trace = ForwardPass.of(model).logits(tokens)) {
+                logits.put(String.valueOf(i), new long[] {tokens.length, model.config().vocabSize()},
+                        trace.logits().toFloatArray());
+            }
+        }
+        logits.write(dir.resolve("logits.safetensors"), Dtype.F32);
+        AtomicFiles.writeString(dir.resolve("reference.json"),
+                json.writerWithDefaultPrettyPrinter().writeValueAsString(reference));
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException ignored) {
+            // a leftover .incoming-* directory is never read
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package dev.engram.service;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import dev.engram.editing.EditResult;
+import dev.engram.editing.Editor;
+import dev.engram.grpc.v1.EditRequest;
+import dev.engram.grpc.v1.ProposeEditResponse;
+import dev.engram.runtime.Model;
+import dev.engram.store.CheckpointRecord;
+import dev.engram.verification.VerificationReport;
+import dev.engram.verification.Verifier;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Locate → edit → verify on the view a request names, and, for ApplyEdit and BatchEdit, commit: only a delta whose
+ * report passed every gate reaches the store, as a child of the checkpoint it was verified on.
+ */
+@ApplicationScoped
+public class EditPipeline {
+    /** Whoever commits without an authenticated principal. */
+    public static final String ANONYMOUS = "anonymous";
+
+    private final ModelViews views;
+    private final EngramConfig config;
+    private final SentinelPrompts sentinels;
+
+    public EditPipeline(ModelViews views, EngramConfig config, SentinelPrompts sentinels) {
+        this.views = views;
+        this.config = config;
+        this.sentinels = sentinels;
+    }
+
+    /** A verified edit that has not been committed. */
+    public record Proposal(ModelViews.View parent, EditResult result, VerificationReport report,
+            ProposeEditResponse response) {
+    }
+
+    public Proposal propose(EditRequest r) {
+        long start = System.nanoTime();
+        ModelViews.View parent = views.resolve(r.getModel());
+        Model model = parent.model();
+        EditRequests.Checked checked = EditRequests.check(r, model, config);
+        Editor editor = new Editor(model);
+        EditResult result = editor.edit(checked.edit(), checked.options());
+        Model edited = editor.apply(result);
+        VerificationReport report = new Verifier(checked.thresholds())
+                .verify(model, edited, checked.edit(), sentinels.of(model.name()));
+        ProposeEditResponse response = EditMapper.proposal(checked, parent.ref(), result, report,
+                (System.nanoTime() - start) / 1_000_000);
+        return new Proposal(parent, result, report, response);
+    }
+
+    /**
+     * Commits a proposal whose report passed, as the model's new head: FAILED_PRECONDITION with the report in the
+     * status details when a gate failed, CANCELLED when {@code cancelled} says so before anything is written, ABORTED
+     * when the head is no longer the proposal's parent.
+     */
+    public CheckpointRecord commit(EditRequest request, Proposal p, String author, BooleanSupplier cancelled) {
+        if (!p.report().passed()) {
+            throw gateFailed(p.response());
+        }
+        if (cancelled.getAsBoolean()) {
+            throw Status.CANCELLED.withDescription("cancelled before the commit; nothing was written")
+                    .asRuntimeException();
+        }
+        String model = p.parent().model().name();
+        // the request as committed names the parent it was verified on
+        EditRequest asCommitted = request.toBuilder().setModel(p.parent().ref()).build();
+        return GrpcErrors.store(() -> views.store().commit(model, p.parent().checkpoint(), p.result().delta(),
+                json(asCommitted), json(p.response().getReport()), author));
+    }
+
+    /**
+     * FAILED_PRECONDITION naming each failed gate and why, with the report in the details. Status details travel in
+     * HTTP/2 trailers, which clients cap (grpc-java: 8 KiB), so the report there keeps every number but drops the
+     * top-5 lists and the fluency texts, and lists only the sentinels that failed; ProposeEdit returns it in full.
+     */
+    static StatusRuntimeException gateFailed(ProposeEditResponse response) {
+        dev.engram.grpc.v1.VerificationReport report = response.getReport();
+        String failed = String.join("; ", report.getGatesList().stream().filter(g -> !g.getPassed())
+                .map(g -> g.getGate().name().replace("GATE_", "") + ": " + g.getDetail()).toList());
+        dev.engram.grpc.v1.VerificationReport.Builder compact = report.toBuilder().clearSentinels()
+                .setFluency(report.getFluency().toBuilder().clearParentText().clearEditedText());
+        compact.setEfficacy(withoutTops(report.getEfficacy()));
+        compact.clearParaphrases().clearNeighbours();
+        report.getParaphrasesList().forEach(p -> compact.addParaphrases(withoutTops(p)));
+        report.getNeighboursList().forEach(p -> compact.addNeighbours(withoutTops(p)));
+        report.getSentinelsList().stream().filter(p -> !p.getSuccess()).forEach(p -> compact.addSentinels(withoutTops(p)));
+        com.google.rpc.Status status = com.google.rpc.Status.newBuilder()
+                .setCode(Status.Code.FAILED_PRECONDITION.value())
+                .setMessage("verification failed: " + failed + "; nothing was committed")
+                .addDetails(Any.pack(compact.build())).build();
+        return StatusProto.toStatusRuntimeException(status);
+    }
+
+    private static dev.engram.grpc.v1.PromptReport withoutTops(dev.engram.grpc.v1.PromptReport p) {
+        return p.toBuilder().clearTopBefore().clearTopAfter().build();
+    }
+
+    static String json(com.google.protobuf.MessageOrBuilder message) {
+        try {
+            return JsonFormat.printer().omittingInsignificantWhitespace().print(message);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
