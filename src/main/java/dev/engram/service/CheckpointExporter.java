@@ -75,10 +75,10 @@ public class CheckpointExporter {
             writeReference(model, view, staging.resolve(REFERENCE_DIR));
             Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (UnsupportedOperationException e) {
-            deleteQuietly(staging);
+            AtomicFiles.deleteTree(staging);
             throw Status.FAILED_PRECONDITION.withDescription("model: " + e.getMessage()).asRuntimeException();
         } catch (IOException e) {
-            deleteQuietly(staging);
+            AtomicFiles.deleteTree(staging);
             throw Status.INTERNAL.withDescription("export: " + e.getMessage()).withCause(e).asRuntimeException();
         }
         ExportCheckpointResponse.Builder out = ExportCheckpointResponse.newBuilder().setModel(view.ref())
@@ -126,15 +126,5 @@ public class CheckpointExporter {
         logits.write(dir.resolve("logits.safetensors"), Dtype.F32);
         AtomicFiles.writeString(dir.resolve("reference.json"),
                 json.writerWithDefaultPrettyPrinter().writeValueAsString(reference));
-    }
-
-    private static void deleteQuietly(Path dir) {
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException ignored) {
-            // a leftover .incoming-* directory is never read
-        }
     }
 }

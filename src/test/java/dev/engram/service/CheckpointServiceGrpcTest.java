@@ -284,6 +284,43 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
                 .setModel(MODEL).build()).getHead(), "nothing committed after the stop");
     }
 
+    /** A client that cancels its batch after the first result keeps that commit, and nothing else is committed. */
+    @Test
+    @Order(8)
+    void cancellingABatchKeepsWhatWasCommitted() throws Exception {
+        String head = Files.readString(EXPECTED_HEAD);
+        CompletableFuture<BatchEditResponse> firstResult = new CompletableFuture<>();
+        CompletableFuture<Throwable> ended = new CompletableFuture<>();
+        io.grpc.stub.ClientCallStreamObserver<BatchEditRequest> in =
+                (io.grpc.stub.ClientCallStreamObserver<BatchEditRequest>) EditServiceGrpc.newStub(channel)
+                        .withDeadlineAfter(300, TimeUnit.SECONDS).batchEdit(new StreamObserver<>() {
+                            @Override
+                            public void onNext(BatchEditResponse value) {
+                                firstResult.complete(value);
+                            }
+
+                            @Override
+                            public void onError(Throwable t) {
+                                ended.complete(t);
+                            }
+
+                            @Override
+                            public void onCompleted() {
+                                ended.complete(null);
+                            }
+                        });
+        in.onNext(BatchEditRequest.newBuilder().setEdit(example("stories260K-examples.jsonl", 0, MODEL).toBuilder()
+                .setTargetNew(" Tim")).build());
+        BatchEditResponse committed = firstResult.get(300, TimeUnit.SECONDS);
+        assertEquals(BatchOutcome.BATCH_OUTCOME_COMMITTED, committed.getOutcome(), committed.getMessage());
+        assertEquals(head, committed.getCheckpoint().getParentId());
+        in.cancel("the client gave up", null);
+        assertEquals(Status.Code.CANCELLED, Status.fromThrowable(ended.get(30, TimeUnit.SECONDS)).getCode());
+        ListCheckpointsResponse list = edits.listCheckpoints(ListCheckpointsRequest.newBuilder().setModel(MODEL).build());
+        assertEquals(committed.getCheckpoint().getId(), list.getHead(), "the commit before the cancel is kept");
+        Files.writeString(EXPECTED_HEAD, list.getHead());
+    }
+
     private static EditRequest parse(String json) throws Exception {
         EditRequest.Builder b = EditRequest.newBuilder();
         JsonFormat.parser().merge(json, b);
@@ -317,7 +354,7 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
 
     /** SmolLM2 (GGUF source): an edited checkpoint exports in the HF layout and reloads with the same logits. */
     @Test
-    @Order(8)
+    @Order(9)
     void anExportedSmolLM2CheckpointReloadsWithIdenticalLogits() throws Exception {
         EditRequest r = example("smollm2-capitals.jsonl", 1, "smollm2-edits");
         ApplyEditResponse applied = apply(r);
