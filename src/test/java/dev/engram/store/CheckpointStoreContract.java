@@ -95,8 +95,12 @@ abstract class CheckpointStoreContract {
     @Test
     void theIdIsTheContentAddressOfParentAndDelta() throws Exception {
         CheckpointRecord a = commit(CheckpointStore.BASE, delta(MODEL, 1, 5, 7));
-        CheckpointRecord again = commit(a.id(), delta(view(a.id()), 1, 5, 7));
-        assertNotEquals(a.id(), again.id(), "the same change on another parent is another checkpoint");
+        // a vector that a does not touch: the delta's bytes (original and change) are the same on a and on the base
+        CheckpointRecord onA = commit(a.id(), delta(view(a.id()), 2, 9, 8));
+        store.rollback(NAME, CheckpointStore.BASE, null, "anonymous");
+        CheckpointRecord onBase = commit(CheckpointStore.BASE, delta(MODEL, 2, 9, 8));
+        assertEquals(onA.deltaHash(), onBase.deltaHash(), "the very same delta");
+        assertNotEquals(onA.id(), onBase.id(), "the same delta on another parent is another checkpoint");
         store.rollback(NAME, CheckpointStore.BASE, null, "anonymous");
         CheckpointRecord same = commit(CheckpointStore.BASE, delta(MODEL, 1, 5, 7));
         assertEquals(a.id(), same.id(), "the same change on the same parent is the same checkpoint");
@@ -222,5 +226,10 @@ abstract class CheckpointStoreContract {
         Path manifest = store.dir(a).resolve("delta.json");
         Files.writeString(manifest, Files.readString(manifest).replace("\"index\" : 3", "\"index\" : 4"));
         assertThrows(IllegalArgumentException.class, () -> store.composedDelta(NAME, a.id(), MODEL.config()));
+        // files swapped for another delta that is consistent in itself: the ledger's hash still catches it
+        dev.engram.runtime.load.WeightDeltaFiles.write(delta(MODEL, 2, 3, 99), store.dir(a));
+        IllegalStateException swapped = assertThrows(IllegalStateException.class,
+                () -> store.composedDelta(NAME, a.id(), MODEL.config()));
+        assertTrue(swapped.getMessage().contains("the ledger says"), swapped.getMessage());
     }
 }
