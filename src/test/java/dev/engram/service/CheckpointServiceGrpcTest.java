@@ -314,10 +314,15 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
         BatchEditResponse committed = firstResult.get(300, TimeUnit.SECONDS);
         assertEquals(BatchOutcome.BATCH_OUTCOME_COMMITTED, committed.getOutcome(), committed.getMessage());
         assertEquals(head, committed.getCheckpoint().getParentId());
+        // a second edit that passes on its own, cancelled while the server works on it: it must not be committed
+        in.onNext(BatchEditRequest.newBuilder().setLine(stacked(Files.readAllLines(Path.of("editing",
+                "stories260K-examples.jsonl")).get(1)).replace("\"stories260K\"", "\"" + MODEL + "\"")).build());
         in.cancel("the client gave up", null);
         assertEquals(Status.Code.CANCELLED, Status.fromThrowable(ended.get(30, TimeUnit.SECONDS)).getCode());
+        Thread.sleep(8_000); // longer than the server takes for the edit it was given
         ListCheckpointsResponse list = edits.listCheckpoints(ListCheckpointsRequest.newBuilder().setModel(MODEL).build());
-        assertEquals(committed.getCheckpoint().getId(), list.getHead(), "the commit before the cancel is kept");
+        assertEquals(committed.getCheckpoint().getId(), list.getHead(),
+                "the commit before the cancel is kept, and nothing after it is committed");
         Files.writeString(EXPECTED_HEAD, list.getHead());
     }
 
