@@ -56,13 +56,18 @@ public class ModelRegistry {
 
     /** The model called {@code name} (the default when empty), loading it if needed; NOT_FOUND if unknown. */
     public Model get(String name) {
+        String key = nameOf(name);
+        return loaded.computeIfAbsent(key, k -> load(k, config.models().get(k)));
+    }
+
+    /** The configured name a request means (the default when empty), without loading it; NOT_FOUND if unknown. */
+    public String nameOf(String name) {
         String key = name == null || name.isBlank() ? config.defaultModel() : name;
-        EngramConfig.ModelSource source = config.models().get(key);
-        if (source == null) {
+        if (!config.models().containsKey(key)) {
             throw Status.NOT_FOUND.withDescription("model: unknown model '" + key + "'; known models: "
                     + new TreeMap<>(config.models()).keySet()).asRuntimeException();
         }
-        return loaded.computeIfAbsent(key, k -> load(k, source));
+        return key;
     }
 
     private Model load(String name, EngramConfig.ModelSource source) {

@@ -2,7 +2,9 @@ package dev.engram.service;
 
 import dev.engram.grpc.v1.ModelRef;
 import dev.engram.runtime.Model;
+import dev.engram.store.CheckpointNotFoundException;
 import dev.engram.store.CheckpointStore;
+import io.grpc.Status;
 import dev.engram.store.LedgerDatabase;
 import dev.engram.store.LedgerUrls;
 import io.quarkus.runtime.Startup;
@@ -87,28 +89,26 @@ public class ModelViews {
      * names none, INVALID_ARGUMENT when it is ambiguous or another model's, each message starting with {@code field}.
      */
     public String checkpointId(String model, String ref, String field) {
-        try {
-            return GrpcErrors.store(() -> {
-                if (ref == null || ref.isEmpty()) {
-                    return store.head(model);
-                }
-                return CheckpointStore.BASE.equals(ref) ? ref : store.require(model, ref).id();
-            });
-        } catch (io.grpc.StatusRuntimeException e) {
-            if (e.getStatus().getCode() == io.grpc.Status.Code.NOT_FOUND) {
-                throw io.grpc.Status.NOT_FOUND.withDescription(field + ": " + e.getStatus().getDescription())
-                        .asRuntimeException();
+        return GrpcErrors.store(() -> {
+            if (ref == null || ref.isEmpty()) {
+                return store.head(model);
             }
-            if (e.getStatus().getCode() == io.grpc.Status.Code.INVALID_ARGUMENT) {
-                throw GrpcErrors.invalid(field, e.getStatus().getDescription());
+            if (CheckpointStore.BASE.equals(ref)) {
+                return ref;
             }
-            throw e;
-        }
+            try {
+                return store.require(model, ref).id();
+            } catch (CheckpointNotFoundException e) {
+                throw Status.NOT_FOUND.withDescription(field + ": " + e.getMessage()).asRuntimeException();
+            } catch (IllegalArgumentException e) {
+                throw GrpcErrors.invalid(field, e.getMessage());
+            }
+        });
     }
 
-    /** The name of the model a request names (the default when empty); NOT_FOUND if unknown. */
+    /** The name of the model a request names (the default when empty), without loading it; NOT_FOUND if unknown. */
     public String modelName(String name) {
-        return registry.get(name).name();
+        return registry.nameOf(name);
     }
 
     public Model base(String name) {

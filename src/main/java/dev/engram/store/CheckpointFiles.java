@@ -63,7 +63,7 @@ final class CheckpointFiles {
             String id = contentAddress(model, parentId, incoming);
             return new Staged(incoming, model, id, size(incoming));
         } catch (IOException | RuntimeException e) {
-            deleteTree(incoming);
+            AtomicFiles.deleteTree(incoming);
             throw e;
         }
     }
@@ -92,19 +92,15 @@ final class CheckpointFiles {
     void publish(Staged staged) throws IOException {
         Path target = dir(staged.model(), staged.id());
         if (Files.isDirectory(target)) {
-            deleteTree(staged.dir()); // same content address: the same files are already published
+            AtomicFiles.deleteTree(staged.dir()); // same content address: the same files are already published
             return;
         }
         try {
             Files.move(staged.dir(), target, StandardCopyOption.ATOMIC_MOVE);
         } catch (FileAlreadyExistsException raced) {
-            deleteTree(staged.dir());
+            AtomicFiles.deleteTree(staged.dir());
         }
         fsync(target.getParent());
-    }
-
-    void discard(Staged staged) {
-        deleteTree(staged.dir());
     }
 
     WeightDelta readDelta(String model, String id, ModelConfig config) throws IOException {
@@ -125,9 +121,5 @@ final class CheckpointFiles {
         try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
             channel.force(true);
         }
-    }
-
-    static void deleteTree(Path dir) {
-        AtomicFiles.deleteTree(dir);
     }
 }

@@ -2,6 +2,7 @@ package dev.engram.store;
 
 import dev.engram.runtime.ModelConfig;
 import dev.engram.runtime.WeightDelta;
+import dev.engram.runtime.load.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -78,7 +79,7 @@ public final class CheckpointStore implements AutoCloseable {
             ledger.commit(record);
         } catch (HeadMovedException | SQLException | RuntimeException e) {
             if (ledger.find(record.id()).isEmpty()) {
-                CheckpointFiles.deleteTree(files.dir(model, record.id())); // published files that no row names
+                AtomicFiles.deleteTree(files.dir(model, record.id())); // published files that no row names
             }
             throw e;
         }

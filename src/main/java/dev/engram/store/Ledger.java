@@ -36,12 +36,12 @@ final class Ledger {
         }
     }
 
-    /** Ids of {@code model}'s checkpoints that start with {@code prefix}, at most {@code limit}. */
+    /** Ids of {@code model}'s checkpoints that start with {@code prefix} (hex digits), at most {@code limit}. */
     List<String> idsStartingWith(String model, String prefix, int limit) throws SQLException {
         try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(
                 "SELECT id FROM checkpoint WHERE model = ? AND id LIKE ? ORDER BY id LIMIT " + limit)) {
             ps.setString(1, model);
-            ps.setString(2, prefix.replace("%", "").replace("_", "") + "%");
+            ps.setString(2, prefix + "%"); // the store lets only hex digits through
             List<String> ids = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {

@@ -45,7 +45,6 @@ import io.grpc.stub.StreamObserver;
 import io.quarkus.test.junit.QuarkusTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -289,36 +288,18 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
     @Order(8)
     void cancellingABatchKeepsWhatWasCommitted() throws Exception {
         String head = Files.readString(EXPECTED_HEAD);
-        CompletableFuture<BatchEditResponse> firstResult = new CompletableFuture<>();
-        CompletableFuture<Throwable> ended = new CompletableFuture<>();
-        io.grpc.stub.ClientCallStreamObserver<BatchEditRequest> in =
-                (io.grpc.stub.ClientCallStreamObserver<BatchEditRequest>) EditServiceGrpc.newStub(channel)
-                        .withDeadlineAfter(300, TimeUnit.SECONDS).batchEdit(new StreamObserver<>() {
-                            @Override
-                            public void onNext(BatchEditResponse value) {
-                                firstResult.complete(value);
-                            }
-
-                            @Override
-                            public void onError(Throwable t) {
-                                ended.complete(t);
-                            }
-
-                            @Override
-                            public void onCompleted() {
-                                ended.complete(null);
-                            }
-                        });
+        BatchCall call = new BatchCall();
+        io.grpc.stub.ClientCallStreamObserver<BatchEditRequest> in = call.in;
         in.onNext(BatchEditRequest.newBuilder().setEdit(example("stories260K-examples.jsonl", 0, MODEL).toBuilder()
                 .setTargetNew(" Tim")).build());
-        BatchEditResponse committed = firstResult.get(300, TimeUnit.SECONDS);
+        BatchEditResponse committed = call.first.get(300, TimeUnit.SECONDS);
         assertEquals(BatchOutcome.BATCH_OUTCOME_COMMITTED, committed.getOutcome(), committed.getMessage());
         assertEquals(head, committed.getCheckpoint().getParentId());
         // a second edit that passes on its own, cancelled while the server works on it: it must not be committed
         in.onNext(BatchEditRequest.newBuilder().setLine(stacked(Files.readAllLines(Path.of("editing",
                 "stories260K-examples.jsonl")).get(1)).replace("\"stories260K\"", "\"" + MODEL + "\"")).build());
         in.cancel("the client gave up", null);
-        assertEquals(Status.Code.CANCELLED, Status.fromThrowable(ended.get(30, TimeUnit.SECONDS)).getCode());
+        assertEquals(Status.Code.CANCELLED, Status.fromThrowable(call.ended.get(30, TimeUnit.SECONDS)).getCode());
         Thread.sleep(8_000); // longer than the server takes for the edit it was given
         ListCheckpointsResponse list = edits.listCheckpoints(ListCheckpointsRequest.newBuilder().setModel(MODEL).build());
         assertEquals(committed.getCheckpoint().getId(), list.getHead(),
@@ -332,29 +313,45 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
         return b.build();
     }
 
+    /** One BatchEdit call seen from the client: its results as they arrive, and how the call ended. */
+    private static final class BatchCall implements StreamObserver<BatchEditResponse> {
+        final List<BatchEditResponse> results = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final CompletableFuture<BatchEditResponse> first = new CompletableFuture<>();
+        /** null when the server completed the call; the error otherwise. */
+        final CompletableFuture<Throwable> ended = new CompletableFuture<>();
+        final io.grpc.stub.ClientCallStreamObserver<BatchEditRequest> in;
+
+        BatchCall() {
+            in = (io.grpc.stub.ClientCallStreamObserver<BatchEditRequest>) EditServiceGrpc.newStub(channel)
+                    .withDeadlineAfter(300, TimeUnit.SECONDS).batchEdit(this);
+        }
+
+        @Override
+        public void onNext(BatchEditResponse value) {
+            results.add(value);
+            first.complete(value);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            ended.complete(t);
+        }
+
+        @Override
+        public void onCompleted() {
+            ended.complete(null);
+        }
+    }
+
     private static List<BatchEditResponse> batch(List<BatchEditRequest> requests) throws Exception {
-        CompletableFuture<List<BatchEditResponse>> done = new CompletableFuture<>();
-        List<BatchEditResponse> results = new ArrayList<>();
-        StreamObserver<BatchEditRequest> in = EditServiceGrpc.newStub(channel).withDeadlineAfter(300, TimeUnit.SECONDS)
-                .batchEdit(new StreamObserver<>() {
-                    @Override
-                    public void onNext(BatchEditResponse value) {
-                        results.add(value);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        done.completeExceptionally(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        done.complete(results);
-                    }
-                });
-        requests.forEach(in::onNext);
-        in.onCompleted();
-        return done.get(300, TimeUnit.SECONDS);
+        BatchCall call = new BatchCall();
+        requests.forEach(call.in::onNext);
+        call.in.onCompleted();
+        Throwable failure = call.ended.get(300, TimeUnit.SECONDS);
+        if (failure != null) {
+            throw new AssertionError("the batch call failed", failure);
+        }
+        return call.results;
     }
 
     /** SmolLM2 (GGUF source): an edited checkpoint exports in the HF layout and reloads with the same logits. */

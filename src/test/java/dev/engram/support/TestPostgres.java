@@ -95,11 +95,7 @@ public final class TestPostgres implements AutoCloseable {
             run(bin.resolve("pg_ctl").toString(), "-D", dir.resolve("data").toString(), "-m", "immediate", "-w",
                     "stop");
         } finally {
-            try (Stream<Path> walk = Files.walk(dir)) {
-                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
+            dev.engram.runtime.load.AtomicFiles.deleteTree(dir);
         }
     }
 }
