@@ -39,6 +39,11 @@ public final class HfTokenizerFiles {
                 writeJson(dir.resolve(TOKENIZER_CONFIG), new ObjectMapper().createObjectNode()
                         .put("tokenizer_class", "PreTrainedTokenizerFast").put("model_max_length", config.maxSeqLen()));
             }
+            if (!Files.exists(dir.resolve(GENERATION_CONFIG))) {
+                // transformers' own default when a checkpoint has none: take the special tokens from config.json
+                writeJson(dir.resolve(GENERATION_CONFIG), new ObjectMapper().createObjectNode()
+                        .put("_from_model_config", true));
+            }
         } else {
             throw new UnsupportedOperationException("the model's source " + source.getFileName()
                     + " has no tokenizer that Hugging Face can load (llama2.c tokenizers are not converted); "
