@@ -4,13 +4,12 @@ import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import dev.engram.editing.EditResult;
-import dev.engram.editing.Editor;
 import dev.engram.grpc.v1.EditRequest;
 import dev.engram.grpc.v1.ProposeEditResponse;
 import dev.engram.runtime.Model;
 import dev.engram.store.CheckpointRecord;
 import dev.engram.verification.VerificationReport;
-import dev.engram.verification.Verifier;
+import dev.engram.verification.VerifiedEdit;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
@@ -46,14 +45,11 @@ public class EditPipeline {
         ModelViews.View parent = views.resolve(r.getModel());
         Model model = parent.model();
         EditRequests.Checked checked = EditRequests.check(r, model, config);
-        Editor editor = new Editor(model);
-        EditResult result = editor.edit(checked.edit(), checked.options());
-        Model edited = editor.apply(result);
-        VerificationReport report = new Verifier(checked.thresholds())
-                .verify(model, edited, checked.edit(), sentinels.of(model.name()));
-        ProposeEditResponse response = EditMapper.proposal(checked, parent.ref(), result, report,
+        VerifiedEdit run = VerifiedEdit.run(model, checked.edit(), checked.options(), checked.thresholds(),
+                sentinels.of(model.name()));
+        ProposeEditResponse response = EditMapper.proposal(checked, parent.ref(), run.result(), run.report(),
                 (System.nanoTime() - start) / 1_000_000);
-        return new Proposal(parent, result, report, response);
+        return new Proposal(parent, run.result(), run.report(), response);
     }
 
     /**

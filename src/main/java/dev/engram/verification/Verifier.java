@@ -9,6 +9,10 @@ import dev.engram.runtime.Model;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 
 /**
  * Measures an edited model against its unedited parent on the edit prompt (efficacy), the paraphrases
@@ -17,6 +21,12 @@ import java.util.List;
  */
 public final class Verifier {
     private static final int TOP = 5;
+    /** Daemon threads for the measurements that run beside the caller's own work. */
+    public static final Executor BACKGROUND = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "engram-verify");
+        t.setDaemon(true);
+        return t;
+    });
     private final GateThresholds thresholds;
 
     public Verifier(GateThresholds thresholds) {
@@ -24,10 +34,59 @@ public final class Verifier {
     }
 
     public VerificationReport verify(Model parent, Model edited, EditCase edit, List<String> sentinels) {
+        return verify(measureParent(parent, edit, sentinels), edited);
+    }
+
+    /**
+     * Everything verification needs from the unedited parent: its scores on every prompt and its greedy continuation.
+     * It does not depend on the edit's delta, so a caller may measure it while the edit is still being computed.
+     */
+    public ParentMeasurement measureParent(Model parent, EditCase edit, List<String> sentinels) {
         long start = System.nanoTime();
-        // every prompt goes through each model in one packed pass
         Probes probes = new Probes(parent, edit, sentinels);
         ScoredPrompts.Scores before = probes.batch.run(parent);
+        String continuation = continuation(parent, edit.prompt());
+        return new ParentMeasurement(parent, sentinels, probes, before, continuation,
+                (System.nanoTime() - start) / 1_000_000);
+    }
+
+    /** The parent's side of one verification ({@link #measureParent}). */
+    public static final class ParentMeasurement {
+        private final Model parent;
+        private final List<String> sentinels;
+        private final Probes probes;
+        private final ScoredPrompts.Scores before;
+        private final String continuation;
+        private final long millis;
+
+        private ParentMeasurement(Model parent, List<String> sentinels, Probes probes, ScoredPrompts.Scores before,
+                String continuation, long millis) {
+            this.parent = parent;
+            this.sentinels = sentinels;
+            this.probes = probes;
+            this.before = before;
+            this.continuation = continuation;
+            this.millis = millis;
+        }
+
+        public long millis() {
+            return millis;
+        }
+    }
+
+    /**
+     * Measures {@code edited} against a parent measured before. The edited model's greedy continuation runs on a
+     * second thread beside its packed forward pass: decoding is bound by per-operation overhead, not arithmetic, so
+     * the two overlap on a 2-core machine.
+     */
+    public VerificationReport verify(ParentMeasurement parentSide, Model edited) {
+        long start = System.nanoTime();
+        Model parent = parentSide.parent;
+        Probes probes = parentSide.probes;
+        EditCase edit = probes.edit;
+        CompletableFuture<String> editedText = CompletableFuture.supplyAsync(
+                () -> continuation(edited, edit.prompt()), BACKGROUND);
+        ScoredPrompts.Scores before = parentSide.before;
         ScoredPrompts.Scores after = probes.batch.run(edited);
         List<PromptCheck> checks = new ArrayList<>();
         for (int i = 0; i < probes.checkPrompts.size(); i++) {
@@ -41,16 +100,33 @@ public final class Verifier {
         for (int i = 0; i < probes.sentinelTokens.size(); i++) {
             NextTokenDistribution b = new NextTokenDistribution(before.rows(probes.sentinelPairs.get(i))[0]);
             NextTokenDistribution a = new NextTokenDistribution(after.rows(probes.sentinelPairs.get(i))[0]);
-            sentinelChecks.add(new SentinelCheck(sentinels.get(i), parent.tokenizer().tokenString(b.argmax()),
+            sentinelChecks.add(new SentinelCheck(parentSide.sentinels.get(i), parent.tokenizer().tokenString(b.argmax()),
                     parent.tokenizer().tokenString(a.argmax()), kl(b, a), top(parent, b), top(edited, a)));
         }
-        Fluency fluency = fluency(parent, edited, edit.prompt());
+        String editedContinuation = joinQuietly(editedText);
+        Fluency fluency = new Fluency(parentSide.continuation, editedContinuation,
+                NgramEntropy.of(parentSide.continuation), NgramEntropy.of(editedContinuation));
         PromptCheck efficacy = checks.get(0);
         List<PromptCheck> paraphrases = checks.subList(1, checks.size());
         VerificationReport draft = new VerificationReport(efficacy, paraphrases, neighbours, sentinelChecks, fluency,
                 List.of(), 0);
         return new VerificationReport(efficacy, paraphrases, neighbours, sentinelChecks, fluency, gates(draft),
-                (System.nanoTime() - start) / 1_000_000);
+                parentSide.millis + (System.nanoTime() - start) / 1_000_000);
+    }
+
+    /** The future's value, with its own exception (not a wrapper) rethrown. */
+    public static <T> T joinQuietly(CompletableFuture<T> future) {
+        try {
+            return future.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
+        }
     }
 
     /** The prompts of one verification, registered once in a packed batch, and where each pair sits in it. */
@@ -148,12 +224,6 @@ public final class Verifier {
         int expected = n.expected()[0];
         return new NeighbourCheck(n.prompt(), n.expected(), b.argmax() == expected, a.argmax() == expected,
                 kl(b, a), expectedAfter > newAfter, top(parent, b), top(edited, a));
-    }
-
-    private Fluency fluency(Model parent, Model edited, int[] prompt) {
-        String before = continuation(parent, prompt);
-        String after = continuation(edited, prompt);
-        return new Fluency(before, after, NgramEntropy.of(before), NgramEntropy.of(after));
     }
 
     private String continuation(Model model, int[] prompt) {

@@ -2,13 +2,13 @@ package dev.engram.service;
 
 import com.google.protobuf.util.JsonFormat;
 import dev.engram.editing.EditResult;
-import dev.engram.editing.Editor;
 import dev.engram.grpc.v1.EditMethod;
 import dev.engram.grpc.v1.EditRequest;
 import dev.engram.runtime.Model;
 import dev.engram.bench.ProcessMemory;
 import dev.engram.support.TestModels;
 import dev.engram.verification.VerificationReport;
+import dev.engram.verification.VerifiedEdit;
 import dev.engram.verification.Verifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,10 +56,10 @@ public final class EditEvaluation {
                 ProcessMemory.resetPeak();
                 long start = System.nanoTime();
                 EditRequests.Checked c = EditRequests.check(r, parent, config);
-                Editor editor = new Editor(parent);
-                EditResult result = editor.edit(c.edit(), c.options());
-                VerificationReport report = new Verifier(c.thresholds())
-                        .verify(parent, editor.apply(result), c.edit(), sentinels.of(parent.name()));
+                VerifiedEdit run = VerifiedEdit.run(parent, c.edit(), c.options(), c.thresholds(),
+                        sentinels.of(parent.name()));
+                EditResult result = run.result();
+                VerificationReport report = run.report();
                 long took = (System.nanoTime() - start) / 1_000_000;
                 long added = ProcessMemory.kib("VmHWM") - rssBefore;
                 peakAdded = Math.max(peakAdded, added);

@@ -1,0 +1,28 @@
+package dev.engram.verification;
+
+import dev.engram.editing.EditCase;
+import dev.engram.editing.EditOptions;
+import dev.engram.editing.EditResult;
+import dev.engram.editing.Editor;
+import dev.engram.runtime.Model;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One edit made and verified: locate → edit → verify on a model view. The parent's side of verification (its scores
+ * on every prompt and its greedy continuation) does not depend on the delta, so it is measured on a second thread
+ * while the edit is located and computed. Nothing here changes the parent.
+ */
+public record VerifiedEdit(EditResult result, Model edited, VerificationReport report) {
+
+    public static VerifiedEdit run(Model parent, EditCase edit, EditOptions options, GateThresholds thresholds,
+            List<String> sentinels) {
+        Verifier verifier = new Verifier(thresholds);
+        CompletableFuture<Verifier.ParentMeasurement> parentSide = CompletableFuture.supplyAsync(
+                () -> verifier.measureParent(parent, edit, sentinels), Verifier.BACKGROUND);
+        Editor editor = new Editor(parent);
+        EditResult result = editor.edit(edit, options);
+        Model edited = editor.apply(result);
+        return new VerifiedEdit(result, edited, verifier.verify(Verifier.joinQuietly(parentSide), edited));
+    }
+}
