@@ -46,9 +46,9 @@ class VerifiedEditTest {
 
         // every number against a direct measurement on each model, one call at a time
         VerificationReport r = overlapped.report();
-        assertEquals(probability(edited, prompt, edit.targetNew()[0]), r.efficacy().newProb(), 1e-5);
-        assertEquals(probability(MODEL, prompt, edit.targetTrue()[0]), r.efficacy().trueProbBefore(), 1e-5);
-        assertEquals(probability(edited, edit.paraphrases().get(0), edit.targetNew()[0]),
+        assertEquals(probability(edited, prompt, edit.targetNew()), r.efficacy().newProb(), 1e-5);
+        assertEquals(probability(MODEL, prompt, edit.targetTrue()), r.efficacy().trueProbBefore(), 1e-5);
+        assertEquals(probability(edited, edit.paraphrases().get(0), edit.targetNew()),
                 r.paraphrases().get(0).newProb(), 1e-5);
         assertEquals(kl(edit.neighbours().get(0).prompt(), edited), r.neighbours().get(0).kl(), 1e-5);
         assertEquals(sentinels.size(), r.sentinels().size());
@@ -61,8 +61,15 @@ class VerifiedEditTest {
         assertTrue(r.efficacy().success(), "the edit itself works");
     }
 
-    private static double probability(Model model, int[] prompt, int token) {
-        return new NextTokenDistribution(ForwardPass.of(model).lastLogits(prompt)).probability(token);
+    /** ROME's P(target) = exp(mean_i log p(target_i | prompt, target_<i)), one forward pass per token. */
+    private static double probability(Model model, int[] prompt, int[] target) {
+        double sum = 0;
+        for (int i = 0; i < target.length; i++) {
+            int[] context = Arrays.copyOf(prompt, prompt.length + i);
+            System.arraycopy(target, 0, context, prompt.length, i);
+            sum += new NextTokenDistribution(ForwardPass.of(model).lastLogits(context)).logProbability(target[i]);
+        }
+        return Math.exp(sum / target.length);
     }
 
     /** KL(parent ‖ edited) at the prompt's last position, summed over the vocabulary in doubles. */
