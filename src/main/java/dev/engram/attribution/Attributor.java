@@ -86,25 +86,10 @@ public final class Attributor {
     private StepAttribution step(Trace trace, int t, int w, AttributionOptions options) {
         try (NDScope scope = new NDScope()) {
             int layers = config.nLayers();
-            NDArray finalResidual = trace.residPost(layers - 1).get(t);
-            Readout readout = new Readout(config, model.weights().base(), options.mode(), finalResidual);
-            // bases: h^{l−1} at row 2l, mid^l at row 2l + 1, h^L at row 2L
-            NDList rows = new NDList();
-            for (int l = 0; l < layers; l++) {
-                rows.add(trace.residPre(l).get(t));
-                rows.add(trace.residMid(l).get(t));
-            }
-            rows.add(finalResidual);
-            NDArray bases = NDArrays.stack(rows);
-            NDArray baseLogits = readout.logits(bases);
-            float[] lp = baseLogits.logSoftmax(-1).get(new NDIndex(":, {}", w)).toFloatArray();
-            double[] logProbs = new double[lp.length];
-            for (int i = 0; i < lp.length; i++) {
-                logProbs[i] = lp[i];
-            }
             boolean bounded = options.mode() == NormMode.FROZEN && !options.exhaustive();
-            NDArray firstOrder = bounded ? readout.firstOrderReadout(w, baseLogits.softmax(-1)) : null;
-            ValueScoring scoring = new ValueScoring(readout, w, bases, baseLogits, logProbs, firstOrder);
+            ValueScoring scoring = ValueScoring.at(model, trace, t, w, options.mode(), bounded);
+            double[] logProbs = scoring.baseLogProbs();
+            Readout readout = scoring.readout();
 
             double[] attentionLayers = new double[layers];
             double[] ffnLayers = new double[layers];

@@ -20,14 +20,31 @@ final class Readout {
     private final float frozenScale;
 
     Readout(ModelConfig config, ModelWeights weights, NormMode mode, NDArray finalResidual) {
+        this(config, weights, mode, frozenScale(config, finalResidual));
+    }
+
+    private Readout(ModelConfig config, ModelWeights weights, NormMode mode, float frozenScale) {
         this.config = config;
         this.weights = weights;
         this.mode = mode;
-        NDArray scale = config.family() == ModelFamily.GPT2
+        this.frozenScale = frozenScale;
+    }
+
+    /** A readout that only projects ({@link #project}): no position, so no frozen scale. */
+    static Readout projectionOnly(ModelConfig config, ModelWeights weights) {
+        return new Readout(config, weights, NormMode.FROZEN, Float.NaN);
+    }
+
+    private static float frozenScale(ModelConfig config, NDArray finalResidual) {
+        try (NDArray scale = config.family() == ModelFamily.GPT2
                 ? Norms.layerScale(finalResidual, config.normEps())
-                : Norms.rmsScale(finalResidual, config.normEps());
-        this.frozenScale = scale.getFloat();
-        scale.close();
+                : Norms.rmsScale(finalResidual, config.normEps())) {
+            return scale.getFloat();
+        }
+    }
+
+    float frozenScale() {
+        return frozenScale;
     }
 
     NormMode mode() {
@@ -44,7 +61,7 @@ final class Readout {
 
     /** The FROZEN map S(u) = W_U · (γ_f ⊙ C(u)) / r*, linear in u: rows of u [B, d] → [B, V]. */
     NDArray direction(NDArray u) {
-        return centre(u).mul(weights.finalNormWeight()).div(frozenScale).matMul(weights.unembedding());
+        return project(u).div(frozenScale);
     }
 
     /**

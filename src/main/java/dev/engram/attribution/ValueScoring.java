@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import dev.engram.runtime.Model;
+import dev.engram.trace.Trace;
 import java.util.List;
 
 /**
@@ -18,6 +20,33 @@ import java.util.List;
  */
 record ValueScoring(Readout readout, int target, NDArray bases, NDArray baseLogits, double[] baseLogProbs,
         NDArray firstOrder) {
+
+    /**
+     * The scoring at position {@code t} of {@code trace} for target {@code w}: the readout (its FROZEN scale from
+     * h_t^L), every base h^{l−1}, mid^l and h^L, their logits and log p(w | base), and, when {@code bounded}, the
+     * first-order rows the bounds need. The arrays live in the caller's NDScope.
+     */
+    static ValueScoring at(Model model, Trace trace, int t, int w, NormMode mode, boolean bounded) {
+        int layers = model.config().nLayers();
+        NDArray finalResidual = trace.residPost(layers - 1).get(t);
+        Readout readout = new Readout(model.config(), model.weights().base(), mode, finalResidual);
+        // bases: h^{l−1} at row 2l, mid^l at row 2l + 1, h^L at row 2L
+        NDList rows = new NDList();
+        for (int l = 0; l < layers; l++) {
+            rows.add(trace.residPre(l).get(t));
+            rows.add(trace.residMid(l).get(t));
+        }
+        rows.add(finalResidual);
+        NDArray bases = NDArrays.stack(rows);
+        NDArray baseLogits = readout.logits(bases);
+        float[] lp = baseLogits.logSoftmax(-1).get(new NDIndex(":, {}", w)).toFloatArray();
+        double[] logProbs = new double[lp.length];
+        for (int i = 0; i < lp.length; i++) {
+            logProbs[i] = lp[i];
+        }
+        NDArray firstOrder = bounded ? readout.firstOrderReadout(w, baseLogits.softmax(-1)) : null;
+        return new ValueScoring(readout, w, bases, baseLogits, logProbs, firstOrder);
+    }
 
     /** The rows of {@code table}'s neurons {@code indices}, each scaled by its coefficient: [B, d]. */
     static NDArray vectors(NeuronTable table, int[] indices) {

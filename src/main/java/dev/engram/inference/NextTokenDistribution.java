@@ -62,6 +62,18 @@ public final class NextTokenDistribution {
         return out;
     }
 
+    /** 1 + the number of tokens with a strictly larger logit (1 = top). */
+    public int rank(int token) {
+        float mine = logits[token];
+        int above = 0;
+        for (float v : logits) {
+            if (v > mine) {
+                above++;
+            }
+        }
+        return above + 1;
+    }
+
     public int vocabSize() {
         return logits.length;
     }

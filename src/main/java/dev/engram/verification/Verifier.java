@@ -201,7 +201,7 @@ public final class Verifier {
                 Math.exp(meanLogProb(before.rows(truePair), edit.targetTrue())),
                 Math.exp(meanLogProb(after.rows(newPair), edit.targetNew())),
                 Math.exp(meanLogProb(after.rows(truePair), edit.targetTrue())),
-                rank(a, edit.targetNew()[0]), rank(a, edit.targetTrue()[0]), top(parent, b), top(edited, a));
+                a.rank(edit.targetNew()[0]), a.rank(edit.targetTrue()[0]), top(parent, b), top(edited, a));
     }
 
     /** ROME's target probability in log space: mean_i log p(target_i | prompt, target_<i). */
@@ -240,18 +240,6 @@ public final class Verifier {
             sum += Math.exp(lp) * (lp - q.logProbability(v));
         }
         return Math.max(0, sum);
-    }
-
-    /** 1 + the number of tokens with a strictly larger logit. */
-    static int rank(NextTokenDistribution d, int token) {
-        double mine = d.logProbability(token);
-        int above = 0;
-        for (int v = 0; v < d.vocabSize(); v++) {
-            if (d.logProbability(v) > mine) {
-                above++;
-            }
-        }
-        return above + 1;
     }
 
     private static List<TokenProbability> top(Model model, NextTokenDistribution d) {

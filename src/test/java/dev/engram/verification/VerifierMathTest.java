@@ -33,7 +33,7 @@ class VerifierMathTest {
         }
         assertEquals(expected, Verifier.kl(new NextTokenDistribution(p), new NextTokenDistribution(q)), 1e-9);
         assertEquals(0, Verifier.kl(new NextTokenDistribution(p), new NextTokenDistribution(p)), 1e-12);
-        assertEquals(1, Verifier.rank(new NextTokenDistribution(p), 2));
-        assertEquals(3, Verifier.rank(new NextTokenDistribution(p), 0));
+        assertEquals(1, new NextTokenDistribution(p).rank(2));
+        assertEquals(3, new NextTokenDistribution(p).rank(0));
     }
 }
