@@ -25,6 +25,8 @@ import java.util.Set;
  */
 final class FfnNeuronChooser {
     private static final int BATCH = 64;
+    /** How many bounded candidates are scored exactly at a time. */
+    private final int batch;
     private final Model model;
     private final int position;
     private final int gold;
@@ -35,6 +37,12 @@ final class FfnNeuronChooser {
 
     /** Call inside an NDScope: the ranker's arrays live there. */
     FfnNeuronChooser(Model model, Trace trace, int gold, SubvalueProjections projections) {
+        this(model, trace, gold, projections, BATCH);
+    }
+
+    /** With {@code batch} candidates scored exactly at a time (1 makes the bound decide after every candidate). */
+    FfnNeuronChooser(Model model, Trace trace, int gold, SubvalueProjections projections, int batch) {
+        this.batch = batch;
         this.model = model;
         this.position = trace.lastPosition();
         this.gold = gold;
@@ -127,11 +135,11 @@ final class FfnNeuronChooser {
             return a - lse;
         });
         List<Candidate> exact = new ArrayList<>();
-        for (int from = 0; from < bounds.size(); from += BATCH) {
+        for (int from = 0; from < bounds.size(); from += batch) {
             if (exact.size() >= k && bounds.get(from).score() <= exact.get(k - 1).score() - 1e-6) {
                 break;
             }
-            exact.addAll(exactLogProbs(bounds.subList(from, Math.min(bounds.size(), from + BATCH)), scale));
+            exact.addAll(exactLogProbs(bounds.subList(from, Math.min(bounds.size(), from + batch)), scale));
             exact.sort(Candidate.BEST_FIRST);
         }
         return exact.stream().limit(k).map(c -> id(c.layer, c.neuron)).toList();

@@ -47,8 +47,9 @@ class FaithfulnessTest {
     @Test
     void everyBaselineTopTenEqualsBruteForce() {
         for (ProbeFilter.Probe probe : filtered.probes().subList(0, 3)) {
+            // batch 1: the bounded search must stop on its bound alone, after any candidate
             try (Trace trace = ForwardPass.of(MODEL).trace(probe.prompt()); NDScope scope = new NDScope()) {
-                FfnNeuronChooser chooser = new FfnNeuronChooser(MODEL, trace, probe.gold(), projections);
+                FfnNeuronChooser chooser = new FfnNeuronChooser(MODEL, trace, probe.gold(), projections, 1);
                 FfnBaselineReference reference = new FfnBaselineReference(MODEL, trace, probe.gold());
                 for (FfnRankingMethod method : FfnRankingMethod.values()) {
                     if (method == FfnRankingMethod.RANDOM) {
