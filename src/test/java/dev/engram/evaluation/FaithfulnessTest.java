@@ -65,6 +65,20 @@ class FaithfulnessTest {
         }
     }
 
+    /** log p(w | v) alone is the one search that stops on a bound: check it on every kept probe. */
+    @Test
+    void theBoundedLogProbSearchIsExactOnEveryProbe() {
+        for (ProbeFilter.Probe probe : filtered.probes()) {
+            try (Trace trace = ForwardPass.of(MODEL).trace(probe.prompt()); NDScope scope = new NDScope()) {
+                FfnNeuronChooser chooser = new FfnNeuronChooser(MODEL, trace, probe.gold(), projections, 1);
+                List<String> expected = new FfnBaselineReference(MODEL, trace, probe.gold())
+                        .top(FfnRankingMethod.LOG_PROB, 10).stream().map(s -> s.layer() + "/" + s.neuron()).toList();
+                assertEquals(expected, chooser.top(FfnRankingMethod.LOG_PROB, 10, 0).stream()
+                        .map(n -> n.layer() + "/" + n.index()).toList(), probe.item().prompt());
+            }
+        }
+    }
+
     @Test
     void randomChoicesAreDistinctAndSeeded() {
         ProbeFilter.Probe probe = filtered.probes().get(0);
