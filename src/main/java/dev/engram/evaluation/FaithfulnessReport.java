@@ -97,7 +97,7 @@ public final class FaithfulnessReport {
             double a = java.util.Arrays.stream(e.getValue()[0]).sum();
             double f = java.util.Arrays.stream(e.getValue()[1]).sum();
             md.append(String.format(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.0f%% |%n", e.getKey(),
-                    result.keptOfTotal().get(e.getKey())[0], a, f, 100 * f / (Math.abs(a) + Math.abs(f))));
+                    result.probesPerType().get(e.getKey()), a, f, 100 * f / (Math.abs(a) + Math.abs(f))));
         }
         return md.toString();
     }
@@ -141,6 +141,7 @@ public final class FaithfulnessReport {
         json.put("kept_of_written", result.keptOfTotal());
         json.put("summaries", summaries);
         json.put("module_sums", result.moduleSums());
+        json.put("probes_per_type", result.probesPerType());
         json.put("log_prob_increase_not_beaten_by", methodsNotBeaten());
         json.put("seconds", result.seconds());
         byte[] body = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(json);

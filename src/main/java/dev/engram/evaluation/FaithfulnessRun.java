@@ -40,7 +40,8 @@ public final class FaithfulnessRun {
 
     /** Everything measured on one model. */
     public record Result(String model, Sizes sizes, Map<String, int[]> keptOfTotal,
-            Map<String, List<GoldMetrics>> byCondition, Map<String, double[][]> moduleSums, long seconds) {
+            Map<String, List<GoldMetrics>> byCondition, Map<String, double[][]> moduleSums,
+            Map<String, Integer> probesPerType, long seconds) {
     }
 
     private FaithfulnessRun() {
@@ -53,6 +54,7 @@ public final class FaithfulnessRun {
                 probes.stream().mapToInt(ProbeFilter.Probe::gold).distinct().toArray());
         Map<String, List<GoldMetrics>> byCondition = new LinkedHashMap<>();
         Map<String, double[][]> moduleSums = new LinkedHashMap<>();
+        Map<String, Integer> probesPerType = new LinkedHashMap<>();
         int layers = model.config().nLayers();
         for (int i = 0; i < probes.size(); i++) {
             ProbeFilter.Probe probe = probes.get(i);
@@ -81,13 +83,14 @@ public final class FaithfulnessRun {
             add(byCondition, QUERY_NEURONS, Ablation.zeroing(model, prompt, gold, query));
             add(byCondition, RANDOM_QUERY_NEURONS, Ablation.zeroing(model, prompt, gold,
                     randomLike(model, query, new Random(probeSeed + 1))));
+            probesPerType.merge(probe.item().type(), 1, Integer::sum);
             double[][] sums = moduleSums.computeIfAbsent(probe.item().type(), t -> new double[2][layers]);
             for (int l = 0; l < layers; l++) {
                 sums[0][l] += step.attentionLayers()[l];
                 sums[1][l] += step.ffnLayers()[l];
             }
         }
-        return new Result(model.name(), sizes, keptOfTotal, byCondition, moduleSums,
+        return new Result(model.name(), sizes, keptOfTotal, byCondition, moduleSums, probesPerType,
                 (System.nanoTime() - start) / 1_000_000_000);
     }
 
