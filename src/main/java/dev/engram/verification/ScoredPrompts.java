@@ -2,6 +2,7 @@ package dev.engram.verification;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
+import dev.engram.inference.NextTokenDistribution;
 import dev.engram.runtime.Model;
 import dev.engram.trace.ForwardPass;
 import dev.engram.trace.PackedSequences;
@@ -15,19 +16,29 @@ import java.util.List;
  * runs as prompt + continuation[..n−1]; its logits are kept from the prompt's last position on: row i predicts
  * continuation token i (row 0 is the next-token distribution after the prompt).
  */
-final class ScoredPrompts {
+public final class ScoredPrompts {
     private final List<int[]> sequences = new ArrayList<>();
     private final List<Integer> firstRows = new ArrayList<>();
 
     /** One model's logits for every pair: {@code rows(k)[i]} is row i of pair k. */
-    record Scores(List<float[][]> byPair) {
-        float[][] rows(int pair) {
+    public record Scores(List<float[][]> byPair) {
+        public float[][] rows(int pair) {
             return byPair.get(pair);
+        }
+
+        /** ROME's target probability in log space: mean_i log p(target_i | prompt, target_<i), for pair {@code pair}. */
+        public double meanLogProb(int pair, int[] target) {
+            float[][] rows = rows(pair);
+            double sum = 0;
+            for (int i = 0; i < target.length; i++) {
+                sum += new NextTokenDistribution(rows[i]).logProbability(target[i]);
+            }
+            return sum / target.length;
         }
     }
 
     /** Registers a pair; returns its index. An empty continuation asks only for the distribution after the prompt. */
-    int add(int[] prompt, int[] continuation) {
+    public int add(int[] prompt, int[] continuation) {
         int extra = Math.max(0, continuation.length - 1);
         int[] tokens = Arrays.copyOf(prompt, prompt.length + extra);
         System.arraycopy(continuation, 0, tokens, prompt.length, extra);
@@ -37,7 +48,7 @@ final class ScoredPrompts {
     }
 
     /** Runs every registered pair on {@code model}. */
-    Scores run(Model model) {
+    public Scores run(Model model) {
         List<float[][]> rows = new ArrayList<>();
         if (sequences.isEmpty()) {
             return new Scores(rows);

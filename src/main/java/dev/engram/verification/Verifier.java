@@ -197,20 +197,11 @@ public final class Verifier {
         NextTokenDistribution b = new NextTokenDistribution(before.rows(newPair)[0]);
         NextTokenDistribution a = new NextTokenDistribution(after.rows(newPair)[0]);
         return new PromptCheck(probes.checkPrompts.get(i),
-                Math.exp(meanLogProb(before.rows(newPair), edit.targetNew())),
-                Math.exp(meanLogProb(before.rows(truePair), edit.targetTrue())),
-                Math.exp(meanLogProb(after.rows(newPair), edit.targetNew())),
-                Math.exp(meanLogProb(after.rows(truePair), edit.targetTrue())),
+                Math.exp(before.meanLogProb(newPair, edit.targetNew())),
+                Math.exp(before.meanLogProb(truePair, edit.targetTrue())),
+                Math.exp(after.meanLogProb(newPair, edit.targetNew())),
+                Math.exp(after.meanLogProb(truePair, edit.targetTrue())),
                 a.rank(edit.targetNew()[0]), a.rank(edit.targetTrue()[0]), top(parent, b), top(edited, a));
-    }
-
-    /** ROME's target probability in log space: mean_i log p(target_i | prompt, target_<i). */
-    private static double meanLogProb(float[][] rows, int[] target) {
-        double sum = 0;
-        for (int i = 0; i < target.length; i++) {
-            sum += new NextTokenDistribution(rows[i]).logProbability(target[i]);
-        }
-        return sum / target.length;
     }
 
     private NeighbourCheck neighbour(Model parent, Model edited, Probes probes, int i, ScoredPrompts.Scores before,
@@ -219,8 +210,8 @@ public final class Verifier {
         int expectedPair = probes.expectedPairs.get(i);
         NextTokenDistribution b = new NextTokenDistribution(before.rows(expectedPair)[0]);
         NextTokenDistribution a = new NextTokenDistribution(after.rows(expectedPair)[0]);
-        double expectedAfter = meanLogProb(after.rows(expectedPair), n.expected());
-        double newAfter = meanLogProb(after.rows(probes.neighbourNewPairs.get(i)), probes.edit.targetNew());
+        double expectedAfter = after.meanLogProb(expectedPair, n.expected());
+        double newAfter = after.meanLogProb(probes.neighbourNewPairs.get(i), probes.edit.targetNew());
         int expected = n.expected()[0];
         return new NeighbourCheck(n.prompt(), n.expected(), b.argmax() == expected, a.argmax() == expected,
                 kl(b, a), expectedAfter > newAfter, top(parent, b), top(edited, a));
