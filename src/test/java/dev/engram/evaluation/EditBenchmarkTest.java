@@ -58,6 +58,26 @@ class EditBenchmarkTest {
         assertEquals(1.0, fast.get(0).es(), "the edited record flips");
     }
 
+    /**
+     * A case built so that each metric reads a different prompt: new beats true on the edit prompt but not on the
+     * paraphrase, and the neighbour's expected answer beats true but not new.
+     */
+    @Test
+    void eachMetricReadsItsOwnPromptsAndTargets() {
+        int[] story = MODEL.tokenizer().encodePrompt("Once upon a time, there was a little girl named");
+        int[] opening = MODEL.tokenizer().encodePrompt("Once upon a");
+        NextTokenDistribution atStory = new NextTokenDistribution(ForwardPass.of(MODEL).lastLogits(story));
+        int lily = atStory.argmax();
+        int time = new NextTokenDistribution(ForwardPass.of(MODEL).lastLogits(opening)).argmax();
+        int third = atStory.topK(3, id -> "").get(2).id();
+        EditCase c = new EditCase(story, new int[] {lily}, new int[] {time}, List.of(opening),
+                List.of(new dev.engram.editing.Neighbour(story, new int[] {third})));
+        assertTrue(p(MODEL, opening, new int[] {time}) > p(MODEL, opening, new int[] {lily}));
+        assertTrue(p(MODEL, story, new int[] {third}) > p(MODEL, story, new int[] {time}));
+        CounterFactScores.Scores s = CounterFactScores.of(MODEL, List.of(c)).get(0);
+        assertEquals(new CounterFactScores.Scores(1, 0, 0), s);
+    }
+
     /** exp(mean_i log p(target_i | prompt, target_<i)), one forward pass per token. */
     private static double p(Model model, int[] prompt, int[] target) {
         double sum = 0;
@@ -87,6 +107,9 @@ class EditBenchmarkTest {
         long passed = closed.singles().stream().filter(EditBenchmark.SingleEdit::passed).count();
         assertTrue(passed >= 1, "at least one single edit passes the gate");
         assertTrue(closed.singles().stream().allMatch(s -> s.parameters() > 0 && s.millis() > 0));
+        EditBenchmark.SequentialPoint last = closed.sequential().get(closed.sequential().size() - 1);
+        assertTrue(last.accepted() >= 1);
+        assertEquals(1.0, last.acceptedScores().es(), "the lineage carries every accepted edit");
 
         EditBenchmarkReport report = new EditBenchmarkReport(MODEL.name(), records.size(), unedited, List.of(closed));
         report.write(out);
