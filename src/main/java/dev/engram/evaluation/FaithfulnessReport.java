@@ -99,6 +99,17 @@ public final class FaithfulnessReport {
             md.append(String.format(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.0f%% |%n", e.getKey(),
                     result.probesPerType().get(e.getKey()), a, f, 100 * f / (Math.abs(a) + Math.abs(f))));
         }
+        md.append("\nPer layer (attention / FFN, summed over each type's probes):\n\n| layer |");
+        result.moduleSums().keySet().forEach(t -> md.append(" ").append(t).append(" |"));
+        md.append("\n|---|").append("---|".repeat(result.moduleSums().size())).append("\n");
+        int layers = result.moduleSums().values().iterator().next()[0].length;
+        for (int l = 0; l < layers; l++) {
+            md.append("| ").append(l).append(" |");
+            for (double[][] sums : result.moduleSums().values()) {
+                md.append(String.format(Locale.ROOT, " %.2f / %.2f |", sums[0][l], sums[1][l]));
+            }
+            md.append("\n");
+        }
         return md.toString();
     }
 
