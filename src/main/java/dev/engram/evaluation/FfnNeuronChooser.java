@@ -118,9 +118,10 @@ final class FfnNeuronChooser {
     }
 
     /**
-     * (b) log p(w | v) = c·P_w − LSE(c·P) for v's projection c·P. Bound: by Jensen over the V − 1 other tokens,
-     * LSE(c·P) ≥ log(e^{c·P_w} + (V − 1)·e^{c·μ'}) with μ' their mean, so log p(w | v) ≤ c·P_w − that. Candidates
-     * are scored exactly in order of the bound until no remaining bound can beat the k-th exact score.
+     * (b) log p(w | v) = c·P_w − LSE(c·P) for v's projection c·P. Two lower bounds on LSE(c·P) give an upper bound on
+     * log p(w | v): by Jensen over the V − 1 other tokens, LSE(c·P) ≥ log(e^{c·P_w} + (V − 1)·e^{c·μ'}) with μ' their
+     * mean; and LSE(c·P) ≥ max_v c·P_v, which is c·max P for c ≥ 0 and c·min P for c < 0. Candidates are scored
+     * exactly in order of the bound until no remaining bound can beat the k-th exact score.
      */
     private List<NeuronId> logProbAlone(int k) {
         int vocab = model.config().vocabSize();
@@ -131,8 +132,9 @@ final class FfnNeuronChooser {
             double othersMean = (vocab * (double) projections.mean(l, n) - pw) / (vocab - 1);
             double a = c * pw;
             double b = Math.log(vocab - 1) + c * othersMean;
-            double lse = Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b)));
-            return a - lse;
+            double jensen = Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b)));
+            double largest = c * (c >= 0 ? projections.max(l, n) : projections.min(l, n));
+            return a - Math.max(jensen, largest);
         });
         List<Candidate> exact = new ArrayList<>();
         for (int from = 0; from < bounds.size(); from += batch) {

@@ -11,8 +11,8 @@ import java.util.Arrays;
 /**
  * What the baselines need from every FFN subvalue u_k (row k of W_down), independent of any prompt: its norm, and for
  * each gold token g its rank in the vocabulary projection P(u_k) = W_U · (γ_f ⊙ C(u_k)) and in −P(u_k) (the
- * projection of a neuron whose coefficient is negative), the entry P(u_k)_g and the mean of P(u_k) over the
- * vocabulary. Computed in blocks of rows; only per-neuron numbers are kept, never a neurons × vocabulary matrix.
+ * projection of a neuron whose coefficient is negative), the entry P(u_k)_g, and the mean, largest and smallest entry
+ * of P(u_k) over the vocabulary. Computed in blocks of rows; only per-neuron numbers are kept, never a neurons × vocabulary matrix.
  */
 public final class SubvalueProjections {
     private static final int BLOCK = 256;
@@ -20,6 +20,8 @@ public final class SubvalueProjections {
     /** [layer][neuron] */
     private final float[][] norms;
     private final float[][] means;
+    private final float[][] maxima;
+    private final float[][] minima;
     /** [layer][neuron · |golds| + g] */
     private final float[][] goldEntries;
     private final int[][] ranksPositive;
@@ -29,6 +31,8 @@ public final class SubvalueProjections {
         this.golds = golds;
         this.norms = new float[layers][];
         this.means = new float[layers][];
+        this.maxima = new float[layers][];
+        this.minima = new float[layers][];
         this.goldEntries = new float[layers][];
         this.ranksPositive = new int[layers][];
         this.ranksNegative = new int[layers][];
@@ -43,6 +47,8 @@ public final class SubvalueProjections {
         for (int l = 0; l < layers; l++) {
             out.norms[l] = new float[n];
             out.means[l] = new float[n];
+            out.maxima[l] = new float[n];
+            out.minima[l] = new float[n];
             out.goldEntries[l] = new float[n * g];
             out.ranksPositive[l] = new int[n * g];
             out.ranksNegative[l] = new int[n * g];
@@ -64,10 +70,12 @@ public final class SubvalueProjections {
                         int k = from + i;
                         out.norms[l][k] = norm[i];
                         out.means[l][k] = mean[i];
+                        out.minima[l][k] = sorted[i * vocab];
+                        out.maxima[l][k] = sorted[i * vocab + vocab - 1];
                         for (int j = 0; j < g; j++) {
                             float x = entries[i * g + j];
-                            int below = firstAtLeast(sorted, i * vocab, vocab, x); // entries < x
-                            int atMost = firstAbove(sorted, i * vocab, vocab, x); // entries ≤ x
+                            int below = countBelow(sorted, i * vocab, vocab, x, false); // entries < x
+                            int atMost = countBelow(sorted, i * vocab, vocab, x, true); // entries ≤ x
                             out.goldEntries[l][k * g + j] = x;
                             // rank in P: 1 + #{v : P_v > x};  rank in −P: 1 + #{v : P_v < x}
                             out.ranksPositive[l][k * g + j] = 1 + vocab - atMost;
@@ -80,28 +88,17 @@ public final class SubvalueProjections {
         return out;
     }
 
-    /** The first index in the ascending row [offset, offset + length) whose value is ≥ x (= the count of values < x). */
-    private static int firstAtLeast(float[] sorted, int offset, int length, float x) {
+    /**
+     * The count of values in the ascending row [offset, offset + length) that are below x ({@code orEqual}: at most
+     * x), by binary search.
+     */
+    private static int countBelow(float[] sorted, int offset, int length, float x, boolean orEqual) {
         int lo = 0;
         int hi = length;
         while (lo < hi) {
             int mid = (lo + hi) >>> 1;
-            if (sorted[offset + mid] < x) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        return lo;
-    }
-
-    /** The first index whose value is > x (= the count of values ≤ x). */
-    private static int firstAbove(float[] sorted, int offset, int length, float x) {
-        int lo = 0;
-        int hi = length;
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (sorted[offset + mid] <= x) {
+            float v = sorted[offset + mid];
+            if (v < x || orEqual && v == x) {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -127,6 +124,16 @@ public final class SubvalueProjections {
     /** mean_v P(u_k)_v. */
     public float mean(int layer, int neuron) {
         return means[layer][neuron];
+    }
+
+    /** max_v P(u_k)_v. */
+    public float max(int layer, int neuron) {
+        return maxima[layer][neuron];
+    }
+
+    /** min_v P(u_k)_v. */
+    public float min(int layer, int neuron) {
+        return minima[layer][neuron];
     }
 
     /** P(u_k)_gold. */

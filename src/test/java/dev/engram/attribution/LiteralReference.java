@@ -4,6 +4,7 @@ import dev.engram.runtime.LayerWeights;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelConfig;
 import dev.engram.runtime.ModelFamily;
+import dev.engram.support.ReferenceMath;
 import dev.engram.trace.Trace;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -58,15 +59,7 @@ final class LiteralReference {
                 logits[v] += normed[i] * unembedding[i * vocab + v];
             }
         }
-        double max = Double.NEGATIVE_INFINITY;
-        for (double z : logits) {
-            max = Math.max(max, z);
-        }
-        double sum = 0;
-        for (double z : logits) {
-            sum += Math.exp(z - max);
-        }
-        return logits[w] - max - Math.log(sum);
+        return ReferenceMath.logSoftmax(logits, w);
     }
 
     /** RMS or LayerNorm scale of x. */

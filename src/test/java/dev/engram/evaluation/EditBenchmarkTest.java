@@ -11,11 +11,11 @@ import dev.engram.editing.EditOptions;
 import dev.engram.editing.Editor;
 import dev.engram.inference.NextTokenDistribution;
 import dev.engram.runtime.Model;
+import dev.engram.support.ReferenceMath;
 import dev.engram.support.TestModels;
 import dev.engram.trace.ForwardPass;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -78,15 +78,8 @@ class EditBenchmarkTest {
         assertEquals(new CounterFactScores.Scores(1, 0, 0), s);
     }
 
-    /** exp(mean_i log p(target_i | prompt, target_<i)), one forward pass per token. */
     private static double p(Model model, int[] prompt, int[] target) {
-        double sum = 0;
-        for (int i = 0; i < target.length; i++) {
-            int[] context = Arrays.copyOf(prompt, prompt.length + i);
-            System.arraycopy(target, 0, context, prompt.length, i);
-            sum += new NextTokenDistribution(ForwardPass.of(model).lastLogits(context)).logProbability(target[i]);
-        }
-        return Math.exp(sum / target.length);
+        return ReferenceMath.teacherForcedProbability(model, prompt, target);
     }
 
     @Test

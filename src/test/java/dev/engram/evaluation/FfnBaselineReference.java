@@ -3,6 +3,7 @@ package dev.engram.evaluation;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelConfig;
 import dev.engram.runtime.Param;
+import dev.engram.support.ReferenceMath;
 import dev.engram.trace.Trace;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -51,7 +52,7 @@ final class FfnBaselineReference {
             float[] m = trace.ffnCoefficients(l).get(t).toFloatArray();
             double[] base = row(trace.residMid(l).toFloatArray(), t, c.dModel());
             double[] baseLogits = readout(base);
-            double baseLogProb = logSoftmax(baseLogits, gold);
+            double baseLogProb = ReferenceMath.logSoftmax(baseLogits, gold);
             for (int k2 = 0; k2 < c.dFfn(); k2++) {
                 double[] u = new double[c.dModel()];
                 double norm = 0;
@@ -67,10 +68,10 @@ final class FfnBaselineReference {
                     sv[v] = m[k2] * su[v];
                     sBasePlusV[v] = baseLogits[v] + sv[v];
                 }
-                double lpWith = logSoftmax(sBasePlusV, gold);
+                double lpWith = ReferenceMath.logSoftmax(sBasePlusV, gold);
                 double score = switch (method) {
                     case LOG_PROB_INCREASE -> lpWith - baseLogProb;
-                    case LOG_PROB -> logSoftmax(sv, gold);
+                    case LOG_PROB -> ReferenceMath.logSoftmax(sv, gold);
                     case PROB_INCREASE -> Math.exp(lpWith) - Math.exp(baseLogProb);
                     case NORM -> Math.abs(m[k2]) * norm;
                     case COEFFICIENT -> m[k2];
@@ -115,18 +116,6 @@ final class FfnBaselineReference {
             }
         }
         return out;
-    }
-
-    private static double logSoftmax(double[] z, int w) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (double v : z) {
-            max = Math.max(max, v);
-        }
-        double sum = 0;
-        for (double v : z) {
-            sum += Math.exp(v - max);
-        }
-        return z[w] - max - Math.log(sum);
     }
 
     private static double[] row(float[] flat, int row, int width) {

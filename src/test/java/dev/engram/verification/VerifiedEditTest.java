@@ -13,6 +13,7 @@ import dev.engram.inference.GreedyGenerator;
 import dev.engram.inference.NextTokenDistribution;
 import dev.engram.runtime.Model;
 import dev.engram.trace.ForwardPass;
+import dev.engram.support.ReferenceMath;
 import dev.engram.support.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,15 +62,8 @@ class VerifiedEditTest {
         assertTrue(r.efficacy().success(), "the edit itself works");
     }
 
-    /** ROME's P(target) = exp(mean_i log p(target_i | prompt, target_<i)), one forward pass per token. */
     private static double probability(Model model, int[] prompt, int[] target) {
-        double sum = 0;
-        for (int i = 0; i < target.length; i++) {
-            int[] context = Arrays.copyOf(prompt, prompt.length + i);
-            System.arraycopy(target, 0, context, prompt.length, i);
-            sum += new NextTokenDistribution(ForwardPass.of(model).lastLogits(context)).logProbability(target[i]);
-        }
-        return Math.exp(sum / target.length);
+        return ReferenceMath.teacherForcedProbability(model, prompt, target);
     }
 
     /** KL(parent ‖ edited) at the prompt's last position, summed over the vocabulary in doubles. */
