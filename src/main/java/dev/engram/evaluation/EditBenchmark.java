@@ -21,7 +21,8 @@ import java.util.Map;
 
 /**
  * The edit benchmark as one command:
- * {@code EditBenchmark <model[=path]> <records.jsonl> [--methods learned,closed_form] [--every 10] [--out dir]}.
+ * {@code EditBenchmark <model[=path]> <records.jsonl> [--methods learned,closed_form] [--every 10] [--limit N]
+ * [--out dir]} (--limit: the first N records only).
  * For each method, with the server's default options and gate:
  * <ul>
  * <li>single edits: each record edited and verified on the unedited model (CounterFact's protocol);</li>
@@ -61,7 +62,9 @@ public final class EditBenchmark {
     public static void main(String[] args) throws Exception {
         Map<String, String> flags = FaithfulnessEvaluation.flags(Arrays.copyOfRange(args, 1, args.length));
         Model model = EvaluationModels.load(args[0]);
-        List<EditRecord> records = EditRecord.load(model, Path.of(args[1]));
+        List<EditRecord> all = EditRecord.load(model, Path.of(args[1]));
+        List<EditRecord> records = all.subList(0, Math.min(all.size(),
+                Integer.parseInt(flags.getOrDefault("limit", String.valueOf(all.size())))));
         Path sentinelFile = Path.of("editing/sentinels/" + model.name() + ".txt");
         List<String> sentinels = Files.exists(sentinelFile) ? Files.readAllLines(sentinelFile).stream()
                 .filter(s -> !s.isBlank() && !s.startsWith("#")).toList() : List.of();

@@ -79,6 +79,38 @@ class FaithfulnessTest {
         }
     }
 
+    /** Counting by comparison and by sorting give the same ranks, and each equals a plain count over the vocabulary. */
+    @Test
+    void projectionRanksAreCountsOfLargerEntries() {
+        int[] golds = filtered.probes().stream().mapToInt(ProbeFilter.Probe::gold).distinct().toArray();
+        SubvalueProjections sorted = SubvalueProjections.compute(MODEL, golds, true);
+        SubvalueProjections compared = SubvalueProjections.compute(MODEL, golds, false);
+        float[] unembedding = MODEL.weights().base().unembedding().toFloatArray();
+        float[] gamma = MODEL.weights().base().finalNormWeight().toFloatArray();
+        int d = MODEL.config().dModel();
+        int vocab = MODEL.config().vocabSize();
+        for (int l = 0; l < MODEL.config().nLayers(); l++) {
+            float[] down = MODEL.weights().base().layer(l).matrix(dev.engram.runtime.Param.FFN_DOWN).toFloatArray();
+            for (int k = 0; k < MODEL.config().dFfn(); k += 37) {
+                double[] p = new double[vocab];
+                for (int i = 0; i < d; i++) {
+                    for (int v = 0; v < vocab; v++) {
+                        p[v] += gamma[i] * down[k * d + i] * unembedding[i * vocab + v];
+                    }
+                }
+                for (int gold : golds) {
+                    double[] negative = java.util.Arrays.stream(p).map(x -> -x).toArray();
+                    assertEquals(FfnBaselineReference.rank(p, gold), sorted.rank(l, k, gold, 1), "L" + l + "." + k);
+                    assertEquals(FfnBaselineReference.rank(negative, gold), sorted.rank(l, k, gold, -1));
+                    assertEquals(sorted.rank(l, k, gold, 1), compared.rank(l, k, gold, 1));
+                    assertEquals(sorted.rank(l, k, gold, -1), compared.rank(l, k, gold, -1));
+                }
+                assertEquals(java.util.Arrays.stream(p).max().orElseThrow(), sorted.max(l, k), 1e-4);
+                assertEquals(java.util.Arrays.stream(p).min().orElseThrow(), compared.min(l, k), 1e-4);
+            }
+        }
+    }
+
     @Test
     void randomChoicesAreDistinctAndSeeded() {
         ProbeFilter.Probe probe = filtered.probes().get(0);
