@@ -3,6 +3,7 @@ package dev.engram.evaluation;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import dev.engram.attribution.ValueNeuronRanker;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.Param;
@@ -38,7 +39,18 @@ public final class SubvalueProjections {
         this.ranksNegative = new int[layers][];
     }
 
+    /** Below this many gold tokens, ranks are counted by comparison; from it on, by sorting each row once. */
+    static final int SORT_FROM_GOLDS = 32;
+
     public static SubvalueProjections compute(Model model, int[] golds) {
+        return compute(model, golds, golds.length >= SORT_FROM_GOLDS);
+    }
+
+    /**
+     * {@code sort}: ranks by binary search in each projection row sorted once (cost independent of the gold count);
+     * otherwise by counting, for each gold, the entries above and below its own (cheaper for a few golds).
+     */
+    static SubvalueProjections compute(Model model, int[] golds, boolean sort) {
         int layers = model.config().nLayers();
         int n = model.config().dFfn();
         int g = golds.length;
@@ -64,25 +76,52 @@ public final class SubvalueProjections {
                     float[] mean = projection.mean(new int[] {1}).toFloatArray();
                     float[] entries = projection.get(new NDIndex(":, {}", projection.getManager().create(goldIndex)))
                             .toFloatArray(); // [B, g]
-                    int vocab = (int) projection.getShape().get(1);
-                    float[] sorted = projection.sort(1).toFloatArray(); // ascending per row
+                    float[] maxima = projection.max(new int[] {1}).toFloatArray();
+                    float[] minima = projection.min(new int[] {1}).toFloatArray();
+                    // counts[j] = {#{v : P_v < P_g}, #{v : P_v > P_g}} per row, for gold j
+                    int[][][] counts = sort ? countsBySorting(projection, entries, g)
+                            : countsByComparing(projection, goldIndex);
                     for (int i = 0; i < rows.length; i++) {
                         int k = from + i;
                         out.norms[l][k] = norm[i];
                         out.means[l][k] = mean[i];
-                        out.minima[l][k] = sorted[i * vocab];
-                        out.maxima[l][k] = sorted[i * vocab + vocab - 1];
+                        out.minima[l][k] = minima[i];
+                        out.maxima[l][k] = maxima[i];
                         for (int j = 0; j < g; j++) {
-                            float x = entries[i * g + j];
-                            int below = countBelow(sorted, i * vocab, vocab, x, false); // entries < x
-                            int atMost = countBelow(sorted, i * vocab, vocab, x, true); // entries ≤ x
-                            out.goldEntries[l][k * g + j] = x;
-                            // rank in P: 1 + #{v : P_v > x};  rank in −P: 1 + #{v : P_v < x}
-                            out.ranksPositive[l][k * g + j] = 1 + vocab - atMost;
-                            out.ranksNegative[l][k * g + j] = 1 + below;
+                            out.goldEntries[l][k * g + j] = entries[i * g + j];
+                            // rank in P: 1 + #{v : P_v > P_g};  rank in −P: 1 + #{v : P_v < P_g}
+                            out.ranksPositive[l][k * g + j] = 1 + counts[j][1][i];
+                            out.ranksNegative[l][k * g + j] = 1 + counts[j][0][i];
                         }
                     }
                 }
+            }
+        }
+        return out;
+    }
+
+    /** For each gold j: #{v : P_v < P_g} and #{v : P_v > P_g} per row, by one comparison of the block per gold. */
+    private static int[][][] countsByComparing(NDArray projection, long[] goldIndex) {
+        int[][][] out = new int[goldIndex.length][2][];
+        for (int j = 0; j < goldIndex.length; j++) {
+            NDArray column = projection.get(new NDIndex(":, {}:{}", goldIndex[j], goldIndex[j] + 1)); // [B, 1]
+            out[j][0] = projection.lt(column).sum(new int[] {1}).toType(DataType.INT32, false).toIntArray();
+            out[j][1] = projection.gt(column).sum(new int[] {1}).toType(DataType.INT32, false).toIntArray();
+        }
+        return out;
+    }
+
+    /** The same counts by binary search in each row sorted once. */
+    private static int[][][] countsBySorting(NDArray projection, float[] entries, int g) {
+        int rows = (int) projection.getShape().get(0);
+        int vocab = (int) projection.getShape().get(1);
+        float[] sorted = projection.sort(1).toFloatArray(); // ascending per row
+        int[][][] out = new int[g][2][rows];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < g; j++) {
+                float x = entries[i * g + j];
+                out[j][0][i] = countBelow(sorted, i * vocab, vocab, x, false);
+                out[j][1][i] = vocab - countBelow(sorted, i * vocab, vocab, x, true);
             }
         }
         return out;
