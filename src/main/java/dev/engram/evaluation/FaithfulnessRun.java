@@ -61,10 +61,10 @@ public final class FaithfulnessRun {
             long probeSeed = seed * 1_000_003L + i;
             int[] prompt = probe.prompt();
             int gold = probe.gold();
-            add(byCondition, UNINTERVENED,
-                    GoldMetrics.of(new NextTokenDistribution(ForwardPass.of(model).lastLogits(prompt)), gold));
             List<NeuronId> valueSet = new ArrayList<>();
             try (Trace trace = ForwardPass.of(model).trace(prompt); NDScope scope = new NDScope()) {
+                // the traced pass is the unintervened one: no second forward pass for it
+                add(byCondition, UNINTERVENED, GoldMetrics.of(new NextTokenDistribution(trace.lastLogits()), gold));
                 FfnNeuronChooser chooser = new FfnNeuronChooser(model, trace, gold, projections);
                 for (FfnRankingMethod method : FfnRankingMethod.values()) {
                     add(byCondition, "FFN top-" + sizes.ffnTop() + ": " + method.label(), Ablation.zeroing(model,
