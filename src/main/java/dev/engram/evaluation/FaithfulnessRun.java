@@ -56,6 +56,8 @@ public final class FaithfulnessRun {
         Map<String, double[][]> moduleSums = new LinkedHashMap<>();
         Map<String, Integer> probesPerType = new LinkedHashMap<>();
         int layers = model.config().nLayers();
+        System.err.printf("projections of %d gold tokens: %d s%n", projections.goldCount(),
+                (System.nanoTime() - start) / 1_000_000_000);
         for (int i = 0; i < probes.size(); i++) {
             ProbeFilter.Probe probe = probes.get(i);
             long probeSeed = seed * 1_000_003L + i;
@@ -89,6 +91,8 @@ public final class FaithfulnessRun {
                 sums[0][l] += step.attentionLayers()[l];
                 sums[1][l] += step.ffnLayers()[l];
             }
+            System.err.printf("probe %d/%d (%s): %d s%n", i + 1, probes.size(), probe.item().type(),
+                    (System.nanoTime() - start) / 1_000_000_000);
         }
         return new Result(model.name(), sizes, keptOfTotal, byCondition, moduleSums, probesPerType,
                 (System.nanoTime() - start) / 1_000_000_000);

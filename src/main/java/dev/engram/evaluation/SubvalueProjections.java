@@ -155,6 +155,11 @@ public final class SubvalueProjections {
         throw new IllegalArgumentException("token " + gold + " was not among the gold tokens projected");
     }
 
+    /** How many gold tokens were projected. */
+    public int goldCount() {
+        return golds.length;
+    }
+
     /** ‖u_k‖. */
     public float norm(int layer, int neuron) {
         return norms[layer][neuron];
