@@ -82,7 +82,7 @@ public class CheckpointExporter {
             throw Status.INTERNAL.withDescription("export: " + e.getMessage()).withCause(e).asRuntimeException();
         }
         ExportCheckpointResponse.Builder out = ExportCheckpointResponse.newBuilder().setModel(view.ref())
-                .setDirectory(target.toString());
+                .setDirectory(target.getFileName().toString());
         try (Stream<Path> files = Files.walk(target)) {
             long bytes = 0;
             for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {

@@ -44,7 +44,7 @@ public class ModelGrpcService implements ModelService {
         for (Map.Entry<String, EngramConfig.ModelSource> e : registry.sources().entrySet()) {
             ModelInfo.Builder info = ModelInfo.newBuilder()
                     .setName(e.getKey())
-                    .setSource(e.getValue().path())
+                    .setSource(java.nio.file.Path.of(e.getValue().path()).getFileName().toString())
                     .setIsDefault(e.getKey().equals(registry.defaultModel()))
                     .setLoaded(registry.isLoaded(e.getKey()));
             if (registry.isLoaded(e.getKey())) {

@@ -367,7 +367,9 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
                 "generation_config.json", "engram-reference/reference.json", "engram-reference/logits.safetensors")) {
             assertTrue(export.getFilesList().contains(file), file + " in " + export.getFilesList());
         }
-        Path dir = Path.of(export.getDirectory());
+        assertFalse(export.getDirectory().contains("/"), "a name under the export directory, not a server path");
+        Path dir = Path.of(org.eclipse.microprofile.config.ConfigProvider.getConfig()
+                .getValue("engram.store.export-dir", String.class), export.getDirectory());
         // the logits the server computed on the served checkpoint, written beside the export
         JsonNodeHolder reference = JsonNodeHolder.read(dir.resolve("engram-reference/reference.json"));
         SafetensorsReader served = new SafetensorsReader(dir.resolve("engram-reference/logits.safetensors"));

@@ -12,18 +12,11 @@ import dev.engram.grpc.v1.ModelInfo;
 import dev.engram.grpc.v1.ModelServiceGrpc;
 import dev.engram.grpc.v1.PredictRequest;
 import dev.engram.grpc.v1.PredictResponse;
-import grpc.health.v1.HealthGrpc;
 import grpc.health.v1.HealthOuterClass;
 import io.grpc.Status;
-import io.grpc.reflection.v1.ServerReflectionGrpc;
-import io.grpc.reflection.v1.ServerReflectionRequest;
-import io.grpc.reflection.v1.ServerReflectionResponse;
-import io.grpc.stub.StreamObserver;
 import io.quarkus.test.junit.QuarkusTest;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -122,36 +115,12 @@ class ModelServiceGrpcTest extends GrpcClientTest {
 
     @Test
     void healthServiceReportsServing() {
-        HealthOuterClass.HealthCheckResponse health = HealthGrpc.newBlockingStub(channel)
-                .check(HealthOuterClass.HealthCheckRequest.newBuilder().setService("").build());
-        assertEquals(HealthOuterClass.HealthCheckResponse.ServingStatus.SERVING, health.getStatus());
+        assertEquals(HealthOuterClass.HealthCheckResponse.ServingStatus.SERVING, health(channel));
     }
 
     @Test
     void reflectionListsTheEngramServices() throws Exception {
-        CompletableFuture<List<String>> names = new CompletableFuture<>();
-        StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(channel)
-                .serverReflectionInfo(new StreamObserver<>() {
-                    final List<String> seen = new ArrayList<>();
-
-                    @Override
-                    public void onNext(ServerReflectionResponse r) {
-                        r.getListServicesResponse().getServiceList().forEach(s -> seen.add(s.getName()));
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        names.completeExceptionally(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        names.complete(seen);
-                    }
-                });
-        requests.onNext(ServerReflectionRequest.newBuilder().setListServices("*").build());
-        requests.onCompleted();
-        List<String> services = names.get(30, TimeUnit.SECONDS);
+        List<String> services = reflectedServices(channel);
         assertTrue(services.contains("engram.v1.ModelService"), services.toString());
         assertFalse(services.isEmpty());
     }

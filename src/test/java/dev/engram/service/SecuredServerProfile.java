@@ -1,0 +1,66 @@
+package dev.engram.service;
+
+import dev.engram.service.security.AccessTokens;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The server as a platform team runs it: TLS only, with a self-signed certificate made here by the JDK's keytool,
+ * and three bearer tokens (read; edit; admin + read + edit) configured by their SHA-256 hashes.
+ */
+public class SecuredServerProfile implements QuarkusTestProfile {
+    static final int TLS_PORT = 9443;
+    static final String READ_TOKEN = "read-" + UUID.randomUUID();
+    static final String EDIT_TOKEN = "edit-" + UUID.randomUUID();
+    static final String ADMIN_TOKEN = "admin-" + UUID.randomUUID();
+    static final Path DIR = Path.of("target", "tls-" + ProcessHandle.current().pid());
+    static final Path KEY_STORE = DIR.resolve("server.p12");
+    static final Path CERTIFICATE = DIR.resolve("server.pem");
+    private static final String PASSWORD = "engram-test";
+
+    @Override
+    public Map<String, String> getConfigOverrides() {
+        makeCertificate();
+        String tokens = String.join(";",
+                AccessTokens.sha256Hex(READ_TOKEN) + " read reader",
+                AccessTokens.sha256Hex(EDIT_TOKEN) + " edit editor",
+                AccessTokens.sha256Hex(ADMIN_TOKEN) + " admin,read,edit operator");
+        return Map.of(
+                "engram.auth.tokens", tokens,
+                "quarkus.tls.key-store.p12.path", KEY_STORE.toAbsolutePath().toString(),
+                "quarkus.tls.key-store.p12.password", PASSWORD,
+                "quarkus.http.insecure-requests", "disabled",
+                "quarkus.http.test-ssl-port", String.valueOf(TLS_PORT));
+    }
+
+    /** A fresh RSA key and self-signed certificate for localhost / 127.0.0.1, and the certificate in PEM. */
+    static synchronized void makeCertificate() {
+        if (Files.exists(CERTIFICATE)) {
+            return;
+        }
+        try {
+            Files.createDirectories(DIR);
+            String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+            run(List.of(keytool, "-genkeypair", "-alias", "engram", "-keyalg", "RSA", "-keysize", "2048",
+                    "-validity", "2", "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1",
+                    "-storetype", "PKCS12", "-keystore", KEY_STORE.toString(), "-storepass", PASSWORD));
+            run(List.of(keytool, "-exportcert", "-rfc", "-alias", "engram", "-keystore", KEY_STORE.toString(),
+                    "-storepass", PASSWORD, "-file", CERTIFICATE.toString()));
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException("cannot make the test certificate", e);
+        }
+    }
+
+    private static void run(List<String> command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) {
+            throw new IOException(String.join(" ", command) + " failed: " + output);
+        }
+    }
+}
