@@ -43,6 +43,17 @@ public interface EngramConfig {
         String sentinelsDir();
     }
 
+    /** Who may call: bearer tokens by their SHA-256 hashes (see {@code security.AccessTokens} for the format). */
+    Auth auth();
+
+    interface Auth {
+        /** A file of token entries, one a line. */
+        Optional<String> tokensFile();
+
+        /** Token entries separated by ';' (ENGRAM_AUTH_TOKENS). */
+        Optional<String> tokens();
+    }
+
     /** The checkpoint store: its files, its ledger database and where exports go. */
     Store store();
 

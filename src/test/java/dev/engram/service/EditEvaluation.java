@@ -188,6 +188,10 @@ public final class EditEvaluation {
             public Store store() {
                 throw new UnsupportedOperationException("the evaluation commits nothing");
             }
+
+            public Auth auth() {
+                throw new UnsupportedOperationException("the evaluation serves nobody");
+            }
         };
     }
 }

@@ -1,5 +1,6 @@
 package dev.engram.service.security;
 
+import dev.engram.service.EngramConfig;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -27,10 +28,9 @@ public class AccessControl {
     private final AccessTokens tokens;
     private final String host;
 
-    AccessControl(@ConfigProperty(name = "engram.auth.tokens-file") Optional<String> tokensFile,
-            @ConfigProperty(name = "engram.auth.tokens") Optional<String> inline,
-            @ConfigProperty(name = "quarkus.http.host") String host) {
-        this.tokens = load(tokensFile.filter(f -> !f.isBlank()), inline.filter(t -> !t.isBlank()));
+    AccessControl(EngramConfig config, @ConfigProperty(name = "quarkus.http.host") String host) {
+        this.tokens = load(config.auth().tokensFile().filter(f -> !f.isBlank()),
+                config.auth().tokens().filter(t -> !t.isBlank()));
         this.host = host;
     }
 
