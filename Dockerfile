@@ -11,7 +11,9 @@ RUN mvn -B -q -DskipTests package
 FROM eclipse-temurin:17-jre
 WORKDIR /app
 COPY --from=build /src/target/quarkus-app /app
-ENV ENGRAM_STORIES260K_PATH=/models/stories260K \
+# Listening beyond loopback needs access tokens: pass ENGRAM_AUTH_TOKENS or ENGRAM_AUTH_TOKENS_FILE (see README).
+ENV ENGRAM_HOST=0.0.0.0 \
+    ENGRAM_STORIES260K_PATH=/models/stories260K \
     DJL_CACHE_DIR=/app/djl-cache \
     JAVA_OPTS="-Dai.djl.offline=true"
 EXPOSE 9000
