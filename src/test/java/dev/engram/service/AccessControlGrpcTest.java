@@ -36,7 +36,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Bearer tokens and scopes over TLS, through a real gRPC channel that trusts only the test's self-signed certificate:
  * no token or an unknown one is UNAUTHENTICATED, a missing scope PERMISSION_DENIED with nothing changed, health and
- * reflection stay open, and the plaintext port is closed.
+ * reflection stay open, and the port speaks TLS only.
  */
 @QuarkusTest
 @TestProfile(SecuredServerProfile.class)
@@ -49,7 +49,7 @@ class AccessControlGrpcTest extends GrpcClientTest {
         SecuredServerProfile.makeCertificate();
         ChannelCredentials credentials = TlsChannelCredentials.newBuilder()
                 .trustManager(SecuredServerProfile.CERTIFICATE.toFile()).build();
-        tls = Grpc.newChannelBuilderForAddress("localhost", SecuredServerProfile.TLS_PORT, credentials).build();
+        tls = Grpc.newChannelBuilderForAddress("localhost", TEST_PORT, credentials).build();
     }
 
     @AfterAll
@@ -136,7 +136,7 @@ class AccessControlGrpcTest extends GrpcClientTest {
     }
 
     @Test
-    void thePlaintextPortIsClosed() throws InterruptedException {
+    void plaintextIsRefused() throws InterruptedException {
         ManagedChannel plain = Grpc.newChannelBuilderForAddress("localhost", TEST_PORT,
                 InsecureChannelCredentials.create()).build();
         try {

@@ -10,11 +10,10 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * The server as a platform team runs it: TLS only, with a self-signed certificate made here by the JDK's keytool,
+ * The server as a platform team runs it: TLS only (on the test port), with a self-signed certificate made here by the JDK's keytool,
  * and three bearer tokens (read; edit; admin + read + edit) configured by their SHA-256 hashes.
  */
 public class SecuredServerProfile implements QuarkusTestProfile {
-    static final int TLS_PORT = 9443;
     static final String READ_TOKEN = "read-" + UUID.randomUUID();
     static final String EDIT_TOKEN = "edit-" + UUID.randomUUID();
     static final String ADMIN_TOKEN = "admin-" + UUID.randomUUID();
@@ -32,10 +31,9 @@ public class SecuredServerProfile implements QuarkusTestProfile {
                 AccessTokens.sha256Hex(ADMIN_TOKEN) + " admin,read,edit operator");
         return Map.of(
                 "engram.auth.tokens", tokens,
-                "quarkus.tls.key-store.p12.path", KEY_STORE.toAbsolutePath().toString(),
-                "quarkus.tls.key-store.p12.password", PASSWORD,
-                "quarkus.http.insecure-requests", "disabled",
-                "quarkus.http.test-ssl-port", String.valueOf(TLS_PORT));
+                "quarkus.grpc.server.ssl.key-store", KEY_STORE.toAbsolutePath().toString(),
+                "quarkus.grpc.server.ssl.key-store-password", PASSWORD,
+                "quarkus.grpc.server.plain-text", "false");
     }
 
     /** A fresh RSA key and self-signed certificate for localhost / 127.0.0.1, and the certificate in PEM. */

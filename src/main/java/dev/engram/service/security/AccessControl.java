@@ -28,7 +28,7 @@ public class AccessControl {
     private final AccessTokens tokens;
     private final String host;
 
-    AccessControl(EngramConfig config, @ConfigProperty(name = "quarkus.http.host") String host) {
+    AccessControl(EngramConfig config, @ConfigProperty(name = "quarkus.grpc.server.host") String host) {
         this.tokens = load(config.auth().tokensFile().filter(f -> !f.isBlank()),
                 config.auth().tokens().filter(t -> !t.isBlank()));
         this.host = host;
@@ -66,7 +66,7 @@ public class AccessControl {
     /** Refuses a non-loopback listening address without tokens. */
     static void check(AccessTokens tokens, String host) {
         if (tokens.isEmpty() && !isLoopback(host)) {
-            throw new IllegalStateException("quarkus.http.host=" + host + " is not a loopback address, and no access "
+            throw new IllegalStateException("quarkus.grpc.server.host=" + host + " is not a loopback address, and no access "
                     + "tokens are configured: set engram.auth.tokens-file or ENGRAM_AUTH_TOKENS, or listen on "
                     + "127.0.0.1");
         }
