@@ -1,5 +1,6 @@
 package dev.engram.attribution;
 
+import dev.engram.runtime.Cancellation;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -64,6 +65,7 @@ final class BoundedRanking {
     private static int score(ValueScoring scoring, List<Candidate> candidates, TopK best, boolean[][] done) {
         candidates.forEach(c -> done[c.tableNumber()][c.index()] = true);
         for (int start = 0; start < candidates.size(); start += BATCH) {
+            Cancellation.checkpoint();
             for (RankedNeuron r : exact(scoring, candidates.subList(start, Math.min(candidates.size(), start + BATCH)))) {
                 best.offer(r.table(), r.index(), r.score());
             }

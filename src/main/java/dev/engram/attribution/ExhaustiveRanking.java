@@ -1,5 +1,6 @@
 package dev.engram.attribution;
 
+import dev.engram.runtime.Cancellation;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import java.util.ArrayList;
@@ -23,6 +24,7 @@ final class ExhaustiveRanking {
         for (NeuronTable table : tables) {
             for (int start = 0; start < table.size(); start += CHUNK) {
                 int[] indices = range(start, Math.min(table.size(), start + CHUNK));
+                Cancellation.checkpoint();
                 try (NDScope scope = new NDScope()) {
                     NDArray base = scoring.bases().get(table.baseIndex);
                     NDArray logits = scoring.readout().logits(ValueScoring.vectors(table, indices).add(base));

@@ -1,5 +1,6 @@
 package dev.engram.attribution;
 
+import dev.engram.runtime.Cancellation;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
@@ -93,6 +94,7 @@ final class QueryNeuronScorer {
         }
         TopK best = new TopK(topK);
         for (int l = 0; l < config.nLayers(); l++) {
+            Cancellation.checkpoint();
             ffnLayers[l] = scoreLayer(l, NeuronKind.FFN, ffnKeys, positions, best);
             attentionLayers[l] = scoreLayer(l, NeuronKind.ATTENTION, attentionKeys, positions, best);
         }

@@ -1,5 +1,6 @@
 package dev.engram.editing;
 
+import dev.engram.runtime.Cancellation;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -102,6 +103,7 @@ public final class LearnedEditor {
             int step = 0;
             double minProbability = 0;
             while (true) {
+                Cancellation.checkpoint();
                 List<RowUpdate> updates = groups.stream().map(g -> g.update(rowsOf(g.param))).toList();
                 minProbability = step(sequences, updates, groups, parentLogProbs, klPositions, options, step);
                 if (minProbability >= options.stopProbability() || step == options.maxSteps()) {

@@ -9,6 +9,7 @@ import dev.engram.grpc.v1.LocateFactsResponse;
 import dev.engram.grpc.v1.LocateFactsRequest;
 import dev.engram.grpc.v1.ModelRef;
 import dev.engram.runtime.Model;
+import io.grpc.Context;
 import io.grpc.Status;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
@@ -45,25 +46,21 @@ public class AttributionGrpcService implements AttributionService {
 
     @Override
     public Multi<LocateFactsResponse> locateFacts(LocateFactsRequest request) {
-        return Multi.createFrom().<LocateFactsResponse>emitter(emitter -> {
-            try {
-                if (request.getRequestsCount() == 0 || request.getRequestsCount() > MAX_BATCH) {
-                    throw GrpcErrors.invalid("requests", "must hold 1 to " + MAX_BATCH + " requests, got "
-                            + request.getRequestsCount());
-                }
-                List<Checked> checked = new ArrayList<>();
-                for (int i = 0; i < request.getRequestsCount(); i++) {
-                    checked.add(check(request.getRequests(i), "requests[" + i + "]."));
-                }
-                for (int i = 0; i < checked.size() && !emitter.isCancelled(); i++) {
-                    emitter.emit(LocateFactsResponse.newBuilder().setIndex(i).setCompleted(i + 1)
-                            .setTotal(checked.size()).setResult(run(checked.get(i))).build());
-                }
-                emitter.complete();
-            } catch (RuntimeException e) {
-                emitter.fail(GrpcErrors.toStatus(e));
+        Context context = Context.current();
+        return Multi.createFrom().<LocateFactsResponse>emitter(emitter -> GrpcErrors.stream(context, emitter, () -> {
+            if (request.getRequestsCount() == 0 || request.getRequestsCount() > MAX_BATCH) {
+                throw GrpcErrors.invalid("requests", "must hold 1 to " + MAX_BATCH + " requests, got "
+                        + request.getRequestsCount());
             }
-        }).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+            List<Checked> checked = new ArrayList<>();
+            for (int i = 0; i < request.getRequestsCount(); i++) {
+                checked.add(check(request.getRequests(i), "requests[" + i + "]."));
+            }
+            for (int i = 0; i < checked.size() && !emitter.isCancelled(); i++) {
+                emitter.emit(LocateFactsResponse.newBuilder().setIndex(i).setCompleted(i + 1)
+                        .setTotal(checked.size()).setResult(run(checked.get(i))).build());
+            }
+        })).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
     }
 
     private Checked check(LocateFactRequest r, String prefix) {

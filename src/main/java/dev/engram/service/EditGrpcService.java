@@ -1,5 +1,7 @@
 package dev.engram.service;
 
+import dev.engram.runtime.Cancellation;
+import io.grpc.Context;
 import dev.engram.grpc.v1.ApplyEditRequest;
 import dev.engram.grpc.v1.ApplyEditResponse;
 import dev.engram.grpc.v1.BatchEditRequest;
@@ -65,6 +67,7 @@ public class EditGrpcService implements EditService {
 
     @Override
     public Multi<BatchEditResponse> batchEdit(Multi<BatchEditRequest> requests) {
+        Context context = Context.current();
         return Multi.createFrom().emitter(emitter -> {
             BatchRun run = new BatchRun(pipeline, EditPipeline.ANONYMOUS);
             AtomicReference<Cancellable> upstream = new AtomicReference<>();
@@ -79,7 +82,9 @@ public class EditGrpcService implements EditService {
                         if (run.stopped() || emitter.isCancelled()) {
                             return;
                         }
-                        BatchEditResponse response = run.process(request, emitter::isCancelled);
+                        BatchEditResponse response = Cancellation.run(
+                                () -> context.isCancelled() || emitter.isCancelled(),
+                                () -> run.process(request, emitter::isCancelled));
                         emitter.emit(response);
                         if (response.getStopped()) {
                             emitter.complete();

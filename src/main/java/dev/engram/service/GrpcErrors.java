@@ -2,13 +2,17 @@ package dev.engram.service;
 
 import com.google.protobuf.Any;
 import com.google.rpc.BadRequest;
+import dev.engram.runtime.Cancellation;
+import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.StatusRuntimeException;
 import dev.engram.store.CheckpointNotFoundException;
 import dev.engram.store.HeadMovedException;
+import io.smallrye.mutiny.subscription.MultiEmitter;
 import java.io.IOException;
 import java.sql.SQLException;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
@@ -40,12 +44,39 @@ public final class GrpcErrors {
         return StatusProto.toStatusRuntimeException(status);
     }
 
-    /** Runs a call body: status exceptions pass through, argument errors become INVALID_ARGUMENT, the rest INTERNAL. */
+    /**
+     * Runs a call body on the current thread, bound to the current gRPC context's cancellation (see
+     * {@link Cancellation}): status exceptions pass through, argument errors become INVALID_ARGUMENT, the rest INTERNAL.
+     */
     public static <T> T call(Supplier<T> body) {
+        return call(Context.current(), () -> false, body);
+    }
+
+    /**
+     * Runs a call body that stops at its next {@link Cancellation#checkpoint()} once {@code context} is cancelled (the
+     * client cancelled, or the deadline passed) or {@code alsoCancelled} says so (a stream's subscriber went away).
+     */
+    public static <T> T call(Context context, BooleanSupplier alsoCancelled, Supplier<T> body) {
         try {
-            return body.get();
+            return Cancellation.run(() -> context.isCancelled() || alsoCancelled.getAsBoolean(), body);
         } catch (RuntimeException e) {
             throw toStatus(e);
+        }
+    }
+
+    /**
+     * Runs a server stream's body on the current thread: bound to the call's cancellation and to the subscriber's, then
+     * completed, or failed with the status {@link #toStatus} gives.
+     */
+    public static <T> void stream(Context context, MultiEmitter<? super T> emitter, Runnable body) {
+        try {
+            call(context, emitter::isCancelled, () -> {
+                body.run();
+                return null;
+            });
+            emitter.complete();
+        } catch (RuntimeException e) {
+            emitter.fail(toStatus(e));
         }
     }
 
@@ -78,6 +109,10 @@ public final class GrpcErrors {
     public static StatusRuntimeException toStatus(Throwable e) {
         if (e instanceof StatusRuntimeException s) {
             return s;
+        }
+        if (e instanceof Cancellation.Cancelled) {
+            return Status.CANCELLED.withDescription("call: cancelled by the client or past its deadline; stopped")
+                    .asRuntimeException();
         }
         if (e instanceof CheckpointNotFoundException) {
             return Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException();

@@ -15,6 +15,7 @@ import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelConfig;
 import dev.engram.trace.ForwardPass;
 import io.quarkus.grpc.GrpcService;
+import io.grpc.Context;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
@@ -83,20 +84,16 @@ public class ModelGrpcService implements ModelService {
 
     @Override
     public Multi<GenerateResponse> generate(GenerateRequest request) {
-        return Multi.createFrom().<GenerateResponse>emitter(emitter -> {
-            try {
-                Model model = views.resolve(request.getModel()).model();
-                int limit = request.getMaxNewTokens() == 0 ? DEFAULT_NEW_TOKENS
-                        : PromptRequests.inRange("max_new_tokens", request.getMaxNewTokens(), 1, config.maxNewTokens());
-                int[] prompt = PromptRequests.promptTokens(model, request.getPrompt());
-                new TokenStreamer(model, prompt).stream(limit, token -> {
-                    emitter.emit(token);
-                    return !emitter.isCancelled();
-                });
-                emitter.complete();
-            } catch (RuntimeException e) {
-                emitter.fail(GrpcErrors.toStatus(e));
-            }
-        }).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+        Context context = Context.current();
+        return Multi.createFrom().<GenerateResponse>emitter(emitter -> GrpcErrors.stream(context, emitter, () -> {
+            Model model = views.resolve(request.getModel()).model();
+            int limit = request.getMaxNewTokens() == 0 ? DEFAULT_NEW_TOKENS
+                    : PromptRequests.inRange("max_new_tokens", request.getMaxNewTokens(), 1, config.maxNewTokens());
+            int[] prompt = PromptRequests.promptTokens(model, request.getPrompt());
+            new TokenStreamer(model, prompt).stream(limit, token -> {
+                emitter.emit(token);
+                return !emitter.isCancelled();
+            });
+        })).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
     }
 }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import dev.engram.runtime.Cancellation;
 import dev.engram.runtime.Activations;
 import dev.engram.runtime.LayerWeights;
 import dev.engram.runtime.Model;
@@ -130,6 +131,7 @@ public final class ForwardPass {
                         traceManager);
             }
             for (int l = 0; l < config.nLayers(); l++) {
+                Cancellation.checkpoint();
                 try (BlockScope scope = new BlockScope()) {
                     LayerWeights w = weights.base().layer(l);
                     // A^l: attention over the pre-normed residual N_1(h^{l-1})

@@ -1,5 +1,6 @@
 package dev.engram.verification;
 
+import dev.engram.runtime.Cancellation;
 import dev.engram.editing.EditCase;
 import dev.engram.editing.EditOptions;
 import dev.engram.editing.EditResult;
@@ -18,8 +19,8 @@ public record VerifiedEdit(EditResult result, Model edited, VerificationReport r
     public static VerifiedEdit run(Model parent, EditCase edit, EditOptions options, GateThresholds thresholds,
             List<String> sentinels) {
         Verifier verifier = new Verifier(thresholds);
-        CompletableFuture<Verifier.ParentMeasurement> parentSide = CompletableFuture.supplyAsync(
-                () -> verifier.measureParent(parent, edit, sentinels), Verifier.BACKGROUND);
+        CompletableFuture<Verifier.ParentMeasurement> parentSide = CompletableFuture.supplyAsync(Cancellation.carried(
+                () -> verifier.measureParent(parent, edit, sentinels)), Verifier.BACKGROUND);
         Editor editor = new Editor(parent);
         EditResult result = editor.edit(edit, options);
         Model edited = editor.apply(result);

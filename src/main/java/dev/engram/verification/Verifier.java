@@ -1,5 +1,6 @@
 package dev.engram.verification;
 
+import dev.engram.runtime.Cancellation;
 import dev.engram.editing.EditCase;
 import dev.engram.editing.Neighbour;
 import dev.engram.inference.GreedyGenerator;
@@ -84,8 +85,8 @@ public final class Verifier {
         Model parent = parentSide.parent;
         Probes probes = parentSide.probes;
         EditCase edit = probes.edit;
-        CompletableFuture<String> editedText = CompletableFuture.supplyAsync(
-                () -> continuation(edited, edit.prompt()), BACKGROUND);
+        CompletableFuture<String> editedText = CompletableFuture.supplyAsync(Cancellation.carried(
+                () -> continuation(edited, edit.prompt())), BACKGROUND);
         ScoredPrompts.Scores before = parentSide.before;
         ScoredPrompts.Scores after = probes.batch.run(edited);
         List<PromptCheck> checks = new ArrayList<>();
