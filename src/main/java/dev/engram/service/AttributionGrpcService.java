@@ -2,7 +2,7 @@ package dev.engram.service;
 
 import dev.engram.attribution.AttributionOptions;
 import dev.engram.attribution.Attributor;
-import dev.engram.grpc.v1.AttributionService;
+import dev.engram.grpc.v1.MutinyAttributionServiceGrpc;
 import dev.engram.grpc.v1.LocateFactRequest;
 import dev.engram.grpc.v1.LocateFactResponse;
 import dev.engram.grpc.v1.LocateFactsResponse;
@@ -21,7 +21,7 @@ import java.util.List;
 
 /** LocateFact and its streaming batch form. Every request is validated in full before any model work. */
 @GrpcService
-public class AttributionGrpcService implements AttributionService {
+public class AttributionGrpcService extends MutinyAttributionServiceGrpc.AttributionServiceImplBase {
     /** Largest batch one LocateFacts call may carry. */
     static final int MAX_BATCH = 1000;
 
@@ -36,6 +36,12 @@ public class AttributionGrpcService implements AttributionService {
     /** A request checked and tokenized, ready to run. */
     private record Checked(Model model, int[] prompt, int[] target, AttributionOptions options, ModelRef ref,
             boolean charts) {
+    }
+
+    /** Requests that do not parse get INVALID_ARGUMENT (see {@link RequestDecoding}). */
+    @Override
+    public io.grpc.ServerServiceDefinition bindService() {
+        return RequestDecoding.guarded(super.bindService());
     }
 
     @Override

@@ -10,7 +10,7 @@ import dev.engram.grpc.v1.CompareRequest;
 import dev.engram.grpc.v1.CompareResponse;
 import dev.engram.grpc.v1.DiffRequest;
 import dev.engram.grpc.v1.DiffResponse;
-import dev.engram.grpc.v1.EditService;
+import dev.engram.grpc.v1.MutinyEditServiceGrpc;
 import dev.engram.grpc.v1.ExportCheckpointRequest;
 import dev.engram.grpc.v1.ExportCheckpointResponse;
 import dev.engram.grpc.v1.GetCheckpointRequest;
@@ -33,7 +33,7 @@ import java.util.function.Supplier;
 
 /** EditService: dry runs, verified commits, batches, and the checkpoint store's reads, rollback and export. */
 @GrpcService
-public class EditGrpcService implements EditService {
+public class EditGrpcService extends MutinyEditServiceGrpc.EditServiceImplBase {
     private final EditPipeline pipeline;
     private final CheckpointQueries queries;
     private final CheckpointExporter exporter;
@@ -46,6 +46,12 @@ public class EditGrpcService implements EditService {
 
     private static <T> Uni<T> blocking(Supplier<T> body) {
         return Uni.createFrom().item(() -> GrpcErrors.call(body));
+    }
+
+    /** Requests that do not parse get INVALID_ARGUMENT (see {@link RequestDecoding}). */
+    @Override
+    public io.grpc.ServerServiceDefinition bindService() {
+        return RequestDecoding.guarded(super.bindService());
     }
 
     @Override

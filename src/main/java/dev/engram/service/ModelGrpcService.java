@@ -5,7 +5,7 @@ import dev.engram.grpc.v1.GenerateResponse;
 import dev.engram.grpc.v1.ListModelsRequest;
 import dev.engram.grpc.v1.ListModelsResponse;
 import dev.engram.grpc.v1.ModelInfo;
-import dev.engram.grpc.v1.ModelService;
+import dev.engram.grpc.v1.MutinyModelServiceGrpc;
 import dev.engram.grpc.v1.PredictRequest;
 import dev.engram.grpc.v1.PredictResponse;
 import dev.engram.grpc.v1.TokenCandidate;
@@ -25,7 +25,7 @@ import java.util.Map;
 
 /** ListModels, Predict and Generate. Model work runs on worker threads, never on the gRPC event loop. */
 @GrpcService
-public class ModelGrpcService implements ModelService {
+public class ModelGrpcService extends MutinyModelServiceGrpc.ModelServiceImplBase {
     private static final int DEFAULT_NEW_TOKENS = 32;
 
     private final ModelRegistry registry;
@@ -36,6 +36,12 @@ public class ModelGrpcService implements ModelService {
         this.registry = registry;
         this.views = views;
         this.config = config;
+    }
+
+    /** Requests that do not parse get INVALID_ARGUMENT (see {@link RequestDecoding}). */
+    @Override
+    public io.grpc.ServerServiceDefinition bindService() {
+        return RequestDecoding.guarded(super.bindService());
     }
 
     @Override

@@ -1,0 +1,67 @@
+package dev.engram.service;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.engram.grpc.v1.ModelServiceGrpc;
+import dev.engram.grpc.v1.PredictRequest;
+import io.grpc.MethodDescriptor;
+import io.grpc.StatusRuntimeException;
+import io.grpc.Status;
+import io.grpc.stub.ClientCalls;
+import io.quarkus.test.junit.QuarkusTest;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** Requests no generated client would send: raw bytes on the wire, to the real server. */
+@QuarkusTest
+class MalformedRequestsGrpcTest extends GrpcClientTest {
+    /** Sends {@code body} as the request of {@code method}, as raw bytes. */
+    static byte[] raw(MethodDescriptor<?, ?> method, byte[] body) {
+        MethodDescriptor.Marshaller<byte[]> bytes = new MethodDescriptor.Marshaller<>() {
+            @Override
+            public InputStream stream(byte[] value) {
+                return new ByteArrayInputStream(value);
+            }
+
+            @Override
+            public byte[] parse(InputStream stream) {
+                try {
+                    return stream.readAllBytes();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        };
+        MethodDescriptor<byte[], byte[]> rawMethod = method.toBuilder(bytes, bytes).build();
+        return ClientCalls.blockingUnaryCall(channel, rawMethod,
+                io.grpc.CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS), body);
+    }
+
+    @Test
+    void aPromptOfInvalidUtf8IsAnInvalidArgument() {
+        // field 2 (prompt), length 2: 0xC3 0x28 is not UTF-8; field 3 (top_k) = 1
+        byte[] body = {0x12, 0x02, (byte) 0xC3, 0x28, 0x18, 0x01};
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+                () -> raw(ModelServiceGrpc.getPredictMethod(), body));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.getStatus().toString());
+        assertTrue(e.getStatus().getDescription().contains("UTF-8"), e.getStatus().toString());
+        // and the server still answers
+        assertEquals(1, ModelServiceGrpc.newBlockingStub(channel).predict(PredictRequest.newBuilder()
+                .setPrompt("Once upon a").setTopK(1).build()).getCandidatesCount());
+    }
+
+    @Test
+    void bytesThatAreNoMessageAreAnInvalidArgument() {
+        byte[] body = {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x07};
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+                () -> raw(ModelServiceGrpc.getPredictMethod(), body));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.getStatus().toString());
+        assertTrue(e.getStatus().getDescription().startsWith("request"), e.getStatus().toString());
+    }
+}
