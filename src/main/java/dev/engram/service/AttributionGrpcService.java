@@ -74,7 +74,7 @@ public class AttributionGrpcService extends MutinyAttributionServiceGrpc.Attribu
             ModelViews.View view = views.resolve(r.getModel());
             Model model = view.model();
             AttributionOptions options = AttributionMapper.options(r);
-            int[] prompt = PromptRequests.promptTokens(model, r.getPrompt());
+            int[] prompt = PromptRequests.promptTokens(model, r.getPrompt(), config.maxPromptTokens());
             int limit = Math.min(model.config().maxSeqLen(), config.attributionMaxTokens());
             if (prompt.length > limit) {
                 throw GrpcErrors.invalid("prompt", "is " + prompt.length + " tokens; LocateFact attributes at most "

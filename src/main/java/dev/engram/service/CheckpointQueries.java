@@ -115,7 +115,7 @@ public class CheckpointQueries {
         CompareResponse.Builder out = CompareResponse.newBuilder().setModel(name).setCheckpointA(a.checkpoint())
                 .setCheckpointB(b.checkpoint());
         for (String prompt : r.getPromptsList()) {
-            int[] tokens = PromptRequests.promptTokens(a.model(), prompt);
+            int[] tokens = PromptRequests.promptTokens(a.model(), prompt, config.maxPromptTokens());
             NextTokenDistribution pa = new NextTokenDistribution(ForwardPass.of(a.model()).lastLogits(tokens));
             NextTokenDistribution pb = new NextTokenDistribution(ForwardPass.of(b.model()).lastLogits(tokens));
             out.addPrompts(PromptComparison.newBuilder().setPrompt(prompt)

@@ -35,7 +35,7 @@ final class EditRequests {
 
     static Checked check(EditRequest r, Model model, EngramConfig config) {
         String prompt = promptText(r);
-        int[] promptTokens = PromptRequests.promptTokens(model, prompt);
+        int[] promptTokens = PromptRequests.promptTokens(model, prompt, config.maxPromptTokens());
         if (r.getTargetNew().isBlank()) {
             throw invalid("target_new", "must not be empty or whitespace");
         }

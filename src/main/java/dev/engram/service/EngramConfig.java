@@ -14,6 +14,13 @@ public interface EngramConfig {
     /** Model name → where its files are. */
     Map<String, ModelSource> models();
 
+    /**
+     * Longest prompt (in tokens) any call takes: Predict, Generate, Compare and edits (LocateFact has its own, lower
+     * bound). A forward pass costs time and memory quadratic in the prompt's length.
+     */
+    @WithDefault("1024")
+    int maxPromptTokens();
+
     /** Largest number of new tokens one Generate call may ask for. */
     @WithDefault("1024")
     int maxNewTokens();

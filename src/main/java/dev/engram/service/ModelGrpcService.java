@@ -75,7 +75,7 @@ public class ModelGrpcService extends MutinyModelServiceGrpc.ModelServiceImplBas
             ModelViews.View view = views.resolve(request.getModel());
             Model model = view.model();
             int k = PromptRequests.inRange("top_k", request.getTopK(), 1, model.config().vocabSize());
-            int[] tokens = PromptRequests.promptTokens(model, request.getPrompt());
+            int[] tokens = PromptRequests.promptTokens(model, request.getPrompt(), config.maxPromptTokens());
             NextTokenDistribution next = new NextTokenDistribution(ForwardPass.of(model).lastLogits(tokens));
             PredictResponse.Builder out = PredictResponse.newBuilder()
                     .setModel(view.ref());
@@ -95,7 +95,7 @@ public class ModelGrpcService extends MutinyModelServiceGrpc.ModelServiceImplBas
             Model model = views.resolve(request.getModel()).model();
             int limit = request.getMaxNewTokens() == 0 ? DEFAULT_NEW_TOKENS
                     : PromptRequests.inRange("max_new_tokens", request.getMaxNewTokens(), 1, config.maxNewTokens());
-            int[] prompt = PromptRequests.promptTokens(model, request.getPrompt());
+            int[] prompt = PromptRequests.promptTokens(model, request.getPrompt(), config.maxPromptTokens());
             new TokenStreamer(model, prompt).stream(limit, token -> {
                 emitter.emit(token);
                 return !emitter.isCancelled();

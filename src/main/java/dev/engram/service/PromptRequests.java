@@ -10,8 +10,11 @@ public final class PromptRequests {
     private PromptRequests() {
     }
 
-    /** The prompt's token ids; INVALID_ARGUMENT if it is empty, tokenizes to nothing or exceeds the context. */
-    public static int[] promptTokens(Model model, String prompt) {
+    /**
+     * The prompt's token ids; INVALID_ARGUMENT if it is empty, tokenizes to nothing, or is longer than the context or
+     * {@code maxTokens} (engram.max-prompt-tokens: a long prompt costs time and memory quadratic in its length).
+     */
+    public static int[] promptTokens(Model model, String prompt, int maxTokens) {
         if (prompt == null || prompt.isEmpty()) {
             throw invalid("prompt", "must not be empty");
         }
@@ -20,10 +23,11 @@ public final class PromptRequests {
                     + "' has no tokenizer; it accepts token ids only").asRuntimeException();
         }
         int context = model.config().maxSeqLen();
-        // every token covers at least one character, so a prompt this long cannot fit whatever the tokenizer does
-        if (prompt.length() > 64L * context) {
-            throw invalid("prompt", "has " + prompt.length() + " characters, far beyond the context of "
-                    + context + " tokens of model '" + model.name() + "'");
+        int limit = Math.min(context, maxTokens);
+        // no token spans 64 characters, so a prompt this long cannot fit whatever the tokenizer does
+        if (prompt.length() > 64L * limit) {
+            throw invalid("prompt", "has " + prompt.length() + " characters, far beyond the limit of "
+                    + limit + " tokens");
         }
         int[] ids = model.tokenizer().encodePrompt(prompt);
         if (ids.length == 0) {
@@ -32,6 +36,10 @@ public final class PromptRequests {
         if (ids.length > context) {
             throw invalid("prompt", "is " + ids.length + " tokens, longer than the context of " + context
                     + " tokens of model '" + model.name() + "'");
+        }
+        if (ids.length > maxTokens) {
+            throw invalid("prompt", "is " + ids.length + " tokens; this server takes at most " + maxTokens
+                    + " (engram.max-prompt-tokens)");
         }
         return ids;
     }

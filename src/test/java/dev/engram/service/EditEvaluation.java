@@ -161,6 +161,10 @@ public final class EditEvaluation {
                 return Map.of();
             }
 
+            public int maxPromptTokens() {
+                return 1024;
+            }
+
             public int maxNewTokens() {
                 return 1024;
             }

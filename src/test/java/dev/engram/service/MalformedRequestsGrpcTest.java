@@ -64,4 +64,25 @@ class MalformedRequestsGrpcTest extends GrpcClientTest {
         assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.getStatus().toString());
         assertTrue(e.getStatus().getDescription().startsWith("request"), e.getStatus().toString());
     }
+
+    @Test
+    void everyCallCapsThePromptAtTheConfiguredLength() {
+        String longPrompt = "Once upon a time there was a little girl. ".repeat(20); // ~200 tokens; the tests cap 128
+        StatusRuntimeException predict = expect(Status.Code.INVALID_ARGUMENT, "prompt", () -> ModelServiceGrpc
+                .newBlockingStub(channel).predict(PredictRequest.newBuilder().setPrompt(longPrompt).setTopK(1).build()));
+        assertTrue(predict.getStatus().getDescription().contains("engram.max-prompt-tokens"), predict.toString());
+        expect(Status.Code.INVALID_ARGUMENT, "prompt", () -> ModelServiceGrpc.newBlockingStub(channel)
+                .generate(dev.engram.grpc.v1.GenerateRequest.newBuilder().setPrompt(longPrompt).setMaxNewTokens(1)
+                        .build()).next());
+    }
+
+    @Test
+    void anOversizedRequestIsRefusedWithItsSize() {
+        String huge = "a".repeat(5 * 1024 * 1024);
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> ModelServiceGrpc
+                .newBlockingStub(channel).predict(PredictRequest.newBuilder().setPrompt(huge).setTopK(1).build()));
+        assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode(), e.getStatus().toString());
+        assertTrue(e.getStatus().getDescription() != null && e.getStatus().getDescription().contains("4194304"),
+                e.getStatus().toString());
+    }
 }
