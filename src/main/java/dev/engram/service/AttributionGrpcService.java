@@ -27,9 +27,11 @@ public class AttributionGrpcService extends MutinyAttributionServiceGrpc.Attribu
 
     private final ModelViews views;
     private final EngramConfig config;
+    private final AdmissionControl admission;
 
-    public AttributionGrpcService(ModelViews views, EngramConfig config) {
+    public AttributionGrpcService(ModelViews views, EngramConfig config, AdmissionControl admission) {
         this.views = views;
+        this.admission = admission;
         this.config = config;
     }
 
@@ -104,8 +106,9 @@ public class AttributionGrpcService extends MutinyAttributionServiceGrpc.Attribu
         }
     }
 
-    private static LocateFactResponse run(Checked c) {
-        return AttributionMapper.response(new Attributor(c.model()).attribute(c.prompt(), c.target(), c.options()),
-                c.ref(), c.charts());
+    /** Attributes in a heavy slot of the request's model. */
+    private LocateFactResponse run(Checked c) {
+        return admission.run(c.ref().getName(), AdmissionControl.Lane.HEAVY, () -> AttributionMapper.response(
+                new Attributor(c.model()).attribute(c.prompt(), c.target(), c.options()), c.ref(), c.charts()));
     }
 }

@@ -37,9 +37,12 @@ public class EditGrpcService extends MutinyEditServiceGrpc.EditServiceImplBase {
     private final EditPipeline pipeline;
     private final CheckpointQueries queries;
     private final CheckpointExporter exporter;
+    private final AdmissionControl admission;
 
-    public EditGrpcService(EditPipeline pipeline, CheckpointQueries queries, CheckpointExporter exporter) {
+    public EditGrpcService(EditPipeline pipeline, CheckpointQueries queries, CheckpointExporter exporter,
+            AdmissionControl admission) {
         this.pipeline = pipeline;
+        this.admission = admission;
         this.queries = queries;
         this.exporter = exporter;
     }
@@ -132,12 +135,14 @@ public class EditGrpcService extends MutinyEditServiceGrpc.EditServiceImplBase {
     @Override
     @Blocking
     public Uni<CompareResponse> compare(CompareRequest request) {
-        return blocking(() -> queries.compare(request));
+        return blocking(() -> admission.run(request.getModel(), AdmissionControl.Lane.HEAVY,
+                () -> queries.compare(request)));
     }
 
     @Override
     @Blocking
     public Uni<ExportCheckpointResponse> exportCheckpoint(ExportCheckpointRequest request) {
-        return blocking(() -> exporter.export(request));
+        return blocking(() -> admission.run(request.getModel().getName(), AdmissionControl.Lane.HEAVY,
+                () -> exporter.export(request)));
     }
 }

@@ -28,9 +28,11 @@ public class EditPipeline {
     private final ModelViews views;
     private final EngramConfig config;
     private final SentinelPrompts sentinels;
+    private final AdmissionControl admission;
 
-    public EditPipeline(ModelViews views, EngramConfig config, SentinelPrompts sentinels) {
+    public EditPipeline(ModelViews views, EngramConfig config, SentinelPrompts sentinels, AdmissionControl admission) {
         this.views = views;
+        this.admission = admission;
         this.config = config;
         this.sentinels = sentinels;
     }
@@ -40,7 +42,12 @@ public class EditPipeline {
             ProposeEditResponse response) {
     }
 
+    /** Locates, edits and verifies in a heavy slot of the request's model (see {@link AdmissionControl}). */
     public Proposal propose(EditRequest r) {
+        return admission.run(r.getModel().getName(), AdmissionControl.Lane.HEAVY, () -> proposeNow(r));
+    }
+
+    private Proposal proposeNow(EditRequest r) {
         long start = System.nanoTime();
         ModelViews.View parent = views.resolve(r.getModel());
         Model model = parent.model();

@@ -50,6 +50,26 @@ public interface EngramConfig {
         String sentinelsDir();
     }
 
+    /** How much work may run, and wait, per model (see {@link AdmissionControl}). */
+    Admission admission();
+
+    interface Admission {
+        /** Attribution, edit, comparison and export calls running at once on one model. */
+        @WithDefault("1")
+        int heavyInFlight();
+
+        /** Such calls waiting for a slot; one more gets RESOURCE_EXHAUSTED. */
+        @WithDefault("8")
+        int heavyQueue();
+
+        /** Predictions, generations and listings running at once on one model. */
+        @WithDefault("4")
+        int quickInFlight();
+
+        @WithDefault("32")
+        int quickQueue();
+    }
+
     /** Who may call: bearer tokens by their SHA-256 hashes (see {@code security.AccessTokens} for the format). */
     Auth auth();
 

@@ -18,6 +18,7 @@ import io.quarkus.grpc.GrpcService;
 import io.grpc.Context;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.subscription.MultiEmitter;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import java.util.Arrays;
@@ -31,8 +32,11 @@ public class ModelGrpcService extends MutinyModelServiceGrpc.ModelServiceImplBas
     private final ModelRegistry registry;
     private final ModelViews views;
     private final EngramConfig config;
+    private final AdmissionControl admission;
 
-    public ModelGrpcService(ModelRegistry registry, ModelViews views, EngramConfig config) {
+    public ModelGrpcService(ModelRegistry registry, ModelViews views, EngramConfig config,
+            AdmissionControl admission) {
+        this.admission = admission;
         this.registry = registry;
         this.views = views;
         this.config = config;
@@ -71,35 +75,43 @@ public class ModelGrpcService extends MutinyModelServiceGrpc.ModelServiceImplBas
     @Override
     @Blocking
     public Uni<PredictResponse> predict(PredictRequest request) {
-        return Uni.createFrom().item(() -> GrpcErrors.call(() -> {
-            ModelViews.View view = views.resolve(request.getModel());
-            Model model = view.model();
-            int k = PromptRequests.inRange("top_k", request.getTopK(), 1, model.config().vocabSize());
-            int[] tokens = PromptRequests.promptTokens(model, request.getPrompt(), config.maxPromptTokens());
-            NextTokenDistribution next = new NextTokenDistribution(ForwardPass.of(model).lastLogits(tokens));
-            PredictResponse.Builder out = PredictResponse.newBuilder()
-                    .setModel(view.ref());
-            Arrays.stream(tokens).forEach(out::addPromptTokenIds);
-            for (TokenProbability t : next.topK(k, model.tokenizer()::tokenString)) {
-                out.addCandidates(TokenCandidate.newBuilder().setId(t.id()).setText(t.text())
-                        .setProbability(t.probability()).setLogProbability(t.logProbability()));
-            }
-            return out.build();
-        }));
+        return Uni.createFrom().item(() -> GrpcErrors.call(() -> admission.run(request.getModel().getName(),
+                AdmissionControl.Lane.QUICK, () -> predictNow(request))));
+    }
+
+    private PredictResponse predictNow(PredictRequest request) {
+        ModelViews.View view = views.resolve(request.getModel());
+        Model model = view.model();
+        int k = PromptRequests.inRange("top_k", request.getTopK(), 1, model.config().vocabSize());
+        int[] tokens = PromptRequests.promptTokens(model, request.getPrompt(), config.maxPromptTokens());
+        NextTokenDistribution next = new NextTokenDistribution(ForwardPass.of(model).lastLogits(tokens));
+        PredictResponse.Builder out = PredictResponse.newBuilder()
+                .setModel(view.ref());
+        Arrays.stream(tokens).forEach(out::addPromptTokenIds);
+        for (TokenProbability t : next.topK(k, model.tokenizer()::tokenString)) {
+            out.addCandidates(TokenCandidate.newBuilder().setId(t.id()).setText(t.text())
+                    .setProbability(t.probability()).setLogProbability(t.logProbability()));
+        }
+        return out.build();
     }
 
     @Override
     public Multi<GenerateResponse> generate(GenerateRequest request) {
         Context context = Context.current();
-        return Multi.createFrom().<GenerateResponse>emitter(emitter -> GrpcErrors.stream(context, emitter, () -> {
-            Model model = views.resolve(request.getModel()).model();
-            int limit = request.getMaxNewTokens() == 0 ? DEFAULT_NEW_TOKENS
-                    : PromptRequests.inRange("max_new_tokens", request.getMaxNewTokens(), 1, config.maxNewTokens());
-            int[] prompt = PromptRequests.promptTokens(model, request.getPrompt(), config.maxPromptTokens());
-            new TokenStreamer(model, prompt).stream(limit, token -> {
-                emitter.emit(token);
-                return !emitter.isCancelled();
-            });
-        })).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+        return Multi.createFrom().<GenerateResponse>emitter(emitter -> GrpcErrors.stream(context, emitter,
+                () -> admission.run(request.getModel().getName(), AdmissionControl.Lane.QUICK,
+                        () -> generateNow(request, emitter)))).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+    }
+
+    private Void generateNow(GenerateRequest request, MultiEmitter<? super GenerateResponse> emitter) {
+        Model model = views.resolve(request.getModel()).model();
+        int limit = request.getMaxNewTokens() == 0 ? DEFAULT_NEW_TOKENS
+                : PromptRequests.inRange("max_new_tokens", request.getMaxNewTokens(), 1, config.maxNewTokens());
+        int[] prompt = PromptRequests.promptTokens(model, request.getPrompt(), config.maxPromptTokens());
+        new TokenStreamer(model, prompt).stream(limit, token -> {
+            emitter.emit(token);
+            return !emitter.isCancelled();
+        });
+        return null;
     }
 }

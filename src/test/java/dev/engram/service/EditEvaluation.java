@@ -193,6 +193,10 @@ public final class EditEvaluation {
                 throw new UnsupportedOperationException("the evaluation commits nothing");
             }
 
+            public Admission admission() {
+                throw new UnsupportedOperationException("the evaluation runs one edit at a time");
+            }
+
             public Auth auth() {
                 throw new UnsupportedOperationException("the evaluation serves nobody");
             }

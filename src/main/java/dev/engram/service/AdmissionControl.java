@@ -1,0 +1,112 @@
+package dev.engram.service;
+
+import dev.engram.runtime.Cancellation;
+import io.grpc.Status;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * Bounds the work in flight on each model. Each model has two lanes: {@link Lane#HEAVY} (attribution, edits,
+ * comparisons, exports) and {@link Lane#QUICK} (predictions, generation, listings), each with a number of calls that
+ * may run at once and a bounded queue of calls waiting for a slot. A call that finds the queue full gets
+ * RESOURCE_EXHAUSTED at once; a queued call whose client gives up leaves the queue within 100 ms. Cheap calls never
+ * wait behind long ones, since the lanes do not share slots.
+ */
+@ApplicationScoped
+public class AdmissionControl {
+    /** Which slots a call takes. */
+    public enum Lane {
+        QUICK, HEAVY
+    }
+
+    private final EngramConfig.Admission limits;
+    private final ModelViews views;
+    private final ConcurrentMap<String, Gate> gates = new ConcurrentHashMap<>();
+
+    public AdmissionControl(EngramConfig config, ModelViews views) {
+        this.limits = config.admission();
+        this.views = views;
+    }
+
+    /**
+     * Runs {@code body} in a slot of the lane of {@code model} (a request's model name: empty for the default;
+     * NOT_FOUND when unknown), waiting in its queue if need be.
+     */
+    public <T> T run(String model, Lane lane, Supplier<T> body) {
+        String name = views.modelName(model);
+        Gate gate = gate(name, lane);
+        gate.enter(name, lane);
+        try {
+            return body.get();
+        } finally {
+            gate.leave();
+        }
+    }
+
+    /** Calls of the lane running now. */
+    public int running(String model, Lane lane) {
+        return gate(views.modelName(model), lane).running();
+    }
+
+    /** Calls of the lane waiting for a slot now. */
+    public int queued(String model, Lane lane) {
+        return gate(views.modelName(model), lane).waiting.get();
+    }
+
+    private Gate gate(String model, Lane lane) {
+        return gates.computeIfAbsent(model + "/" + lane, k -> lane == Lane.HEAVY
+                ? new Gate(limits.heavyInFlight(), limits.heavyQueue())
+                : new Gate(limits.quickInFlight(), limits.quickQueue()));
+    }
+
+    /** One lane of one model: its slots and its queue. */
+    private static final class Gate {
+        private final int slotCount;
+        private final Semaphore slots;
+        private final int queueLimit;
+        private final AtomicInteger waiting = new AtomicInteger();
+
+        Gate(int slotCount, int queueLimit) {
+            this.slotCount = slotCount;
+            this.slots = new Semaphore(slotCount, true);
+            this.queueLimit = queueLimit;
+        }
+
+        void enter(String model, Lane lane) {
+            if (slots.tryAcquire()) {
+                return;
+            }
+            if (waiting.incrementAndGet() > queueLimit) {
+                waiting.decrementAndGet();
+                String setting = "engram.admission." + lane.name().toLowerCase(java.util.Locale.ROOT);
+                throw Status.RESOURCE_EXHAUSTED.withDescription("model: '" + model + "' is busy: " + slotCount + " "
+                        + lane.name().toLowerCase(java.util.Locale.ROOT) + " call(s) running and " + queueLimit
+                        + " waiting (" + setting + "-in-flight, " + setting + "-queue); retry later")
+                        .asRuntimeException();
+            }
+            try {
+                while (!slots.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+                    Cancellation.checkpoint();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new Cancellation.Cancelled();
+            } finally {
+                waiting.decrementAndGet();
+            }
+        }
+
+        void leave() {
+            slots.release();
+        }
+
+        int running() {
+            return slotCount - slots.availablePermits();
+        }
+    }
+}
