@@ -50,6 +50,12 @@ public class ModelViews {
             LedgerDatabase db = LedgerDatabase.open(url, config.store().jdbcUser().orElse(""),
                     config.store().jdbcPassword().orElse(""), config.store().maxConnections());
             store = new CheckpointStore(dir, db);
+            // a store of its own (embedded ledger) has no other writer; a shared one may have a replica mid-commit
+            java.time.Duration minAge = config.store().jdbcUrl().filter(u -> !u.isBlank()).isPresent()
+                    ? java.time.Duration.ofHours(1) : java.time.Duration.ZERO;
+            for (Path removed : store.recover(minAge)) {
+                LOG.warnf("removed %s, left by an interrupted commit", dir.relativize(removed));
+            }
         } catch (SQLException | java.io.IOException e) {
             throw new IllegalStateException("cannot open the checkpoint store at " + dir + ": " + e.getMessage(), e);
         }

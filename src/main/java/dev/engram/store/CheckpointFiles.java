@@ -15,6 +15,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -101,6 +102,37 @@ final class CheckpointFiles {
             AtomicFiles.deleteTree(staged.dir());
         }
         fsync(target.getParent());
+    }
+
+    /** A directory a crash may have left: staged ({@code id} null) or published under an id. */
+    record Leftover(Path dir, String id) {
+    }
+
+    /** Every staged directory, and every published one (to be checked against the ledger), older than minAge. */
+    List<Leftover> leftovers(java.time.Duration minAge) throws IOException {
+        List<Leftover> out = new ArrayList<>();
+        if (!Files.isDirectory(root)) {
+            return out;
+        }
+        java.time.Instant cutoff = java.time.Instant.now().minus(minAge);
+        try (Stream<Path> models = Files.list(root)) {
+            for (Path modelDir : models.filter(Files::isDirectory).toList()) {
+                try (Stream<Path> entries = Files.list(modelDir)) {
+                    for (Path dir : entries.filter(Files::isDirectory).toList()) {
+                        if (Files.getLastModifiedTime(dir).toInstant().isAfter(cutoff)) {
+                            continue;
+                        }
+                        String name = dir.getFileName().toString();
+                        if (name.startsWith(INCOMING)) {
+                            out.add(new Leftover(dir, null));
+                        } else if (name.matches("[0-9a-f]{64}")) {
+                            out.add(new Leftover(dir, name));
+                        }
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     WeightDelta readDelta(String model, String id, ModelConfig config) throws IOException {

@@ -70,8 +70,11 @@ public final class CheckpointStore implements AutoCloseable {
         if (!BASE.equals(parentId)) {
             require(model, parentId);
         }
+        CommitStage.BEFORE_DELTA.reached(root());
         CheckpointFiles.Staged staged = files.stage(model, parentId, delta, requestJson, reportJson);
+        CommitStage.AFTER_DELTA.reached(root());
         files.publish(staged);
+        CommitStage.BEFORE_LEDGER.reached(root());
         CheckpointRecord record = new CheckpointRecord(staged.id(), model, parentId, delta.hash(),
                 delta.entries().size(), delta.parametersTouched(), delta.norm(), staged.bytes(), author,
                 Instant.now(), requestJson, reportJson);
@@ -83,7 +86,25 @@ public final class CheckpointStore implements AutoCloseable {
             }
             throw e;
         }
+        CommitStage.AFTER_LEDGER.reached(root());
         return ledger.find(record.id()).orElseThrow();
+    }
+
+    /**
+     * Removes what a crash inside a commit can leave behind: staged {@code .incoming-*} directories, and published
+     * checkpoint directories that no ledger row names (the crash came between the rename and the ledger). Only entries
+     * older than {@code minAge} go, so that a replica sharing the store may be mid-commit; with a store of its own the
+     * server passes zero. Returns the paths removed.
+     */
+    public List<Path> recover(java.time.Duration minAge) throws IOException, SQLException {
+        List<Path> removed = new ArrayList<>();
+        for (CheckpointFiles.Leftover leftover : files.leftovers(minAge)) {
+            if (leftover.id() == null || ledger.find(leftover.id()).isEmpty()) {
+                AtomicFiles.deleteTree(leftover.dir());
+                removed.add(leftover.dir());
+            }
+        }
+        return removed;
     }
 
     /** The model's head: a checkpoint id, or BASE. */
