@@ -10,15 +10,11 @@ import dev.engram.grpc.v1.ListCheckpointsRequest;
 import dev.engram.grpc.v1.ModelRef;
 import dev.engram.grpc.v1.ModelServiceGrpc;
 import dev.engram.grpc.v1.PredictRequest;
-import grpc.health.v1.HealthGrpc;
-import grpc.health.v1.HealthOuterClass;
+import dev.engram.support.ServerProcess;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -31,7 +27,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The packaged server as a separate process, killed with SIGKILL inside a commit: at each stage of the second commit
- * on a store that already holds one, the process stops there ({@code -Ddev.engram.store.pause-at}) and is killed; the
+ * on a store that already holds one, the process stops there ({@code -Ddev.engram.store.pause-at}, see {@code CommitStage}) and is killed; the
  * restarted server must hold exactly the committed checkpoints (the second one only when the kill came after its
  * ledger transaction), nothing half-written or unreferenced on disk, and serve the head's weights.
  */
@@ -46,18 +42,14 @@ class CrashSafetyIT {
         deleteTree(store);
         Files.createDirectories(store);
 
-        Process server = start(store, null);
         String first;
-        try (Client client = new Client()) {
+        try (ServerProcess server = ServerProcess.start(store, PORT, List.of()); Client client = new Client(server)) {
             first = client.apply(0);
-        } finally {
-            server.destroy();
-            server.waitFor(60, TimeUnit.SECONDS);
         }
 
-        server = start(store, stage);
+        ServerProcess server = ServerProcess.start(store, PORT, List.of("dev.engram.store.pause-at=" + stage));
         CompletableFuture<String> second = new CompletableFuture<>();
-        try (Client client = new Client()) {
+        try (Client client = new Client(server)) {
             Thread commit = new Thread(() -> {
                 try {
                     second.complete(client.apply(1));
@@ -74,13 +66,12 @@ class CrashSafetyIT {
                 assertTrue(server.isAlive(), "the server died before " + stage);
                 Thread.sleep(20);
             }
-            server.destroyForcibly(); // SIGKILL
-            server.waitFor(60, TimeUnit.SECONDS);
+            server.kill(); // SIGKILL
             Files.delete(marker);
         }
 
-        server = start(store, null);
-        try (Client client = new Client()) {
+        try (ServerProcess restarted = ServerProcess.start(store, PORT, List.of());
+                Client client = new Client(restarted)) {
             List<Checkpoint> ledger = client.list();
             Set<String> ids = ledger.stream().map(Checkpoint::getId).collect(Collectors.toCollection(TreeSet::new));
             assertEquals(secondCommitted ? 2 : 1, ids.size(), "checkpoints after a kill at " + stage + ": " + ids);
@@ -95,55 +86,20 @@ class CrashSafetyIT {
             assertEquals(5, client.models.predict(PredictRequest.newBuilder().setModel(ModelRef.newBuilder()
                     .setName(MODEL).setCheckpoint(head.getId())).setPrompt("Once upon a").setTopK(5).build())
                     .getCandidatesCount());
-        } finally {
-            server.destroy();
-            server.waitFor(60, TimeUnit.SECONDS);
-        }
-    }
-
-    private static Process start(Path store, String pauseAt) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Dai.djl.offline=true"));
-        if (pauseAt != null) {
-            command.add("-Ddev.engram.store.pause-at=" + pauseAt);
-        }
-        command.addAll(List.of("-jar", "target/quarkus-app/quarkus-run.jar"));
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(store.resolveSibling(store.getFileName() + ".log")
-                        .toFile()));
-        pb.environment().put("ENGRAM_STORE_DIR", store.toString());
-        pb.environment().put("ENGRAM_DEFAULT_MODEL", MODEL);
-        pb.environment().put("ENGRAM_STORIES260K_PATH", new File(System.getProperty("shared.models.dir",
-                "../shared/models"), "stories260K").getAbsolutePath());
-        pb.environment().put("ENGRAM_PORT", String.valueOf(PORT));
-        pb.environment().put("ENGRAM_HTTP_PORT", String.valueOf(PORT + 100));
-        Process p = pb.start();
-        ManagedChannel probe = ManagedChannelBuilder.forAddress("localhost", PORT).usePlaintext().build();
-        try {
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while (true) {
-                assertTrue(p.isAlive(), "the server exited at start (see " + store + ".log)");
-                try {
-                    if (HealthGrpc.newBlockingStub(probe).withDeadlineAfter(2, TimeUnit.SECONDS)
-                            .check(HealthOuterClass.HealthCheckRequest.getDefaultInstance()).getStatus()
-                            == HealthOuterClass.HealthCheckResponse.ServingStatus.SERVING) {
-                        return p;
-                    }
-                } catch (io.grpc.StatusRuntimeException notYet) {
-                    assertTrue(System.nanoTime() < until, "the server did not start (see " + store + ".log)");
-                    Thread.sleep(200);
-                }
-            }
-        } finally {
-            probe.shutdownNow();
         }
     }
 
     /** A channel to the server under test. */
     private static final class Client implements AutoCloseable {
-        final ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", PORT).usePlaintext().build();
-        final EditServiceGrpc.EditServiceBlockingStub edits = EditServiceGrpc.newBlockingStub(channel);
-        final ModelServiceGrpc.ModelServiceBlockingStub models = ModelServiceGrpc.newBlockingStub(channel);
+        final ManagedChannel channel;
+        final EditServiceGrpc.EditServiceBlockingStub edits;
+        final ModelServiceGrpc.ModelServiceBlockingStub models;
+
+        Client(ServerProcess server) {
+            channel = server.channel();
+            edits = EditServiceGrpc.newBlockingStub(channel);
+            models = ModelServiceGrpc.newBlockingStub(channel);
+        }
 
         String apply(int example) {
             try {
