@@ -76,6 +76,10 @@ public final class ServerProcess implements AutoCloseable {
         return ManagedChannelBuilder.forAddress("localhost", port).usePlaintext().build();
     }
 
+    public long pid() {
+        return process.pid();
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }
