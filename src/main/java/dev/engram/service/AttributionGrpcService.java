@@ -93,6 +93,13 @@ public class AttributionGrpcService extends MutinyAttributionServiceGrpc.Attribu
                             + " tokens; LocateFact attributes at most " + limit + " (engram.attribution-max-tokens)");
                 }
             }
+            int tokens = target == null ? 1 : target.length;
+            long neurons = (long) (options.topValueNeurons() + options.topQueryNeurons()) * tokens;
+            if (neurons > config.maxResponseNeurons()) {
+                throw GrpcErrors.invalid("top_k", "(top_k + top_query_neurons) × " + tokens + " attributed token(s) is "
+                        + neurons + " neurons; one response holds at most " + config.maxResponseNeurons()
+                        + " (engram.max-response-neurons)");
+            }
             return new Checked(model, prompt, target, options, view.ref(),
                     r.getOptions().getRenderCharts());
         } catch (io.grpc.StatusRuntimeException e) {

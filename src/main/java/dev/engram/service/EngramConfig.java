@@ -21,6 +21,13 @@ public interface EngramConfig {
     @WithDefault("1024")
     int maxPromptTokens();
 
+    /**
+     * Most neurons one LocateFact may return: (top_k + top_query_neurons) × attributed tokens. Each costs about 100
+     * bytes of response.
+     */
+    @WithDefault("20000")
+    int maxResponseNeurons();
+
     /** Largest number of new tokens one Generate call may ask for. */
     @WithDefault("1024")
     int maxNewTokens();

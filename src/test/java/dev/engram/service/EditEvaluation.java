@@ -161,6 +161,10 @@ public final class EditEvaluation {
                 return Map.of();
             }
 
+            public int maxResponseNeurons() {
+                return 20000;
+            }
+
             public int maxPromptTokens() {
                 return 1024;
             }

@@ -85,4 +85,13 @@ class MalformedRequestsGrpcTest extends GrpcClientTest {
         assertTrue(e.getStatus().getDescription() != null && e.getStatus().getDescription().contains("4194304"),
                 e.getStatus().toString());
     }
+
+    @Test
+    void aResponseTooLargeIsRefusedBeforeAnyWork() {
+        // the tests allow 5000 neurons: (3000 + 3000) × 1 token is over
+        StatusRuntimeException e = expect(Status.Code.INVALID_ARGUMENT, "top_k", () -> dev.engram.grpc.v1
+                .AttributionServiceGrpc.newBlockingStub(channel).locateFact(dev.engram.grpc.v1.LocateFactRequest
+                        .newBuilder().setPrompt("Once upon a").setTopK(3000).build()));
+        assertTrue(e.getStatus().getDescription().contains("engram.max-response-neurons"), e.toString());
+    }
 }
