@@ -1,9 +1,8 @@
 package dev.engram.service;
 
-import io.grpc.Attributes;
+import io.grpc.ForwardingServerCall;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
-import io.grpc.SecurityLevel;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerMethodDefinition;
@@ -23,7 +22,7 @@ import java.util.List;
  */
 final class RequestDecoding {
     /** Copies the request off the transport's buffers as it arrives: the typed parse may run on another thread. */
-    private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
+    static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
         @Override
         public InputStream stream(byte[] value) {
             return new ByteArrayInputStream(value);
@@ -59,8 +58,7 @@ final class RequestDecoding {
         MethodDescriptor<Q, R> typed = method.getMethodDescriptor();
         MethodDescriptor<byte[], R> raw = typed.toBuilder(BYTES, typed.getResponseMarshaller()).build();
         ServerCallHandler<byte[], R> handler = (call, headers) -> {
-            ServerCall.Listener<Q> listener = method.getServerCallHandler().startCall(new TypedCall<>(call, typed),
-                    headers);
+            ServerCall.Listener<Q> listener = method.getServerCallHandler().startCall(typed(call, typed), headers);
             return new ServerCall.Listener<>() {
                 private boolean refused;
 
@@ -107,6 +105,20 @@ final class RequestDecoding {
         return ServerMethodDefinition.create(raw, handler);
     }
 
+    /**
+     * The raw call as the typed handler sees it. The request type appears in a server call's signature only in
+     * {@code getMethodDescriptor()}, which answers the typed descriptor; every other operation goes to the raw call.
+     */
+    @SuppressWarnings("unchecked")
+    private static <Q, R> ServerCall<Q, R> typed(ServerCall<byte[], R> raw, MethodDescriptor<Q, R> typed) {
+        return new ForwardingServerCall.SimpleForwardingServerCall<>((ServerCall<Q, R>) (ServerCall<?, R>) raw) {
+            @Override
+            public MethodDescriptor<Q, R> getMethodDescriptor() {
+                return typed;
+            }
+        };
+    }
+
     /** The innermost cause's message: protobuf's own words ("invalid UTF-8", "malformed varint"). */
     private static String reason(Throwable e) {
         Throwable t = e;
@@ -114,76 +126,5 @@ final class RequestDecoding {
             t = t.getCause();
         }
         return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-    }
-
-    /** The call as the typed handler sees it: every operation goes to the raw call. */
-    private static final class TypedCall<Q, R> extends ServerCall<Q, R> {
-        private final ServerCall<byte[], R> raw;
-        private final MethodDescriptor<Q, R> typed;
-
-        TypedCall(ServerCall<byte[], R> raw, MethodDescriptor<Q, R> typed) {
-            this.raw = raw;
-            this.typed = typed;
-        }
-
-        @Override
-        public void request(int numMessages) {
-            raw.request(numMessages);
-        }
-
-        @Override
-        public void sendHeaders(Metadata headers) {
-            raw.sendHeaders(headers);
-        }
-
-        @Override
-        public void sendMessage(R message) {
-            raw.sendMessage(message);
-        }
-
-        @Override
-        public boolean isReady() {
-            return raw.isReady();
-        }
-
-        @Override
-        public void close(Status status, Metadata trailers) {
-            raw.close(status, trailers);
-        }
-
-        @Override
-        public boolean isCancelled() {
-            return raw.isCancelled();
-        }
-
-        @Override
-        public void setMessageCompression(boolean enabled) {
-            raw.setMessageCompression(enabled);
-        }
-
-        @Override
-        public void setCompression(String compressor) {
-            raw.setCompression(compressor);
-        }
-
-        @Override
-        public SecurityLevel getSecurityLevel() {
-            return raw.getSecurityLevel();
-        }
-
-        @Override
-        public Attributes getAttributes() {
-            return raw.getAttributes();
-        }
-
-        @Override
-        public String getAuthority() {
-            return raw.getAuthority();
-        }
-
-        @Override
-        public MethodDescriptor<Q, R> getMethodDescriptor() {
-            return typed;
-        }
     }
 }

@@ -3,17 +3,13 @@ package dev.engram.service;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.engram.grpc.v1.AttributionOptions;
 import dev.engram.grpc.v1.AttributionServiceGrpc;
 import dev.engram.grpc.v1.LocateFactRequest;
 import dev.engram.grpc.v1.LocateFactResponse;
-import dev.engram.grpc.v1.ModelRef;
 import dev.engram.grpc.v1.ModelServiceGrpc;
-import dev.engram.grpc.v1.NormMode;
 import dev.engram.grpc.v1.PredictRequest;
 import io.grpc.Context;
 import io.grpc.Status;
-import io.grpc.stub.StreamObserver;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
@@ -30,10 +26,6 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 class AdmissionGrpcTest extends GrpcClientTest {
-    private static final ModelRef SMOLLM2 = ModelRef.newBuilder().setName("smollm2").build();
-    private static final LocateFactRequest EXACT = LocateFactRequest.newBuilder().setModel(SMOLLM2)
-            .setPrompt("The capital of France is").setTarget(" Paris").setTopK(10)
-            .setOptions(AttributionOptions.newBuilder().setNormMode(NormMode.NORM_MODE_EXACT)).build();
 
     @Inject
     AdmissionControl admission;
@@ -45,21 +37,7 @@ class AdmissionGrpcTest extends GrpcClientTest {
         CompletableFuture<Status> end = new CompletableFuture<>();
         Context.CancellableContext context = Context.current().withCancellation();
         context.run(() -> AttributionServiceGrpc.newStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS)
-                .locateFact(EXACT, new StreamObserver<>() {
-                    @Override
-                    public void onNext(LocateFactResponse r) {
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        end.complete(Status.fromThrowable(t));
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        end.complete(Status.OK);
-                    }
-                }));
+                .locateFact(SMOLLM2_EXACT_LOCATE, ending(end, r -> { })));
         return new Call(context, end);
     }
 

@@ -4,18 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.management.OperatingSystemMXBean;
-import dev.engram.grpc.v1.AttributionOptions;
 import dev.engram.grpc.v1.AttributionServiceGrpc;
 import dev.engram.grpc.v1.LocateFactRequest;
 import dev.engram.grpc.v1.LocateFactsRequest;
 import dev.engram.grpc.v1.LocateFactsResponse;
-import dev.engram.grpc.v1.ModelRef;
 import dev.engram.grpc.v1.ModelServiceGrpc;
-import dev.engram.grpc.v1.NormMode;
 import dev.engram.grpc.v1.PredictRequest;
 import io.grpc.Context;
 import io.grpc.Status;
-import io.grpc.stub.StreamObserver;
 import io.quarkus.test.junit.QuarkusTest;
 import java.lang.management.ManagementFactory;
 import java.util.concurrent.CompletableFuture;
@@ -28,11 +24,6 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 class CancellationGrpcTest extends GrpcClientTest {
-    private static final ModelRef SMOLLM2 = ModelRef.newBuilder().setName("smollm2").build();
-    /** Exhaustive scoring on SmolLM2: minutes of work. */
-    private static final LocateFactRequest EXACT = LocateFactRequest.newBuilder().setModel(SMOLLM2)
-            .setPrompt("The capital of France is").setTarget(" Paris").setTopK(10)
-            .setOptions(AttributionOptions.newBuilder().setNormMode(NormMode.NORM_MODE_EXACT)).build();
 
     @Test
     void anExpiredLocateFactStopsWithinASecond() throws Exception {
@@ -40,7 +31,7 @@ class CancellationGrpcTest extends GrpcClientTest {
         ModelServiceGrpc.newBlockingStub(channel).predict(PredictRequest.newBuilder().setModel(SMOLLM2)
                 .setPrompt("Hello").setTopK(1).build());
         expect(Status.Code.DEADLINE_EXCEEDED, "", () -> AttributionServiceGrpc.newBlockingStub(channel)
-                .withDeadlineAfter(2, TimeUnit.SECONDS).locateFact(EXACT));
+                .withDeadlineAfter(2, TimeUnit.SECONDS).locateFact(SMOLLM2_EXACT_LOCATE));
         assertIdleWithinASecond();
     }
 
@@ -48,25 +39,11 @@ class CancellationGrpcTest extends GrpcClientTest {
     void aCancelledLocateFactsStreamStopsWithinASecond() throws Exception {
         LocateFactsRequest.Builder batch = LocateFactsRequest.newBuilder();
         for (int i = 0; i < 20; i++) {
-            batch.addRequests(EXACT);
+            batch.addRequests(SMOLLM2_EXACT_LOCATE);
         }
         CompletableFuture<Status> end = new CompletableFuture<>();
         Context.CancellableContext call = Context.current().withCancellation();
-        call.run(() -> AttributionServiceGrpc.newStub(channel).locateFacts(batch.build(), new StreamObserver<>() {
-            @Override
-            public void onNext(LocateFactsResponse r) {
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                end.complete(Status.fromThrowable(t));
-            }
-
-            @Override
-            public void onCompleted() {
-                end.complete(Status.OK);
-            }
-        }));
+        call.run(() -> AttributionServiceGrpc.newStub(channel).locateFacts(batch.build(), ending(end, r -> { })));
         Thread.sleep(2000);
         call.cancel(null);
         assertEquals(Status.Code.CANCELLED, end.get(10, TimeUnit.SECONDS).getCode());

@@ -23,10 +23,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -54,21 +50,6 @@ class FuzzIT {
     private static final Set<Status.Code> NEVER = EnumSet.of(Status.Code.UNKNOWN, Status.Code.INTERNAL,
             Status.Code.UNAVAILABLE, Status.Code.DATA_LOSS, Status.Code.UNIMPLEMENTED);
     private static final Set<String> WRITERS = Set.of("ApplyEdit", "BatchEdit", "Rollback");
-    private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    };
 
     private static ServerProcess server;
     private static ManagedChannel channel;
@@ -123,7 +104,7 @@ class FuzzIT {
 
     /** Sends {@code body} as the request of {@code method}; returns the status it ended with. */
     private static Status call(MethodDescriptor<?, ?> method, byte[] body) {
-        MethodDescriptor<byte[], byte[]> raw = method.toBuilder(BYTES, BYTES).build();
+        MethodDescriptor<byte[], byte[]> raw = method.toBuilder(RequestDecoding.BYTES, RequestDecoding.BYTES).build();
         CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(120, TimeUnit.SECONDS);
         try {
             switch (method.getType()) {
@@ -137,21 +118,7 @@ class FuzzIT {
                 default -> {
                     CompletableFuture<Status> end = new CompletableFuture<>();
                     StreamObserver<byte[]> requests = ClientCalls.asyncBidiStreamingCall(
-                            channel.newCall(raw, options), new StreamObserver<>() {
-                                @Override
-                                public void onNext(byte[] value) {
-                                }
-
-                                @Override
-                                public void onError(Throwable t) {
-                                    end.complete(Status.fromThrowable(t));
-                                }
-
-                                @Override
-                                public void onCompleted() {
-                                    end.complete(Status.OK);
-                                }
-                            });
+                            channel.newCall(raw, options), GrpcClientTest.ending(end, r -> { }));
                     requests.onNext(body);
                     requests.onCompleted();
                     return end.get(150, TimeUnit.SECONDS);

@@ -26,6 +26,13 @@ import org.junit.jupiter.api.function.Executable;
 /** A real gRPC channel to the test server (port 9001), shared by the service tests. */
 abstract class GrpcClientTest {
     static final int TEST_PORT = 9001;
+    static final dev.engram.grpc.v1.ModelRef SMOLLM2 = dev.engram.grpc.v1.ModelRef.newBuilder().setName("smollm2")
+            .build();
+    /** Exhaustive scoring on SmolLM2: minutes of work, for the tests of cancellation and admission. */
+    static final dev.engram.grpc.v1.LocateFactRequest SMOLLM2_EXACT_LOCATE = dev.engram.grpc.v1.LocateFactRequest
+            .newBuilder().setModel(SMOLLM2).setPrompt("The capital of France is").setTarget(" Paris").setTopK(10)
+            .setOptions(dev.engram.grpc.v1.AttributionOptions.newBuilder()
+                    .setNormMode(dev.engram.grpc.v1.NormMode.NORM_MODE_EXACT)).build();
     static ManagedChannel channel;
 
     @BeforeAll
@@ -93,5 +100,25 @@ abstract class GrpcClientTest {
         requests.onNext(ServerReflectionRequest.newBuilder().setListServices("*").build());
         requests.onCompleted();
         return names.get(30, TimeUnit.SECONDS);
+    }
+
+    /** An observer that hands each message to {@code onNext} and completes {@code end} with the call's final status. */
+    static <T> StreamObserver<T> ending(CompletableFuture<Status> end, java.util.function.Consumer<T> onNext) {
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(T value) {
+                onNext.accept(value);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                end.complete(Status.fromThrowable(t));
+            }
+
+            @Override
+            public void onCompleted() {
+                end.complete(Status.OK);
+            }
+        };
     }
 }

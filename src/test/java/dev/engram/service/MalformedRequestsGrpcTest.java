@@ -11,10 +11,6 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.Status;
 import io.grpc.stub.ClientCalls;
 import io.quarkus.test.junit.QuarkusTest;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -23,22 +19,7 @@ import org.junit.jupiter.api.Test;
 class MalformedRequestsGrpcTest extends GrpcClientTest {
     /** Sends {@code body} as the request of {@code method}, as raw bytes. */
     static byte[] raw(MethodDescriptor<?, ?> method, byte[] body) {
-        MethodDescriptor.Marshaller<byte[]> bytes = new MethodDescriptor.Marshaller<>() {
-            @Override
-            public InputStream stream(byte[] value) {
-                return new ByteArrayInputStream(value);
-            }
-
-            @Override
-            public byte[] parse(InputStream stream) {
-                try {
-                    return stream.readAllBytes();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
-        };
-        MethodDescriptor<byte[], byte[]> rawMethod = method.toBuilder(bytes, bytes).build();
+        MethodDescriptor<byte[], byte[]> rawMethod = method.toBuilder(RequestDecoding.BYTES, RequestDecoding.BYTES).build();
         return ClientCalls.blockingUnaryCall(channel, rawMethod,
                 io.grpc.CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS), body);
     }

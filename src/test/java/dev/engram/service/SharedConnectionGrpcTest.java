@@ -7,10 +7,8 @@ import dev.engram.grpc.v1.AttributionServiceGrpc;
 import dev.engram.grpc.v1.GenerateRequest;
 import dev.engram.grpc.v1.GenerateResponse;
 import dev.engram.grpc.v1.LocateFactRequest;
-import dev.engram.grpc.v1.ModelRef;
 import dev.engram.grpc.v1.ModelServiceGrpc;
 import io.grpc.Status;
-import io.grpc.stub.StreamObserver;
 import io.quarkus.test.junit.QuarkusTest;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -23,7 +21,6 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 class SharedConnectionGrpcTest extends GrpcClientTest {
-    private static final ModelRef SMOLLM2 = ModelRef.newBuilder().setName("smollm2").build();
 
     @Test
     void anExpiredUnaryCallLeavesTheStreamOnItsConnectionRunning() throws Exception {
@@ -32,22 +29,7 @@ class SharedConnectionGrpcTest extends GrpcClientTest {
         CompletableFuture<Status> streamEnd = new CompletableFuture<>();
         ModelServiceGrpc.newStub(channel).withDeadlineAfter(300, TimeUnit.SECONDS).generate(GenerateRequest
                 .newBuilder().setModel(SMOLLM2).setPrompt("Write a long story about a dragon who learns to bake.")
-                .setMaxNewTokens(tokens).build(), new StreamObserver<>() {
-                    @Override
-                    public void onNext(GenerateResponse r) {
-                        received.incrementAndGet();
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        streamEnd.complete(Status.fromThrowable(t));
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        streamEnd.complete(Status.OK);
-                    }
-                });
+                .setMaxNewTokens(tokens).build(), ending(streamEnd, r -> received.incrementAndGet()));
         while (received.get() < 2 && !streamEnd.isDone()) {
             Thread.sleep(20);
         }
@@ -57,7 +39,8 @@ class SharedConnectionGrpcTest extends GrpcClientTest {
             // LocateFact on SmolLM2 takes far longer than 100 ms
             expect(Status.Code.DEADLINE_EXCEEDED, "", () -> AttributionServiceGrpc.newBlockingStub(channel)
                     .withDeadlineAfter(100, TimeUnit.MILLISECONDS).locateFact(LocateFactRequest.newBuilder()
-                            .setModel(SMOLLM2).setPrompt("The capital of France is").setTarget(" Paris").setTopK(10).build()));
+                            .setModel(SMOLLM2).setPrompt("The capital of France is").setTarget(" Paris").setTopK(10)
+                            .build()));
             expired++;
             // let the server reach the late reply to the expired call, and the stream go on past it
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
