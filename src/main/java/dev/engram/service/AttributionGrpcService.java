@@ -23,7 +23,6 @@ import java.util.List;
 @GrpcService
 public class AttributionGrpcService extends MutinyAttributionServiceGrpc.AttributionServiceImplBase {
     /** Largest batch one LocateFacts call may carry. */
-    static final int MAX_BATCH = 1000;
 
     private final ModelViews views;
     private final EngramConfig config;
@@ -56,9 +55,9 @@ public class AttributionGrpcService extends MutinyAttributionServiceGrpc.Attribu
     public Multi<LocateFactsResponse> locateFacts(LocateFactsRequest request) {
         Context context = Context.current();
         return Multi.createFrom().<LocateFactsResponse>emitter(emitter -> GrpcErrors.stream(context, emitter, () -> {
-            if (request.getRequestsCount() == 0 || request.getRequestsCount() > MAX_BATCH) {
-                throw GrpcErrors.invalid("requests", "must hold 1 to " + MAX_BATCH + " requests, got "
-                        + request.getRequestsCount());
+            if (request.getRequestsCount() == 0 || request.getRequestsCount() > config.maxBatch()) {
+                throw GrpcErrors.invalid("requests", "must hold 1 to " + config.maxBatch()
+                        + " requests (engram.max-batch), got " + request.getRequestsCount());
             }
             List<Checked> checked = new ArrayList<>();
             for (int i = 0; i < request.getRequestsCount(); i++) {

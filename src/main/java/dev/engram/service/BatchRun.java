@@ -25,9 +25,12 @@ final class BatchRun {
     private int committed;
     private int failed;
 
-    BatchRun(EditPipeline pipeline, String author) {
+    private final int maxLines;
+
+    BatchRun(EditPipeline pipeline, String author, int maxLines) {
         this.pipeline = pipeline;
         this.author = author;
+        this.maxLines = maxLines;
     }
 
     boolean stopped() {
@@ -40,6 +43,10 @@ final class BatchRun {
         }
         BatchEditResponse.Builder out = BatchEditResponse.newBuilder().setIndex(received++);
         try {
+            if (received > maxLines) {
+                stopOnFailure = true; // the batch ends here: nothing past the limit is read
+                throw GrpcErrors.invalid("batch", "holds more than " + maxLines + " lines (engram.max-batch)");
+            }
             EditRequest edit = switch (request.getItemCase()) {
                 case EDIT -> request.getEdit();
                 case LINE -> EditRequests.parseJson(request.getLine());

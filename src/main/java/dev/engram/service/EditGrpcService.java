@@ -38,9 +38,11 @@ public class EditGrpcService extends MutinyEditServiceGrpc.EditServiceImplBase {
     private final CheckpointQueries queries;
     private final CheckpointExporter exporter;
     private final AdmissionControl admission;
+    private final int maxBatch;
 
     public EditGrpcService(EditPipeline pipeline, CheckpointQueries queries, CheckpointExporter exporter,
-            AdmissionControl admission) {
+            AdmissionControl admission, EngramConfig config) {
+        this.maxBatch = config.maxBatch();
         this.pipeline = pipeline;
         this.admission = admission;
         this.queries = queries;
@@ -78,7 +80,7 @@ public class EditGrpcService extends MutinyEditServiceGrpc.EditServiceImplBase {
     public Multi<BatchEditResponse> batchEdit(Multi<BatchEditRequest> requests) {
         Context context = Context.current();
         return Multi.createFrom().emitter(emitter -> {
-            BatchRun run = new BatchRun(pipeline, EditPipeline.ANONYMOUS);
+            BatchRun run = new BatchRun(pipeline, EditPipeline.ANONYMOUS, maxBatch);
             AtomicReference<Cancellable> upstream = new AtomicReference<>();
             emitter.onTermination(() -> {
                 Cancellable c = upstream.get();

@@ -28,6 +28,10 @@ public interface EngramConfig {
     @WithDefault("20000")
     int maxResponseNeurons();
 
+    /** Most requests one LocateFacts call, or lines one BatchEdit stream, may hold. */
+    @WithDefault("1000")
+    int maxBatch();
+
     /** Largest number of new tokens one Generate call may ask for. */
     @WithDefault("1024")
     int maxNewTokens();

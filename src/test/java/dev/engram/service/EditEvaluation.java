@@ -165,6 +165,10 @@ public final class EditEvaluation {
                 return 20000;
             }
 
+            public int maxBatch() {
+                return 1000;
+            }
+
             public int maxPromptTokens() {
                 return 1024;
             }
