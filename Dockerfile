@@ -12,7 +12,9 @@ FROM eclipse-temurin:17-jre
 WORKDIR /app
 COPY --from=build /src/target/quarkus-app /app
 # Listening beyond loopback needs access tokens: pass ENGRAM_AUTH_TOKENS or ENGRAM_AUTH_TOKENS_FILE (see README).
+# MALLOC_ARENA_MAX=2: 20% lower peak resident memory under 32 clients (BENCHMARKS.md, "Load").
 ENV ENGRAM_HOST=0.0.0.0 \
+    MALLOC_ARENA_MAX=2 \
     ENGRAM_STORIES260K_PATH=/models/stories260K \
     DJL_CACHE_DIR=/app/djl-cache \
     JAVA_OPTS="-Dai.djl.offline=true"
