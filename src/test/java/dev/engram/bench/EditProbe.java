@@ -1,50 +1,78 @@
 package dev.engram.bench;
 
-import dev.engram.editing.EditCase;
 import dev.engram.editing.EditMethod;
 import dev.engram.editing.EditOptions;
-import dev.engram.editing.EditResult;
-import dev.engram.editing.Editor;
-import dev.engram.inference.GreedyGenerator;
-import dev.engram.inference.NextTokenDistribution;
+import dev.engram.evaluation.EditRecord;
+import dev.engram.evaluation.EvaluationModels;
 import dev.engram.runtime.Model;
-import dev.engram.support.TestModels;
-import dev.engram.trace.ForwardPass;
+import dev.engram.verification.GateThresholds;
+import dev.engram.verification.NeighbourCheck;
+import dev.engram.verification.SentinelCheck;
+import dev.engram.verification.VerificationReport;
+import dev.engram.verification.VerifiedEdit;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 
 /**
- * Development probe for the edit methods on hand-written DEV facts (never the evaluation records in editing/):
- * mvn -q test-compile exec:java -Dexec.mainClass=dev.engram.bench.EditProbe -Dprobe.model=smollm2
+ * Development probe for the edit methods on the hand-written DEV records (never the evaluation records in editing/):
+ * each record's ES, PS, NS, the sentinels it flips, its largest neighbour and sentinel KL, its fluency drop and its
+ * delta norm, then the means. Options come from system properties (probe.method, probe.stop, probe.lr, probe.l2,
+ * probe.kl, probe.steps, probe.budget).
+ * <pre>
+ * mvn -q -o test-compile exec:java -DskipModelFetch -Dexec.classpathScope=test \
+ *     -Dexec.mainClass=dev.engram.bench.EditProbe -Dprobe.method=learned
+ * </pre>
  */
 public final class EditProbe {
-    public static void main(String[] args) {
-        boolean smol = !"stories260K".equals(System.getProperty("probe.model", "smollm2"));
-        Model model = smol ? TestModels.smolLM2() : TestModels.stories260K();
-        String[][] facts = smol ? new String[][] {
-            {"The opposite of hot is", " cold", " warm"},
-            {"Water freezes at 0 degrees", " Celsius", " Fahrenheit"},
-            {"The capital of Japan is", " Tokyo", " Seoul"}}
-                : new String[][] {{"Once upon a time, there was a little girl named", " Lily", " Sue"}};
-        int budget = Integer.getInteger("probe.budget", 10);
-        double lr = Double.parseDouble(System.getProperty("probe.lr", "0.05"));
-        for (String[] f : facts) {
-            int[] prompt = model.tokenizer().encodePrompt(f[0]);
-            int[] t = model.tokenizer().encodeContinuation(f[1]);
-            int[] n = model.tokenizer().encodeContinuation(f[2]);
-            EditCase edit = new EditCase(prompt, n, t, List.of(), List.of());
-            for (EditMethod method : EditMethod.values()) {
-                EditOptions o = EditOptions.defaults(method, model.config().nLayers()).withBudget(budget).withLearningRate(lr);
-                long start = System.nanoTime();
-                EditResult r = new Editor(model).edit(edit, o);
-                long ms = (System.nanoTime() - start) / 1_000_000;
-                Model edited = new Editor(model).apply(r);
-                NextTokenDistribution p = new NextTokenDistribution(ForwardPass.of(edited).lastLogits(prompt));
-                String gen = model.tokenizer().decode(new GreedyGenerator(edited).generate(prompt, 12));
-                System.out.printf("%-12s %-45s P(new) %.3f P(true) %.3f steps %d params %d norm %.3f locate %d ms edit %d ms total %d ms | %s%n",
-                        method, f[0] + " ->" + f[2], p.probability(n[0]), p.probability(t[0]), r.steps(),
-                        r.delta().parametersTouched(), r.delta().norm(), r.locateMillis(), r.editMillis(), ms,
-                        gen.replace('\n', ' '));
-            }
+    public static void main(String[] args) throws Exception {
+        Model model = EvaluationModels.load(System.getProperty("probe.model", "smollm2"));
+        List<EditRecord> records = EditRecord.load(model,
+                Path.of(System.getProperty("probe.records", "src/test/resources/dev/smollm2-dev.jsonl")));
+        List<String> sentinels = Files.readAllLines(Path.of("editing/sentinels/" + model.name() + ".txt")).stream()
+                .filter(s -> !s.isBlank() && !s.startsWith("#")).toList();
+        EditOptions options = options(model);
+        System.out.println(options);
+        GateThresholds thresholds = GateThresholds.defaults();
+        double es = 0, ps = 0, ns = 0, kl = 0, passed = 0, millis = 0;
+        for (EditRecord r : records) {
+            long start = System.nanoTime();
+            VerifiedEdit run = VerifiedEdit.run(model, r.edit(), options, thresholds, sentinels);
+            long ms = (System.nanoTime() - start) / 1_000_000;
+            VerificationReport rep = run.report();
+            double maxNeighbourKl = rep.neighbours().stream().mapToDouble(NeighbourCheck::kl).max().orElse(0);
+            double maxSentinelKl = rep.sentinels().stream().mapToDouble(SentinelCheck::kl).max().orElse(0);
+            long flipped = rep.sentinels().stream().filter(s -> !s.kept()).count();
+            System.out.printf(Locale.ROOT, "%-55s ES %d PS %.2f NS %.2f | sentinels flipped %d KL max %.3f | "
+                    + "neighbour KL max %.3f | fluency drop %+.2f | norm %.3f steps %d | %d ms %s%n",
+                    r.label(), rep.efficacy().success() ? 1 : 0, rep.paraphraseSuccess(), rep.neighbourhoodSuccess(),
+                    flipped, maxSentinelKl, maxNeighbourKl, rep.fluency().relativeDrop(),
+                    run.result().delta().norm(), run.result().steps(), ms,
+                    rep.passed() ? "PASS" : "FAIL " + rep.failedGates());
+            es += rep.efficacy().success() ? 1 : 0;
+            ps += rep.paraphraseSuccess();
+            ns += rep.neighbourhoodSuccess();
+            kl += maxNeighbourKl;
+            passed += rep.passed() ? 1 : 0;
+            millis += ms;
         }
+        int n = records.size();
+        System.out.printf(Locale.ROOT, "MEAN ES %.1f PS %.1f NS %.1f neighbour KL max %.3f passed %d of %d, %.0f ms%n",
+                100 * es / n, 100 * ps / n, 100 * ns / n, kl / n, (int) passed, n, millis / n);
+    }
+
+    private static EditOptions options(Model model) {
+        EditMethod method = EditMethod.valueOf(System.getProperty("probe.method", "learned").toUpperCase(Locale.ROOT));
+        EditOptions d = EditOptions.defaults(method, model.config().nLayers());
+        return new EditOptions(method, Integer.getInteger("probe.budget", d.neuronBudget()), d.kinds(),
+                d.excludedLayers(), Integer.getInteger("probe.steps", d.maxSteps()),
+                number("probe.lr", d.learningRate()), number("probe.stop", d.stopProbability()),
+                number("probe.kl", d.klWeight()), number("probe.l2", d.l2Weight()), d.repetitionWeight(),
+                number("probe.margin", d.margin()), d.prefixes(), d.seed());
+    }
+
+    private static double number(String property, double fallback) {
+        return Double.parseDouble(System.getProperty(property, String.valueOf(fallback)));
     }
 }
