@@ -3,7 +3,6 @@ package dev.engram.editing;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
-import dev.engram.attribution.NeuronKind;
 import dev.engram.inference.NextTokenDistribution;
 import dev.engram.runtime.ModelFamily;
 import dev.engram.runtime.Model;
@@ -38,13 +37,11 @@ public final class ClosedFormEditor {
         int newToken = edit.targetNew()[0];
         int trueToken = edit.targetTrue()[0];
         int t = prompt.length - 1;
-        double[] coefficients = new double[units.size()];
+        double[] coefficients;
         float[] g;
         double before;
         try (Trace trace = ForwardPass.of(model).trace(prompt); NDScope scope = new NDScope()) {
-            for (int j = 0; j < units.size(); j++) {
-                coefficients[j] = coefficient(trace, units.get(j), t);
-            }
+            coefficients = SubvalueCoefficients.at(model, trace, units, t);
             g = readoutDirection(trace.residPost(model.config().nLayers() - 1).get(t), newToken, trueToken);
             before = margin(trace.lastLogits(), newToken, trueToken);
         }
@@ -98,19 +95,6 @@ public final class ClosedFormEditor {
             builder.add(u.layer(), u.matrix(), WeightDelta.Slice.ROW, u.row(), change);
         }
         return builder.build();
-    }
-
-    /** FFN: m_k at t. Attention (j, e): Σ_p α_{t,p}^j · val_{p,e}^j, the weight of W_O row j·d_head + e at t. */
-    private double coefficient(Trace trace, EditUnit u, int t) {
-        if (u.kind() == NeuronKind.FFN) {
-            return trace.ffnCoefficients(u.layer()).getFloat(t, u.row());
-        }
-        int dh = model.config().headDim();
-        int head = u.row() / dh;
-        int dim = u.row() % dh;
-        NDArray pattern = trace.pattern(u.layer()).get(new NDIndex("{}, {}, :{}", head, t, t + 1));
-        NDArray value = trace.value(u.layer()).get(new NDIndex("{}, :{}, {}", head, t + 1, dim));
-        return pattern.mul(value).sum().getFloat();
     }
 
     /** g = γ_f ⊙ C(W_U[:, new] − W_U[:, true]) / r*, r* the final norm's scale at the real final residual. */

@@ -32,6 +32,13 @@ import java.util.Map;
  * NLL_s is the mean −log p of every target_new token, teacher-forced, on training prompt s (the edit prompt and its
  * prefixed copies, {@link TrainingPrompts}); the KL is averaged over the edit prompt's earlier positions. Training
  * stops once P(target_new) ≥ the stop probability on every training prompt (P = exp(−NLL)). Only δ carries gradients.
+ *
+ * <p>Each δ_j is learned as δ_j = s_j · θ_j with s_j = |c_j| / max_i |c_i|, c_j the subvalue's coefficient at the
+ * prompt's last position, and Adam runs on θ. Adam's steps have the same size for every parameter whatever its
+ * gradient, so without s_j a neuron that is nearly silent at the prompt would move as far as the one that carries the
+ * fact, and that change would land wherever the neuron fires instead: on the neighbours. With s_j, each subvalue moves
+ * in proportion to how much it writes at the prompt, as in the minimum-norm solution (δ_j ∝ c_j, {@link
+ * ClosedFormEditor}).
  */
 public final class LearnedEditor {
     private static final double BETA1 = 0.9;
@@ -45,26 +52,36 @@ public final class LearnedEditor {
     }
 
 
-    /** One subvalue matrix's trainable rows: δ [R, d] (a leaf that requires gradients) with its Adam moments. */
+    /**
+     * One subvalue matrix's trainable rows: θ [R, d] (a leaf that requires gradients) with its Adam moments, and the
+     * row scales s [R, 1]; the rows' change is δ = s ⊙ θ.
+     */
     private static final class Group {
         final int layer;
         final Param param;
         final int[] rows;
         final NDArray m;
         final NDArray v;
-        final NDArray change;
+        final NDArray theta;
+        final NDArray scale;
 
-        Group(int layer, Param param, int[] rows, NDArray change, NDArray m, NDArray v) {
+        Group(int layer, Param param, int[] rows, NDArray theta, NDArray scale, NDArray m, NDArray v) {
             this.layer = layer;
             this.param = param;
             this.rows = rows;
-            this.change = change;
+            this.theta = theta;
+            this.scale = scale;
             this.m = m;
             this.v = v;
         }
 
+        /** δ = s ⊙ θ, inside the caller's gradient scope. */
+        NDArray change() {
+            return theta.mul(scale);
+        }
+
         RowUpdate update(long inputWidth) {
-            return new RowUpdate(layer, param, rows, inputWidth, change);
+            return new RowUpdate(layer, param, rows, inputWidth, change());
         }
     }
 
@@ -97,15 +114,17 @@ public final class LearnedEditor {
         }
         int klPositions = edit.prompt().length - 1;
         try (NDManager manager = model.weights().manager().newSubManager()) {
-            List<Group> groups = groups(units, manager);
-            NDArray parentLogProbs = klPositions == 0 ? null : parentLogProbs(sequences.get(0).tokens(), klPositions,
-                    manager);
+            NDArray parentLogProbs;
+            List<Group> groups;
+            try (Trace parent = ForwardPass.of(model).trace(edit.prompt())) {
+                parentLogProbs = klPositions == 0 ? null : parentLogProbs(parent, klPositions, manager);
+                groups = groups(units, SubvalueCoefficients.at(model, parent, units, klPositions), manager);
+            }
             int step = 0;
             double minProbability = 0;
             while (true) {
                 Cancellation.checkpoint();
-                List<RowUpdate> updates = groups.stream().map(g -> g.update(rowsOf(g.param))).toList();
-                minProbability = step(sequences, updates, groups, parentLogProbs, klPositions, options, step);
+                minProbability = step(sequences, groups, parentLogProbs, klPositions, options, step);
                 if (minProbability >= options.stopProbability() || step == options.maxSteps()) {
                     break;
                 }
@@ -119,12 +138,13 @@ public final class LearnedEditor {
      * One forward/backward over every training sequence at the current δ. Returns min_s P(new) at this δ; when that is
      * below the stop probability and steps remain, δ takes one Adam step (t = step + 1).
      */
-    private double step(List<Sequence> sequences, List<RowUpdate> updates, List<Group> groups, NDArray parentLogProbs,
+    private double step(List<Sequence> sequences, List<Group> groups, NDArray parentLogProbs,
             int klPositions, EditOptions options, int step) {
         double minProbability = 1;
         PackedSequences packed = PackedSequences.of(sequences.stream().map(Sequence::tokens).toList());
         Trace trace = null;
         try (NDScope scope = new NDScope(); GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            List<RowUpdate> updates = groups.stream().map(g -> g.update(rowsOf(g.param))).toList();
             // every training prompt in one packed forward pass
             trace = ForwardPass.of(model).withRowUpdates(updates).logits(packed);
             NDArray logProbs = trace.logits().logSoftmax(-1);
@@ -155,8 +175,8 @@ public final class LearnedEditor {
                         .div(TorchOwned.scalar(klPositions));
                 loss = loss.add(kl.mul(TorchOwned.scalar((float) options.klWeight())));
             }
-            for (Group g : groups) {
-                loss = loss.add(g.change.square().sum().mul(TorchOwned.scalar((float) options.l2Weight())));
+            for (RowUpdate u : updates) {
+                loss = loss.add(u.change().square().sum().mul(TorchOwned.scalar((float) options.l2Weight())));
             }
             if (minProbability >= options.stopProbability() || step == options.maxSteps()) {
                 return minProbability;
@@ -176,8 +196,8 @@ public final class LearnedEditor {
     }
 
     /**
-     * Adam: m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; δ ← δ − lr · m̂ / (sqrt(v̂) + ε); the gradient is then zeroed.
-     * δ is updated in place with PyTorch's grad mode off: grad mode is per thread, and server worker threads start
+     * Adam on θ: m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; θ ← θ − lr · m̂ / (sqrt(v̂) + ε); the gradient is then
+     * zeroed. θ is updated in place with PyTorch's grad mode off: grad mode is per thread, and server worker threads start
      * with it on, where an in-place change of a leaf that requires gradients is refused.
      */
     private static void adam(List<Group> groups, double rate, int t) {
@@ -188,13 +208,13 @@ public final class LearnedEditor {
         try {
             for (Group g : groups) {
                 try (NDScope scope = new NDScope()) {
-                    NDArray grad = g.change.getGradient();
+                    NDArray grad = g.theta.getGradient();
                     g.m.muli((float) BETA1).addi(grad.mul((float) (1 - BETA1)));
                     g.v.muli((float) BETA2).addi(grad.square().mul((float) (1 - BETA2)));
                     NDArray mHat = g.m.div(correction1);
                     NDArray vHat = g.v.div(correction2);
-                    g.change.subi(mHat.div(vHat.sqrt().add((float) EPSILON)).mul((float) rate));
-                    JniUtils.zeroGrad((PtNDArray) g.change);
+                    g.theta.subi(mHat.div(vHat.sqrt().add((float) EPSILON)).mul((float) rate));
+                    JniUtils.zeroGrad((PtNDArray) g.theta);
                 }
             }
         } finally {
@@ -202,9 +222,9 @@ public final class LearnedEditor {
         }
     }
 
-    /** log p_parent at positions 0 .. count − 1, without gradients: [count, V]. */
-    private NDArray parentLogProbs(int[] tokens, int count, NDManager manager) {
-        try (Trace trace = ForwardPass.of(model).logits(tokens); NDScope scope = new NDScope()) {
+    /** log p_parent at positions 0 .. count − 1 of the traced prompt, without gradients: [count, V]. */
+    private static NDArray parentLogProbs(Trace trace, int count, NDManager manager) {
+        try (NDScope scope = new NDScope()) {
             NDArray out = trace.logits().get(new NDIndex(":{}", count)).logSoftmax(-1);
             NDScope.unregister(out);
             out.attach(manager);
@@ -212,20 +232,30 @@ public final class LearnedEditor {
         }
     }
 
-    private List<Group> groups(List<EditUnit> units, NDManager manager) {
-        Map<String, List<EditUnit>> byMatrix = new LinkedHashMap<>();
-        for (EditUnit u : units) {
-            byMatrix.computeIfAbsent(u.layer() + "/" + u.matrix(), k -> new ArrayList<>()).add(u);
+    /** The units grouped by matrix, each row scaled by s_j = |c_j| / max_i |c_i| (1 for all when every c_j is 0). */
+    private List<Group> groups(List<EditUnit> units, double[] coefficients, NDManager manager) {
+        double largest = 0;
+        for (double c : coefficients) {
+            largest = Math.max(largest, Math.abs(c));
+        }
+        Map<String, List<Integer>> byMatrix = new LinkedHashMap<>();
+        for (int j = 0; j < units.size(); j++) {
+            byMatrix.computeIfAbsent(units.get(j).layer() + "/" + units.get(j).matrix(), k -> new ArrayList<>()).add(j);
         }
         int d = model.config().dModel();
         List<Group> out = new ArrayList<>();
-        for (List<EditUnit> us : byMatrix.values()) {
-            int[] rows = us.stream().mapToInt(EditUnit::row).toArray();
+        for (List<Integer> members : byMatrix.values()) {
+            EditUnit first = units.get(members.get(0));
+            int[] rows = members.stream().mapToInt(j -> units.get(j).row()).toArray();
+            float[] scales = new float[rows.length];
+            for (int r = 0; r < rows.length; r++) {
+                scales[r] = largest == 0 ? 1f : (float) (Math.abs(coefficients[members.get(r)]) / largest);
+            }
             Shape shape = new Shape(rows.length, d);
-            NDArray change = manager.zeros(shape);
-            change.setRequiresGradient(true);
-            out.add(new Group(us.get(0).layer(), us.get(0).matrix(), rows, change, manager.zeros(shape),
-                    manager.zeros(shape)));
+            NDArray theta = manager.zeros(shape);
+            theta.setRequiresGradient(true);
+            out.add(new Group(first.layer(), first.matrix(), rows, theta, manager.create(scales, new Shape(rows.length, 1)),
+                    manager.zeros(shape), manager.zeros(shape)));
         }
         return out;
     }
@@ -238,7 +268,10 @@ public final class LearnedEditor {
         WeightDelta.Builder builder = model.deltaBuilder();
         int d = model.config().dModel();
         for (Group g : groups) {
-            float[] values = g.change.toFloatArray();
+            float[] values;
+            try (NDScope scope = new NDScope()) {
+                values = g.change().toFloatArray();
+            }
             for (int r = 0; r < g.rows.length; r++) {
                 builder.add(g.layer, g.param, WeightDelta.Slice.ROW, g.rows[r],
                         java.util.Arrays.copyOfRange(values, r * d, (r + 1) * d));
