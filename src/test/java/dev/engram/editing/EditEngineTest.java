@@ -268,4 +268,53 @@ class EditEngineTest {
     private static List<Integer> toList(int[] a) {
         return java.util.Arrays.stream(a).boxed().toList();
     }
+
+    /**
+     * A learned subvalue moves in proportion to its coefficient at the prompt (δ_j = s_j·θ_j, s_j = |c_j| / max|c|):
+     * next to the selected neurons, the neuron of the same layer that is quietest at the prompt may change by at most
+     * s_j times what Adam can move one entry (lr per step, with slack for m̂ / sqrt(v̂) overshooting 1).
+     */
+    @Test
+    void aLearnedSubvalueMovesInProportionToItsCoefficientAtThePrompt() {
+        EditOptions o = options(EditMethod.LEARNED).withBudget(4);
+        List<EditUnit> units = new java.util.ArrayList<>(new NeuronSelector(MODEL).select(PROMPT, LILY, SUE, o));
+        int layer = units.get(0).layer();
+        int t = PROMPT.length - 1;
+        float[] coefficients;
+        try (Trace trace = ForwardPass.of(MODEL).trace(PROMPT)) {
+            coefficients = trace.ffnCoefficients(layer).get(t).toFloatArray();
+        }
+        int quietest = 0;
+        for (int k = 0; k < coefficients.length; k++) {
+            if (Math.abs(coefficients[k]) < Math.abs(coefficients[quietest])) {
+                quietest = k;
+            }
+        }
+        units.add(new EditUnit(NeuronKind.FFN, layer, quietest, EditUnit.Reason.PROMOTES_NEW, 0));
+        double[] c = new double[units.size()];
+        double largest = 0;
+        try (Trace trace = ForwardPass.of(MODEL).trace(PROMPT)) {
+            for (int j = 0; j < units.size(); j++) {
+                c[j] = trace.ffnCoefficients(units.get(j).layer()).getFloat(t, units.get(j).row());
+                largest = Math.max(largest, Math.abs(c[j]));
+            }
+        }
+        ComputedDelta learned = new LearnedEditor(MODEL).train(EDIT, units, o);
+        assertTrue(learned.steps() >= 2, "the edit must train for a few steps for the bound to mean anything");
+        double bound = 3 * o.learningRate() * (learned.steps() + 1);
+        WeightDelta.Entry quiet = learned.delta().get(new WeightDelta.Key(layer, units.get(0).matrix(),
+                WeightDelta.Slice.ROW, quietest));
+        double largestEntry = 0;
+        for (int i = 0; i < quiet.length(); i++) {
+            largestEntry = Math.max(largestEntry, Math.abs(quiet.changeAt(i)));
+        }
+        double scale = Math.abs(c[c.length - 1]) / largest;
+        assertTrue(scale < 0.05, "the quietest neuron must be quiet: s = " + scale);
+        assertTrue(largestEntry <= scale * bound, "the quiet neuron moved by " + largestEntry + ", more than s·bound = "
+                + scale * bound);
+        WeightDelta.Entry loud = learned.delta().get(new WeightDelta.Key(units.get(0).layer(), units.get(0).matrix(),
+                WeightDelta.Slice.ROW, units.get(0).row()));
+        assertTrue(loud.changeNorm() > 10 * quiet.changeNorm(), "the selected neuron moved by " + loud.changeNorm()
+                + ", the quiet one by " + quiet.changeNorm());
+    }
 }
