@@ -2,6 +2,8 @@ package dev.engram.service;
 
 import dev.engram.runtime.Cancellation;
 import io.grpc.Status;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -27,10 +29,12 @@ public class AdmissionControl {
     private final EngramConfig.Admission limits;
     private final ModelViews views;
     private final ConcurrentMap<String, Gate> gates = new ConcurrentHashMap<>();
+    private final MeterRegistry registry;
 
-    public AdmissionControl(EngramConfig config, ModelViews views) {
+    public AdmissionControl(EngramConfig config, ModelViews views, MeterRegistry registry) {
         this.limits = config.admission();
         this.views = views;
+        this.registry = registry;
     }
 
     /**
@@ -58,10 +62,19 @@ public class AdmissionControl {
         return gate(views.modelName(model), lane).waiting.get();
     }
 
+    /** The lane's gate, made on first use with its gauges engram_jobs_running and engram_jobs_queued{model, lane}. */
     private Gate gate(String model, Lane lane) {
-        return gates.computeIfAbsent(model + "/" + lane, k -> lane == Lane.HEAVY
-                ? new Gate(limits.heavyInFlight(), limits.heavyQueue())
-                : new Gate(limits.quickInFlight(), limits.quickQueue()));
+        return gates.computeIfAbsent(model + "/" + lane, k -> {
+            Gate gate = lane == Lane.HEAVY ? new Gate(limits.heavyInFlight(), limits.heavyQueue())
+                    : new Gate(limits.quickInFlight(), limits.quickQueue());
+            String laneName = lane.name().toLowerCase(java.util.Locale.ROOT);
+            Gauge.builder("engram.jobs.running", gate, Gate::running).description("calls running, per model and lane")
+                    .tags("model", model, "lane", laneName).register(registry);
+            Gauge.builder("engram.jobs.queued", gate, g -> g.waiting.get())
+                    .description("calls waiting for a slot, per model and lane")
+                    .tags("model", model, "lane", laneName).register(registry);
+            return gate;
+        });
     }
 
     /** One lane of one model: its slots and its queue. */

@@ -7,6 +7,7 @@ import dev.engram.editing.EditResult;
 import dev.engram.grpc.v1.EditRequest;
 import dev.engram.grpc.v1.ProposeEditResponse;
 import dev.engram.runtime.Model;
+import dev.engram.service.observability.EditMetrics;
 import dev.engram.store.CheckpointRecord;
 import dev.engram.verification.VerificationReport;
 import dev.engram.verification.VerifiedEdit;
@@ -29,9 +30,12 @@ public class EditPipeline {
     private final EngramConfig config;
     private final SentinelPrompts sentinels;
     private final AdmissionControl admission;
+    private final EditMetrics metrics;
 
-    public EditPipeline(ModelViews views, EngramConfig config, SentinelPrompts sentinels, AdmissionControl admission) {
+    public EditPipeline(ModelViews views, EngramConfig config, SentinelPrompts sentinels, AdmissionControl admission,
+            EditMetrics metrics) {
         this.views = views;
+        this.metrics = metrics;
         this.admission = admission;
         this.config = config;
         this.sentinels = sentinels;
@@ -54,6 +58,7 @@ public class EditPipeline {
         EditRequests.Checked checked = EditRequests.check(r, model, config);
         VerifiedEdit run = VerifiedEdit.run(model, checked.edit(), checked.options(), checked.thresholds(),
                 sentinels.of(model.name()));
+        metrics.verified(model.name(), run.report());
         ProposeEditResponse response = EditMapper.proposal(checked, parent.ref(), run.result(), run.report(),
                 (System.nanoTime() - start) / 1_000_000);
         return new Proposal(parent, run.result(), run.report(), response);
@@ -65,18 +70,21 @@ public class EditPipeline {
      * when the head is no longer the proposal's parent.
      */
     public CheckpointRecord commit(EditRequest request, Proposal p, String author, BooleanSupplier cancelled) {
+        String model = p.parent().model().name();
         if (!p.report().passed()) {
+            metrics.refused(model, p.report());
             throw gateFailed(p.response());
         }
         if (cancelled.getAsBoolean()) {
             throw Status.CANCELLED.withDescription("cancelled before the commit; nothing was written")
                     .asRuntimeException();
         }
-        String model = p.parent().model().name();
         // the request as committed names the parent it was verified on
         EditRequest asCommitted = request.toBuilder().setModel(p.parent().ref()).build();
-        return GrpcErrors.store(() -> views.store().commit(model, p.parent().checkpoint(), p.result().delta(),
-                json(asCommitted), json(p.response().getReport()), author));
+        CheckpointRecord record = GrpcErrors.store(() -> views.store().commit(model, p.parent().checkpoint(),
+                p.result().delta(), json(asCommitted), json(p.response().getReport()), author));
+        metrics.committed(model);
+        return record;
     }
 
     /**
