@@ -14,7 +14,8 @@ import java.util.Set;
  * @param excludedLayers  layers whose neurons are never edited
  * @param maxSteps        LEARNED: Adam steps at most; CLOSED_FORM: refinement solves at most
  * @param learningRate    LEARNED: Adam's step size
- * @param stopProbability LEARNED: stop once P(target_new) reaches this on every training prompt
+ * @param stopProbability LEARNED: stop once every token of target_new (teacher-forced) reaches this on every training
+ *                        prompt
  * @param klWeight        LEARNED: weight of KL(parent ‖ edited) on the prompt's earlier positions
  * @param l2Weight        LEARNED: weight of Σ‖δ‖²
  * @param repetitionWeight LEARNED: weight of FiNE's repetition penalty −log(1 − p(target_new[0])) right after the

@@ -31,7 +31,8 @@ import java.util.Map;
  * </pre>
  * NLL_s is the mean −log p of every target_new token, teacher-forced, on training prompt s (the edit prompt and its
  * prefixed copies, {@link TrainingPrompts}); the KL is averaged over the edit prompt's earlier positions. Training
- * stops once P(target_new) ≥ the stop probability on every training prompt (P = exp(−NLL)). Only δ carries gradients.
+ * stops once every token of target_new, teacher-forced, has probability ≥ the stop probability on every training
+ * prompt. Only δ carries gradients.
  *
  * <p>Each δ_j is learned as δ_j = s_j · θ_j with s_j = |c_j| / max_i |c_i|, c_j the subvalue's coefficient at the
  * prompt's last position, and Adam runs on θ. Adam's steps have the same size for every parameter whatever its
@@ -156,9 +157,11 @@ public final class LearnedEditor {
                     int row = packed.row(s, seq.firstTargetPosition() + i);
                     NDArray term = logProbs.get(new NDIndex("{}, {}", row, seq.targets()[i])).neg();
                     nll = nll == null ? term : nll.add(term);
+                    // every token must pass, not their geometric mean: with a mean of 0.6 the first token of a
+                    // two-token target could stay below the old answer, and greedy decoding would still say it
+                    minProbability = Math.min(minProbability, Math.exp(-term.getFloat()));
                 }
                 nll = nll.div(TorchOwned.scalar(seq.targets().length));
-                minProbability = Math.min(minProbability, Math.exp(-nll.getFloat()));
                 // FiNE's repetition penalty: −log(1 − p(target_new[0])) once the whole target has been said
                 int last = packed.row(s, seq.tokens().length - 1);
                 NDArray again = logProbs.get(new NDIndex("{}, {}", last, seq.targets()[0])).exp();
