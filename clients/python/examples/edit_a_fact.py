@@ -7,6 +7,7 @@ ENGRAM_ADDRESS and ENGRAM_TOKEN override where it connects and who it says it is
 """
 import os
 
+from engram.v1 import edit_pb2
 from engram_client import Engram
 
 prompt, true, new = "The capital of France is", " Paris", " Rome"
@@ -22,10 +23,10 @@ with Engram(os.environ.get("ENGRAM_ADDRESS", "localhost:9000"), os.environ.get("
     proposal = engram.propose(prompt=prompt, target_new=new, target_true=true,
                               paraphrases=["The capital city of France is", "France's capital city is"],
                               neighbours=[{"prompt": "The capital of Germany is", "expected": " Berlin"},
-                                          {"prompt": "The capital of Italy is", "expected": " Rome"}])
+                                          {"prompt": "The capital of Spain is", "expected": " Madrid"}])
     report = proposal.report
     print(f"proposed {prompt!r} -> {new!r}: {'passed' if report.passed else 'refused'} the gate"
-          + ("" if report.passed else f" ({', '.join(g.replace('GATE_', '') for g in map(str, report.failed_gates))})"))
+          + ("" if report.passed else f" ({', '.join(edit_pb2.Gate.Name(g).replace('GATE_', '') for g in report.failed_gates)})"))
     print(f"  P(new) {report.efficacy.new_probability:.3f}  P(true) {report.efficacy.true_probability:.3f}  "
           f"PS {report.paraphrase_score:.2f}  NS {report.neighbourhood_score:.2f}  "
           f"{proposal.delta.parameters_touched} parameters touched, {proposal.timings.total_ms} ms")
