@@ -23,7 +23,8 @@ with Engram(os.environ.get("ENGRAM_ADDRESS", "localhost:9000"), os.environ.get("
     proposal = engram.propose(prompt=prompt, target_new=new, target_true=true,
                               paraphrases=["The capital city of France is", "France's capital city is"],
                               neighbours=[{"prompt": "The capital of Germany is", "expected": " Berlin"},
-                                          {"prompt": "The capital of Spain is", "expected": " Madrid"}])
+                                          {"prompt": "The capital of Spain is", "expected": " Madrid"}],
+                              options={"method": "EDIT_METHOD_CLOSED_FORM"})
     report = proposal.report
     print(f"proposed {prompt!r} -> {new!r}: {'passed' if report.passed else 'refused'} the gate"
           + ("" if report.passed else f" ({', '.join(edit_pb2.Gate.Name(g).replace('GATE_', '') for g in report.failed_gates)})"))
