@@ -1,12 +1,17 @@
 package dev.engram.service;
 
 import dev.engram.runtime.Cancellation;
+import dev.engram.runtime.ThreadPriority;
 import io.grpc.Status;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,7 +22,8 @@ import java.util.function.Supplier;
  * comparisons, exports) and {@link Lane#QUICK} (predictions, generation, listings), each with a number of calls that
  * may run at once and a bounded queue of calls waiting for a slot. A call that finds the queue full gets
  * RESOURCE_EXHAUSTED at once; a queued call whose client gives up leaves the queue within 100 ms. Cheap calls never
- * wait behind long ones, since the lanes do not share slots.
+ * wait behind long ones, since the lanes do not share slots, and heavy calls run on threads of a lower CPU priority,
+ * so that on a few busy cores the kernel runs the quick ones first.
  */
 @ApplicationScoped
 public class AdmissionControl {
@@ -26,6 +32,9 @@ public class AdmissionControl {
         QUICK, HEAVY
     }
 
+    /** The heavy lane's threads, at a lower CPU priority than the quick lane's (the server's worker threads). */
+    private static final ExecutorService HEAVY_THREADS = Executors.newCachedThreadPool(
+            ThreadPriority.factory("engram-heavy", ThreadPriority.HEAVY_NICE));
     private final EngramConfig.Admission limits;
     private final ModelViews views;
     private final ConcurrentMap<String, Gate> gates = new ConcurrentHashMap<>();
@@ -46,9 +55,41 @@ public class AdmissionControl {
         Gate gate = gate(name, lane);
         gate.enter(name, lane);
         try {
-            return body.get();
+            return lane == Lane.HEAVY ? onHeavyThread(body) : body.get();
         } finally {
             gate.leave();
+        }
+    }
+
+    /**
+     * Runs {@code body} on one of the heavy lane's threads, which yield the CPU to quick calls
+     * ({@link ThreadPriority#HEAVY_NICE}), carrying the call's cancellation; the caller waits for it.
+     */
+    private static <T> T onHeavyThread(Supplier<T> body) {
+        Supplier<T> carried = Cancellation.carried(body); // this call's binding, taken here on the caller's thread
+        Future<T> result = HEAVY_THREADS.submit(carried::get);
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return result.get();
+                } catch (InterruptedException e) {
+                    // the body stops at its next checkpoint once the call is cancelled; wait for it
+                    interrupted = true;
+                }
+            }
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(e.getCause());
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -28,6 +28,15 @@ public interface EngramConfig {
     @WithDefault("20000")
     int maxResponseNeurons();
 
+    /**
+     * Threads each tensor operation may use (libtorch's intra-op pool). Calls run side by side on their own worker
+     * threads, so one thread each keeps a few cores from being oversubscribed: on 2 cores, 1 gives 23% more calls per
+     * second under 32 clients and a 6× lower p99 for a lone Predict beside them than libtorch's default of one per
+     * core (BENCHMARKS.md, "Load").
+     */
+    @WithDefault("1")
+    int torchThreads();
+
     /** Most requests one LocateFacts call, or lines one BatchEdit stream, may hold. */
     @WithDefault("1000")
     int maxBatch();

@@ -9,11 +9,11 @@ import dev.engram.grpc.v1.MutinyModelServiceGrpc;
 import dev.engram.grpc.v1.PredictRequest;
 import dev.engram.grpc.v1.PredictResponse;
 import dev.engram.grpc.v1.TokenCandidate;
+import dev.engram.inference.NextTokenBatcher;
 import dev.engram.inference.NextTokenDistribution;
 import dev.engram.inference.TokenProbability;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelConfig;
-import dev.engram.trace.ForwardPass;
 import io.quarkus.grpc.GrpcService;
 import io.grpc.Context;
 import io.smallrye.common.annotation.Blocking;
@@ -28,6 +28,10 @@ import java.util.Map;
 @GrpcService
 public class ModelGrpcService extends MutinyModelServiceGrpc.ModelServiceImplBase {
     private static final int DEFAULT_NEW_TOKENS = 32;
+    /** Prompt tokens one shared Predict pass packs at most (its attention scores grow with the square). */
+    private static final int PREDICT_BATCH_TOKENS = 512;
+    /** One batcher per model view (name@checkpoint): concurrent Predicts on it share forward passes. */
+    private final Map<String, NextTokenBatcher> batchers = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final ModelRegistry registry;
     private final ModelViews views;
@@ -84,7 +88,9 @@ public class ModelGrpcService extends MutinyModelServiceGrpc.ModelServiceImplBas
         Model model = view.model();
         int k = PromptRequests.inRange("top_k", request.getTopK(), 1, model.config().vocabSize());
         int[] tokens = PromptRequests.promptTokens(model, request.getPrompt(), config.maxPromptTokens());
-        NextTokenDistribution next = new NextTokenDistribution(ForwardPass.of(model).lastLogits(tokens));
+        NextTokenDistribution next = new NextTokenDistribution(batchers.computeIfAbsent(
+                view.ref().getName() + "@" + view.checkpoint(), key -> new NextTokenBatcher(PREDICT_BATCH_TOKENS))
+                .lastLogits(model, tokens));
         PredictResponse.Builder out = PredictResponse.newBuilder()
                 .setModel(view.ref());
         Arrays.stream(tokens).forEach(out::addPromptTokenIds);

@@ -40,6 +40,8 @@ public class ModelRegistry {
     @PostConstruct
     void start() {
         root = NDManager.newBaseManager();
+        ai.djl.pytorch.jni.JniUtils.setNumThreads(config.torchThreads());
+        LOG.infof("libtorch: %d intra-op thread(s) per call (engram.torch-threads)", config.torchThreads());
         if (!config.models().containsKey(config.defaultModel())) {
             throw new IllegalStateException("engram.default-model '" + config.defaultModel()
                     + "' has no engram.models." + config.defaultModel() + ".path");

@@ -55,6 +55,15 @@ public final class PackedSequences {
         return starts.length;
     }
 
+    /** The packed row of each sequence's last token, in sequence order. */
+    long[] lastRows() {
+        long[] out = new long[starts.length];
+        for (int k = 0; k < starts.length; k++) {
+            out[k] = (k + 1 < starts.length ? starts[k + 1] : tokens.length) - 1;
+        }
+        return out;
+    }
+
     int[] tokens() {
         return tokens;
     }

@@ -7,6 +7,7 @@ import dev.engram.inference.GreedyGenerator;
 import dev.engram.inference.NextTokenDistribution;
 import dev.engram.inference.TokenProbability;
 import dev.engram.runtime.Model;
+import dev.engram.runtime.ThreadPriority;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,12 +23,12 @@ import java.util.concurrent.Executors;
  */
 public final class Verifier {
     private static final int TOP = 5;
-    /** Daemon threads for the measurements that run beside the caller's own work. */
-    public static final Executor BACKGROUND = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "engram-verify");
-        t.setDaemon(true);
-        return t;
-    });
+    /**
+     * Daemon threads for the measurements that run beside the caller's own work: an edit's, which is heavy work, so they
+     * run at the heavy lane's lower CPU priority ({@link ThreadPriority#HEAVY_NICE}).
+     */
+    public static final Executor BACKGROUND = Executors.newCachedThreadPool(
+            ThreadPriority.factory("engram-verify", ThreadPriority.HEAVY_NICE));
     private final GateThresholds thresholds;
 
     public Verifier(GateThresholds thresholds) {

@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>
  * {@code mvn -B package -DskipTests && mvn -B -q test-compile exec:java -Dexec.classpathScope=test
  * -Dexec.mainClass=dev.engram.bench.LoadBenchmark -Dexec.args="smollm2 20 50"} (model, seconds per phase, most calls
- * per client and phase).
+ * per client and phase); a fourth argument {@code mixed} runs only the 32-client mix beside the lone Predicts, on a
+ * fresh server. {@code -Dload.server=a=b,c=d} passes system properties to the server.
  */
 public final class LoadBenchmark {
     private static final int PORT = 9013;
@@ -59,7 +60,10 @@ public final class LoadBenchmark {
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 20;
         int maxCalls = args.length > 2 ? Integer.parseInt(args[2]) : 50;
         Path store = Path.of("target", "load-store-" + ProcessHandle.current().pid()).toAbsolutePath();
-        try (ServerProcess server = ServerProcess.start(store, PORT, List.of())) {
+        boolean mixedOnly = args.length > 3 && "mixed".equals(args[3]);
+        List<String> serverProperties = System.getProperty("load.server", "").isBlank() ? List.of()
+                : List.of(System.getProperty("load.server").split(","));
+        try (ServerProcess server = ServerProcess.start(store, PORT, serverProperties)) {
             ManagedChannel channel = server.channel();
             String pid = String.valueOf(server.pid());
             ModelRef ref = ModelRef.newBuilder().setName(model).build();
@@ -78,7 +82,7 @@ public final class LoadBenchmark {
             calls.get(0).run(); // load the model
             System.out.println("| call | clients | ok | p50 ms | p99 ms | ok/s | refused | failed | peak RSS GiB |");
             System.out.println("|---|---|---|---|---|---|---|---|---|");
-            for (int c = 0; c < calls.size(); c++) {
+            for (int c = 0; c < (mixedOnly ? 0 : calls.size()); c++) {
                 for (int clients : new int[] {1, 4, 16}) {
                     Result r = phase(List.of(calls.get(c)), clients, seconds, maxCalls, pid);
                     System.out.println(r.row(names.get(c), clients));

@@ -169,6 +169,10 @@ public final class EditEvaluation {
                 return 1000;
             }
 
+            public int torchThreads() {
+                return 1;
+            }
+
             public int maxPromptTokens() {
                 return 1024;
             }

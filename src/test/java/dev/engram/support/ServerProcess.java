@@ -29,7 +29,7 @@ public final class ServerProcess implements AutoCloseable {
             throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Dai.djl.offline=true"));
-        systemProperties.forEach(p -> command.add("-D" + p));
+        systemProperties.forEach(p -> command.add(p.startsWith("-") ? p : "-D" + p)); // "-X…": a JVM option
         command.addAll(List.of("-jar", "target/quarkus-app/quarkus-run.jar"));
         Path log = store.resolveSibling(store.getFileName() + ".log");
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
