@@ -32,7 +32,8 @@ COPY editing /app/editing
 RUN mkdir -p /app/models/store /app/models/exports /app/djl-cache \
     && chown -R engram:engram /app/models/store /app/models/exports /app/djl-cache
 USER 10001
-# MALLOC_ARENA_MAX=2: 20% lower peak resident memory under 32 clients (BENCHMARKS.md, "Load").
+# MALLOC_ARENA_MAX=2 and a 512 MiB heap: lower peak resident memory under 32 clients (BENCHMARKS.md, "Load"). The
+# weights live in direct memory, hence no cap there; exports stream tensor by tensor, so 512 MiB of heap is enough.
 ENV ENGRAM_HOST=0.0.0.0 \
     MALLOC_ARENA_MAX=2 \
     DJL_CACHE_DIR=/app/djl-cache \

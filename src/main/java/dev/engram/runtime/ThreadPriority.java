@@ -1,7 +1,5 @@
 package dev.engram.runtime;
 
-import com.sun.jna.Library;
-import com.sun.jna.Native;
 import com.sun.jna.Platform;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -18,26 +16,9 @@ public final class ThreadPriority {
     public static final int HEAVY_NICE = 19;
     private static final int PRIO_PROCESS = 0;
 
-    private interface C extends Library {
-        int syscall(long number, Object... args);
-
-        int setpriority(int which, int who, int prio);
-    }
-
-    private static final C LIBC = load();
+    private static final Libc.C LIBC = Libc.LIBC;
 
     private ThreadPriority() {
-    }
-
-    private static C load() {
-        if (!Platform.isLinux()) {
-            return null;
-        }
-        try {
-            return Native.load("c", C.class);
-        } catch (UnsatisfiedLinkError e) {
-            return null;
-        }
     }
 
     /** Daemon threads named {@code name-N} that set their own nice value to {@code nice} when they start. */

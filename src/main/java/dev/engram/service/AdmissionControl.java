@@ -1,6 +1,7 @@
 package dev.engram.service;
 
 import dev.engram.runtime.Cancellation;
+import dev.engram.runtime.NativeMemory;
 import dev.engram.runtime.ThreadPriority;
 import io.grpc.Status;
 import io.micrometer.core.instrument.Gauge;
@@ -67,7 +68,13 @@ public class AdmissionControl {
      */
     private static <T> T onHeavyThread(Supplier<T> body) {
         Supplier<T> carried = Cancellation.carried(body); // this call's binding, taken here on the caller's thread
-        Future<T> result = HEAVY_THREADS.submit(carried::get);
+        Future<T> result = HEAVY_THREADS.submit(() -> {
+            try {
+                return carried.get();
+            } finally {
+                NativeMemory.trim(); // what the call freed goes back to the system, not to the next call's peak
+            }
+        });
         boolean interrupted = false;
         try {
             while (true) {

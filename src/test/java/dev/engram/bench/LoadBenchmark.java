@@ -99,6 +99,8 @@ public final class LoadBenchmark {
             System.out.println();
             System.out.println("lone Predict: idle " + idle.row("", 1) + "\nlone Predict beside 32 clients "
                     + predictUnderLoad.row("", 1));
+            System.out.println("lone Predict beside 32 clients, ms in call order: " + predictUnderLoad.okNanos().stream()
+                    .map(n -> String.valueOf(n / 1_000_000)).collect(java.util.stream.Collectors.joining(" ")));
             channel.shutdownNow();
         }
     }

@@ -54,6 +54,8 @@ public final class HfCheckpoint {
         Files.createDirectories(dir);
         SafetensorsWriter all = new SafetensorsWriter();
         boolean qkvBias = config.family() == ModelFamily.LLAMA && model.weights().base().layer(0).bQ() != null;
+        ObjectMapper json = new ObjectMapper();
+        // the layouts give suppliers that read the weights while the files are written: the copies stay open till then
         try (NDManager copies = model.weights().manager().newSubManager()) {
             ModelWeights weights = model.delta().isEmpty() ? model.weights().base()
                     : model.weights().materialize(copies);
@@ -62,23 +64,22 @@ public final class HfCheckpoint {
             } else {
                 HfLlamaLayout.export(weights, config, all);
             }
-        }
-        ObjectMapper json = new ObjectMapper();
-        if (shards <= 1) {
-            all.write(dir.resolve(SafetensorsCheckpoint.SINGLE_FILE), dtype);
-        } else {
-            List<SafetensorsWriter> parts = all.shards(shards);
-            ObjectNode index = json.createObjectNode();
-            ObjectNode weightMap = index.putObject("weight_map");
-            for (int i = 0; i < parts.size(); i++) {
-                String file = String.format("model-%05d-of-%05d.safetensors", i + 1, parts.size());
-                parts.get(i).write(dir.resolve(file), dtype);
-                for (String name : parts.get(i).names()) {
-                    weightMap.put(name, file);
+            if (shards <= 1) {
+                all.write(dir.resolve(SafetensorsCheckpoint.SINGLE_FILE), dtype);
+            } else {
+                List<SafetensorsWriter> parts = all.shards(shards);
+                ObjectNode index = json.createObjectNode();
+                ObjectNode weightMap = index.putObject("weight_map");
+                for (int i = 0; i < parts.size(); i++) {
+                    String file = String.format("model-%05d-of-%05d.safetensors", i + 1, parts.size());
+                    parts.get(i).write(dir.resolve(file), dtype);
+                    for (String name : parts.get(i).names()) {
+                        weightMap.put(name, file);
+                    }
                 }
+                AtomicFiles.writeString(dir.resolve(SafetensorsCheckpoint.INDEX_FILE),
+                        json.writerWithDefaultPrettyPrinter().writeValueAsString(index));
             }
-            AtomicFiles.writeString(dir.resolve(SafetensorsCheckpoint.INDEX_FILE),
-                    json.writerWithDefaultPrettyPrinter().writeValueAsString(index));
         }
         AtomicFiles.writeString(dir.resolve(CONFIG_FILE),
                 json.writerWithDefaultPrettyPrinter().writeValueAsString(HfConfig.write(config, qkvBias)));

@@ -42,15 +42,15 @@ final class HfGpt2Layout {
 
     static void export(ModelWeights w, ModelConfig c, SafetensorsWriter out) {
         int d = c.dModel();
-        out.put("wte.weight", new long[] {c.vocabSize(), d}, w.tokenEmbedding().toFloatArray());
-        out.put("wpe.weight", new long[] {c.maxSeqLen(), d}, w.positionEmbedding().toFloatArray());
+        out.put("wte.weight", new long[] {c.vocabSize(), d}, () -> w.tokenEmbedding().toFloatArray());
+        out.put("wpe.weight", new long[] {c.maxSeqLen(), d}, () -> w.positionEmbedding().toFloatArray());
         for (int l = 0; l < c.nLayers(); l++) {
             LayerWeights lw = w.layer(l);
             String h = "h." + l + ".";
             put(out, h + "ln_1.weight", lw.attnNormWeight());
             put(out, h + "ln_1.bias", lw.attnNormBias());
-            out.put(h + "attn.c_attn.weight", new long[] {d, 3L * d}, joinColumns(d, lw.wQ(), lw.wK(), lw.wV()));
-            out.put(h + "attn.c_attn.bias", new long[] {3L * d}, joinColumns(1, lw.bQ(), lw.bK(), lw.bV()));
+            out.put(h + "attn.c_attn.weight", new long[] {d, 3L * d}, () -> joinColumns(d, lw.wQ(), lw.wK(), lw.wV()));
+            out.put(h + "attn.c_attn.bias", new long[] {3L * d}, () -> joinColumns(1, lw.bQ(), lw.bK(), lw.bV()));
             put(out, h + "attn.c_proj.weight", lw.wO());
             put(out, h + "attn.c_proj.bias", lw.bO());
             put(out, h + "ln_2.weight", lw.ffnNormWeight());
@@ -65,7 +65,7 @@ final class HfGpt2Layout {
     }
 
     private static void put(SafetensorsWriter out, String name, NDArray array) {
-        out.put(name, array.getShape().getShape(), array.toFloatArray());
+        out.put(name, array.getShape().getShape(), array::toFloatArray);
     }
 
     /** [rows, 3·w] → three [rows, w] arrays (one row for a bias). */

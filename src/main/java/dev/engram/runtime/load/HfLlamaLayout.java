@@ -18,27 +18,27 @@ final class HfLlamaLayout {
     /** The tensors in HF's layout; q/k rows of an adjacent-pair model are permuted to rotate-half. */
     static void export(ModelWeights w, ModelConfig c, SafetensorsWriter out) {
         int d = c.dModel();
-        out.put(N.embedding(), new long[] {c.vocabSize(), d}, w.tokenEmbedding().toFloatArray());
+        out.put(N.embedding(), new long[] {c.vocabSize(), d}, () -> w.tokenEmbedding().toFloatArray());
         for (int l = 0; l < c.nLayers(); l++) {
             LayerWeights lw = w.layer(l);
-            out.put(at(N.attnNorm(), l), new long[] {d}, lw.attnNormWeight().toFloatArray());
-            out.put(at(N.q(), l), new long[] {c.qDim(), d}, rope(c, linear(lw.wQ()), c.nHeads(), d));
-            out.put(at(N.k(), l), new long[] {c.kvDim(), d}, rope(c, linear(lw.wK()), c.nKvHeads(), d));
-            out.put(at(N.v(), l), new long[] {c.kvDim(), d}, linear(lw.wV()));
+            out.put(at(N.attnNorm(), l), new long[] {d}, () -> lw.attnNormWeight().toFloatArray());
+            out.put(at(N.q(), l), new long[] {c.qDim(), d}, () -> rope(c, linear(lw.wQ()), c.nHeads(), d));
+            out.put(at(N.k(), l), new long[] {c.kvDim(), d}, () -> rope(c, linear(lw.wK()), c.nKvHeads(), d));
+            out.put(at(N.v(), l), new long[] {c.kvDim(), d}, () -> linear(lw.wV()));
             if (lw.bQ() != null) {
-                out.put(at(N.qBias(), l), new long[] {c.qDim()}, rope(c, lw.bQ().toFloatArray(), c.nHeads(), 1));
-                out.put(at(N.kBias(), l), new long[] {c.kvDim()}, rope(c, lw.bK().toFloatArray(), c.nKvHeads(), 1));
-                out.put(at(N.vBias(), l), new long[] {c.kvDim()}, lw.bV().toFloatArray());
+                out.put(at(N.qBias(), l), new long[] {c.qDim()}, () -> rope(c, lw.bQ().toFloatArray(), c.nHeads(), 1));
+                out.put(at(N.kBias(), l), new long[] {c.kvDim()}, () -> rope(c, lw.bK().toFloatArray(), c.nKvHeads(), 1));
+                out.put(at(N.vBias(), l), new long[] {c.kvDim()}, () -> lw.bV().toFloatArray());
             }
-            out.put(at(N.o(), l), new long[] {d, c.qDim()}, linear(lw.wO()));
-            out.put(at(N.ffnNorm(), l), new long[] {d}, lw.ffnNormWeight().toFloatArray());
-            out.put(at(N.gate(), l), new long[] {c.dFfn(), d}, linear(lw.wGate()));
-            out.put(at(N.up(), l), new long[] {c.dFfn(), d}, linear(lw.wUp()));
-            out.put(at(N.down(), l), new long[] {d, c.dFfn()}, linear(lw.wDown()));
+            out.put(at(N.o(), l), new long[] {d, c.qDim()}, () -> linear(lw.wO()));
+            out.put(at(N.ffnNorm(), l), new long[] {d}, () -> lw.ffnNormWeight().toFloatArray());
+            out.put(at(N.gate(), l), new long[] {c.dFfn(), d}, () -> linear(lw.wGate()));
+            out.put(at(N.up(), l), new long[] {c.dFfn(), d}, () -> linear(lw.wUp()));
+            out.put(at(N.down(), l), new long[] {d, c.dFfn()}, () -> linear(lw.wDown()));
         }
-        out.put(N.finalNorm(), new long[] {d}, w.finalNormWeight().toFloatArray());
+        out.put(N.finalNorm(), new long[] {d}, () -> w.finalNormWeight().toFloatArray());
         if (!c.tiedEmbeddings()) {
-            out.put(N.output(), new long[] {c.vocabSize(), d}, linear(w.unembedding()));
+            out.put(N.output(), new long[] {c.vocabSize(), d}, () -> linear(w.unembedding()));
         }
     }
 

@@ -14,41 +14,57 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Writes float32 tensors to a .safetensors file in F32, F16 or BF16. The file appears atomically: it is written to a
- * temporary sibling, forced to disk, then renamed.
+ * temporary sibling, forced to disk, then renamed. A tensor may be given as a supplier, called only while the file is
+ * written, one tensor at a time: a whole model never sits in the Java heap at once.
  */
 public final class SafetensorsWriter {
     private final Map<String, long[]> shapes = new LinkedHashMap<>();
-    private final Map<String, float[]> data = new LinkedHashMap<>();
+    private final Map<String, Supplier<float[]>> data = new LinkedHashMap<>();
 
     public SafetensorsWriter put(String name, long[] shape, float[] values) {
-        long n = 1;
-        for (long s : shape) {
-            n *= s;
-        }
-        if (n != values.length) {
-            throw new IllegalArgumentException("tensor " + name + " has " + values.length + " values for shape of " + n);
-        }
+        check(name, count(shape), values);
+        return put(name, shape, () -> values);
+    }
+
+    /** A tensor whose values {@code values} gives when the file is written (its length is checked then). */
+    public SafetensorsWriter put(String name, long[] shape, Supplier<float[]> values) {
         shapes.put(name, shape.clone());
         data.put(name, values);
         return this;
     }
 
+    private static long count(long[] shape) {
+        long n = 1;
+        for (long s : shape) {
+            n *= s;
+        }
+        return n;
+    }
+
+    private static void check(String name, long count, float[] values) {
+        if (count != values.length) {
+            throw new IllegalArgumentException("tensor " + name + " has " + values.length + " values for shape of "
+                    + count);
+        }
+    }
+
     /** Splits the tensors, in order, into {@code count} files of about equal size. */
     public java.util.List<SafetensorsWriter> shards(int count) {
-        long total = data.values().stream().mapToLong(v -> v.length).sum();
+        long total = shapes.values().stream().mapToLong(SafetensorsWriter::count).sum();
         java.util.List<SafetensorsWriter> shards = new java.util.ArrayList<>();
         SafetensorsWriter current = new SafetensorsWriter();
         long written = 0;
-        for (Map.Entry<String, float[]> e : data.entrySet()) {
+        for (Map.Entry<String, Supplier<float[]>> e : data.entrySet()) {
             if (!current.data.isEmpty() && written >= total * (shards.size() + 1) / count && shards.size() < count - 1) {
                 shards.add(current);
                 current = new SafetensorsWriter();
             }
             current.put(e.getKey(), shapes.get(e.getKey()), e.getValue());
-            written += e.getValue().length;
+            written += count(shapes.get(e.getKey()));
         }
         shards.add(current);
         return shards;
@@ -70,7 +86,7 @@ public final class SafetensorsWriter {
             for (long s : e.getValue()) {
                 shape.add(s);
             }
-            long size = (long) data.get(e.getKey()).length * dtype.bytes;
+            long size = count(e.getValue()) * dtype.bytes;
             node.putArray("data_offsets").add(offset).add(offset + size);
             offset += size;
         }
@@ -85,7 +101,9 @@ public final class SafetensorsWriter {
                 prefix.put((byte) ' ');
             }
             out.write(prefix.array());
-            for (float[] values : data.values()) {
+            for (Map.Entry<String, Supplier<float[]>> e : data.entrySet()) {
+                float[] values = e.getValue().get();
+                check(e.getKey(), count(shapes.get(e.getKey())), values);
                 out.write(encode(values, dtype));
             }
             out.flush();
