@@ -49,6 +49,10 @@ public final class NextTokenDistribution {
         PriorityQueue<Integer> heap = new PriorityQueue<>((a, b) -> logits[a] != logits[b]
                 ? Float.compare(logits[a], logits[b]) : Integer.compare(b, a));
         for (int i = 0; i < logits.length; i++) {
+            // a full heap keeps its k best; a later token that only ties the smallest of them ranks below it
+            if (heap.size() == k && logits[i] <= logits[heap.peek()]) {
+                continue;
+            }
             heap.add(i);
             if (heap.size() > k) {
                 heap.poll();
