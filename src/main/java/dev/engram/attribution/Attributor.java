@@ -86,7 +86,7 @@ public final class Attributor {
     private StepAttribution step(Trace trace, int t, int w, AttributionOptions options) {
         try (NDScope scope = new NDScope()) {
             int layers = config.nLayers();
-            boolean bounded = options.mode() == NormMode.FROZEN && !options.exhaustive();
+            boolean bounded = !options.exhaustive();
             ValueScoring scoring = ValueScoring.at(model, trace, t, w, options.mode(), bounded);
             double[] logProbs = scoring.baseLogProbs();
             Readout readout = scoring.readout();
@@ -130,9 +130,9 @@ public final class Attributor {
                 scores.embedding());
     }
 
-    /** The exact top-k: bounded in FROZEN mode, exhaustive in EXACT mode or when asked. */
+    /** The exact top-k: bounded (in either norm mode), or exhaustive when asked. */
     private static Ranking rank(ValueScoring scoring, List<NeuronTable> tables, int k, AttributionOptions options) {
-        return options.mode() == NormMode.EXACT || options.exhaustive()
+        return options.exhaustive()
                 ? ExhaustiveRanking.top(scoring, tables, k)
                 : BoundedRanking.top(scoring, tables, k);
     }

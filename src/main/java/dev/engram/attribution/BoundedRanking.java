@@ -2,6 +2,8 @@ package dev.engram.attribution;
 
 import dev.engram.runtime.Cancellation;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import java.util.ArrayList;
@@ -49,7 +51,7 @@ final class BoundedRanking {
         List<Candidate> first = largest(tables, bounds, Math.min(total, k + 8));
         int evaluated = score(scoring, first, best, done);
         List<Candidate> rest = new ArrayList<>();
-        double cut = best.full() ? threshold(best.threshold()) : Double.NEGATIVE_INFINITY;
+        double cut = best.full() ? threshold(best.threshold(), scoring.readout().mode()) : Double.NEGATIVE_INFINITY;
         for (int t = 0; t < tables.size(); t++) {
             for (int i = 0; i < bounds[t].length; i++) {
                 if (!done[t][i] && bounds[t][i] >= cut) {
@@ -94,13 +96,21 @@ final class BoundedRanking {
         return out;
     }
 
-    /** UB below this cannot beat τ; the margin absorbs float32 rounding in UB and in the exact scores. */
-    private static double threshold(double tau) {
-        return tau - 1e-4 - 1e-5 * Math.abs(tau);
+    /**
+     * UB below this cannot beat τ; the margin absorbs float32 rounding in UB and in the exact scores (wider in EXACT
+     * mode, whose UB divides sums of logit-sized terms by a recomputed scale).
+     */
+    private static double threshold(double tau, NormMode mode) {
+        return mode == NormMode.EXACT ? tau - 1e-3 - 1e-4 * Math.abs(tau) : tau - 1e-4 - 1e-5 * Math.abs(tau);
+    }
+
+    /** UB_i for every neuron, per table ({@link NormMode#FROZEN}: first order; EXACT: with the moving scale). */
+    private static double[][] upperBounds(ValueScoring scoring, List<NeuronTable> tables) {
+        return scoring.readout().mode() == NormMode.EXACT ? normBounds(scoring, tables) : firstOrderBounds(scoring, tables);
     }
 
     /** UB_i = c_i · (u_i · (q_w − q_p)) for every neuron, per table; one matrix-vector product per table. */
-    private static double[][] upperBounds(ValueScoring scoring, List<NeuronTable> tables) {
+    private static double[][] firstOrderBounds(ValueScoring scoring, List<NeuronTable> tables) {
         double[][] out = new double[tables.size()][];
         try (NDScope scope = new NDScope()) {
             for (int t = 0; t < tables.size(); t++) {
@@ -116,7 +126,55 @@ final class BoundedRanking {
         return out;
     }
 
-    /** Imp for a batch, through the additive identity: log_softmax(s(base) + S(v))_w − log p(w | base). */
+    /**
+     * EXACT: UB_i = (α + c_i·u_i·g) / σ_i − α / σ_base per neuron (class comment); one matrix product with [g, C(base)]
+     * per table and the rows' centred squared norms per subvalue matrix.
+     */
+    private static double[][] normBounds(ValueScoring scoring, List<NeuronTable> tables) {
+        Readout readout = scoring.readout();
+        int d = (int) scoring.bases().getShape().get(1);
+        double eps = readout.normEps();
+        double[][] out = new double[tables.size()][];
+        Map<String, float[]> squaredNorms = new java.util.HashMap<>();
+        try (NDScope scope = new NDScope()) {
+            for (int t = 0; t < tables.size(); t++) {
+                NeuronTable table = tables.get(t);
+                NDArray base = scoring.bases().get(table.baseIndex);
+                NDArray centredBase = readout.centre(base.reshape(1, -1)).reshape(-1);
+                // g = C(γ ⊙ (W_U[:, w] − W_U·p)) = the first-order row without its frozen scale
+                NDArray g = scoring.firstOrder().get(table.baseIndex).mul(readout.frozenScale());
+                double alpha = base.dot(g).getFloat();
+                double baseSquare = centredBase.square().sum().getFloat() / d + eps;
+                double baseScale = Math.sqrt(baseSquare);
+                float[] projected = table.weights.timesRight(table.layer, table.subvalueMatrix,
+                        NDArrays.stack(new NDList(g, centredBase), 1)).toFloatArray(); // [rows, 2]: u·g, u·C(base)
+                float[] norms = squaredNorms.computeIfAbsent(table.layer + "/" + table.subvalueMatrix,
+                        k -> centredSquaredNorms(table, readout));
+                out[t] = new double[table.size()];
+                for (int i = 0; i < table.size(); i++) {
+                    int row = table.row(i);
+                    double c = table.coefficients[i];
+                    double scale = Math.sqrt(Math.max(baseSquare
+                            + (2 * c * projected[2 * row + 1] + c * c * norms[row]) / d, eps));
+                    out[t][i] = (alpha + c * projected[2 * row]) / scale - alpha / baseScale;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** |C(u)|² of every row u of the table's subvalue matrix (effective weights). */
+    private static float[] centredSquaredNorms(NeuronTable table, Readout readout) {
+        long rows = table.weights.rowsOf(table.layer, table.subvalueMatrix);
+        long[] all = new long[(int) rows];
+        for (int r = 0; r < all.length; r++) {
+            all[r] = r;
+        }
+        return readout.centre(table.weights.rows(table.layer, table.subvalueMatrix, all)).square().sum(new int[] {1})
+                .toFloatArray();
+    }
+
+    /** Imp for a batch: log_softmax(s(base + v))_w − log p(w | base). */
     private static List<RankedNeuron> exact(ValueScoring scoring, List<Candidate> batch) {
         Map<NeuronTable, List<Candidate>> byTable = new LinkedHashMap<>();
         batch.forEach(c -> byTable.computeIfAbsent(c.table(), t -> new ArrayList<>()).add(c));
@@ -130,8 +188,12 @@ final class BoundedRanking {
             }
             long[] baseRows = order.stream().mapToLong(c -> c.table().baseIndex).toArray();
             NDManager manager = scoring.baseLogits().getManager();
-            NDArray logits = scoring.baseLogits().get(manager.create(baseRows))
-                    .add(scoring.readout().direction(ValueScoring.concat(blocks)));
+            NDArray rows = manager.create(baseRows);
+            NDArray vectors = ValueScoring.concat(blocks);
+            // FROZEN: the additive identity; EXACT: the literal readout of base + v
+            NDArray logits = scoring.readout().mode() == NormMode.EXACT
+                    ? scoring.readout().logits(scoring.bases().get(rows).add(vectors))
+                    : scoring.baseLogits().get(rows).add(scoring.readout().direction(vectors));
             double[] gains = scoring.gains(logits, baseRows);
             for (int i = 0; i < order.size(); i++) {
                 out.add(new RankedNeuron(order.get(i).table(), order.get(i).index(), gains[i]));

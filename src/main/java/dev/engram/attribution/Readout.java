@@ -51,6 +51,11 @@ final class Readout {
         return mode;
     }
 
+    /** ε of the final norm. */
+    double normEps() {
+        return config.normEps();
+    }
+
     /** s(x) = W_U · N_f(x) for each row of x [B, d] → [B, V], in this readout's mode. */
     NDArray logits(NDArray x) {
         if (mode == NormMode.EXACT) {

@@ -16,7 +16,8 @@ import java.util.List;
  * @param bases        [2L + 1, d]: h^{l−1} at row 2l, mid^l at row 2l + 1, h^L at row 2L
  * @param baseLogits   s(base) for each row, [2L + 1, V], in the readout's mode
  * @param baseLogProbs log p(w | base) per row
- * @param firstOrder   FROZEN only: rows q_w − q_p(base) of {@link Readout#firstOrderReadout}, [2L + 1, d]; else null
+ * @param firstOrder   rows q_w − q_p(base) of {@link Readout#firstOrderReadout}, [2L + 1, d], when the ranking is
+ *                     bounded; else null
  */
 record ValueScoring(Readout readout, int target, NDArray bases, NDArray baseLogits, double[] baseLogProbs,
         NDArray firstOrder) {

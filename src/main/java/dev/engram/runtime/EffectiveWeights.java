@@ -63,6 +63,11 @@ public final class EffectiveWeights implements AutoCloseable {
         return y.add(x.matMul(ab[0]).matMul(ab[1]));
     }
 
+    /** The number of rows (inputs) of a matrix. */
+    public long rowsOf(int layer, Param param) {
+        return base.layer(layer).matrix(param).getShape().get(0);
+    }
+
     /** W_eff · k = W·k + A·(B·k) for k [out, P]: [in, P]. Reads many subvalues (rows) against a few directions. */
     public NDArray timesRight(int layer, Param param, NDArray k) {
         NDArray y = base.layer(layer).matrix(param).matMul(k);

@@ -90,27 +90,32 @@ class AttributionCorrectnessTest {
         assertTrue(spread > 1e-3, "scores are all ~0; the test would prove nothing");
     }
 
-    /** The fast top-k is the reference's top-k, in the reference's order, while scoring few neurons exactly. */
+    /**
+     * The fast top-k is the reference's top-k, in the reference's order, while scoring few neurons exactly: in FROZEN
+     * mode (first-order bounds) and in EXACT mode (bounds with the moving norm scale).
+     */
     @ParameterizedTest
     @MethodSource("models")
     void topKIsRankedExactlyAsTheBruteForceRanksIt(Case c) {
-        Map<NeuronId, Double> reference = reference(c, NormMode.FROZEN);
-        List<Map.Entry<NeuronId, Double>> expected = new ArrayList<>(reference.entrySet());
-        expected.sort(Map.Entry.<NeuronId, Double>comparingByValue(Comparator.reverseOrder()));
-        for (int k : new int[] {1, 10, 50}) {
-            StepAttribution step = new Attributor(c.model())
-                    .attribute(c.prompt(), null, AttributionOptions.defaults(k)).steps().get(0);
-            assertEquals(k, step.valueNeurons().size());
-            for (int i = 0; i < k; i++) {
-                NeuronId got = step.valueNeurons().get(i).id();
-                double gotReference = reference.get(got);
-                // same neuron, or a neuron the reference scores equal to within float rounding
-                assertTrue(got.equals(expected.get(i).getKey())
-                        || Math.abs(gotReference - expected.get(i).getValue()) < 1e-6,
-                        c.name() + " k=" + k + " rank " + i + ": " + got + " " + gotReference + " vs "
-                                + expected.get(i));
+        for (NormMode mode : NormMode.values()) {
+            Map<NeuronId, Double> reference = reference(c, mode);
+            List<Map.Entry<NeuronId, Double>> expected = new ArrayList<>(reference.entrySet());
+            expected.sort(Map.Entry.<NeuronId, Double>comparingByValue(Comparator.reverseOrder()));
+            for (int k : new int[] {1, 10, 50}) {
+                StepAttribution step = new Attributor(c.model())
+                        .attribute(c.prompt(), null, AttributionOptions.defaults(k).withMode(mode)).steps().get(0);
+                assertEquals(k, step.valueNeurons().size());
+                for (int i = 0; i < k; i++) {
+                    NeuronId got = step.valueNeurons().get(i).id();
+                    double gotReference = reference.get(got);
+                    // same neuron, or a neuron the reference scores equal to within float rounding
+                    assertTrue(got.equals(expected.get(i).getKey())
+                            || Math.abs(gotReference - expected.get(i).getValue()) < 1e-6,
+                            c.name() + " " + mode + " k=" + k + " rank " + i + ": " + got + " " + gotReference + " vs "
+                                    + expected.get(i));
+                }
+                assertTrue(step.evaluated() < step.neurons(), mode + " k=" + k + " scored every neuron exactly");
             }
-            assertTrue(step.evaluated() < step.neurons(), "k=" + k + " scored every neuron exactly");
         }
     }
 
