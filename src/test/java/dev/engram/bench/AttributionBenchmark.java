@@ -40,8 +40,11 @@ public final class AttributionBenchmark {
 
     static void report(Model model, int[] prompt, int runs) {
         Attributor attributor = new Attributor(model);
-        AttributionOptions valueOnly = AttributionOptions.valueNeuronsOnly(10, dev.engram.attribution.NormMode.FROZEN);
-        AttributionOptions full = AttributionOptions.defaults(10);
+        // -Dbench.mode=EXACT: the same with the real final norm
+        dev.engram.attribution.NormMode mode = dev.engram.attribution.NormMode.valueOf(
+                System.getProperty("bench.mode", "FROZEN"));
+        AttributionOptions valueOnly = AttributionOptions.valueNeuronsOnly(10, mode);
+        AttributionOptions full = AttributionOptions.defaults(10).withMode(mode);
         Runnable forward = () -> {
             try (Trace t = ForwardPass.of(model).trace(prompt)) {
                 t.logits();
@@ -58,8 +61,8 @@ public final class AttributionBenchmark {
         StepAttribution step = attributor.attribute(prompt, null, valueOnly).steps().get(0);
         boolean same = step.valueNeurons().stream().map(n -> n.id()).toList()
                 .equals(bruteStep.valueNeurons().stream().map(n -> n.id()).toList());
-        System.out.printf("%s: %d tokens, %d value neurons, exact evaluations on the fast path %d (%.2f%%)%n",
-                model.name(), prompt.length, step.neurons(), step.evaluated(), 100.0 * step.evaluated() / step.neurons());
+        System.out.printf("%s, %s: %d tokens, %d value neurons, exact evaluations on the fast path %d (%.2f%%)%n",
+                model.name(), mode, prompt.length, step.neurons(), step.evaluated(), 100.0 * step.evaluated() / step.neurons());
         System.out.printf("  forward (trace)       %s%n", fwd);
         System.out.printf("  fast top-10 value neurons (+ layer scores)  %s%n", fast);
         System.out.printf("  LocateFact defaults (top-10 value, top-10 query, head scores) %s%n", locate);
