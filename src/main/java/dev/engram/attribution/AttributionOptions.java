@@ -7,7 +7,7 @@ package dev.engram.attribution;
  * @param queryFfnValues   the top FFN value neurons whose query neurons are summed (the reference: 100)
  * @param queryAttnValues  the top attention value neurons whose query neurons are summed (the reference: 30)
  * @param queryKey         the Llama subkey that defines FFN query neurons
- * @param exhaustive       score every neuron by brute force even in FROZEN mode (for checking and benchmarks)
+ * @param exhaustive       score every neuron by brute force instead of the bounded top-k (the reference; for checking and benchmarks)
  * @param headScores       also score every head (L·H readouts through W_U: about as costly as the value neurons)
  */
 public record AttributionOptions(int topValueNeurons, int topQueryNeurons, NormMode mode, int queryFfnValues,

@@ -53,7 +53,7 @@ final class AttributionMapper {
             default -> throw GrpcErrors.invalid("options.query_key", "unknown value " + o.getQueryKeyValue());
         };
         boolean heads = o.getRenderCharts() || !o.hasHeadScores() || o.getHeadScores();
-        return new AttributionOptions(topK, topQuery, mode, ffnValues, attentionValues, key, false, heads);
+        return new AttributionOptions(topK, topQuery, mode, ffnValues, attentionValues, key, o.getExhaustive(), heads);
     }
 
     static LocateFactResponse response(AttributionResult result, ModelRef ref, boolean charts) {

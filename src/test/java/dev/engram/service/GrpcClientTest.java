@@ -32,7 +32,7 @@ abstract class GrpcClientTest {
     static final dev.engram.grpc.v1.LocateFactRequest SMOLLM2_EXACT_LOCATE = dev.engram.grpc.v1.LocateFactRequest
             .newBuilder().setModel(SMOLLM2).setPrompt("The capital of France is").setTarget(" Paris").setTopK(10)
             .setOptions(dev.engram.grpc.v1.AttributionOptions.newBuilder()
-                    .setNormMode(dev.engram.grpc.v1.NormMode.NORM_MODE_EXACT)).build();
+                    .setNormMode(dev.engram.grpc.v1.NormMode.NORM_MODE_EXACT).setExhaustive(true)).build();
     static ManagedChannel channel;
 
     @BeforeAll
