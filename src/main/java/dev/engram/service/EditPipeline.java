@@ -31,6 +31,8 @@ public class EditPipeline {
     private final SentinelPrompts sentinels;
     private final AdmissionControl admission;
     private final EditMetrics metrics;
+    /** Verified proposals kept for an identical request on the same checkpoint (a ProposeEdit, then its ApplyEdit). */
+    private final ProposalCache proposals = new ProposalCache(16);
 
     public EditPipeline(ModelViews views, EngramConfig config, SentinelPrompts sentinels, AdmissionControl admission,
             EditMetrics metrics) {
@@ -56,12 +58,20 @@ public class EditPipeline {
         ModelViews.View parent = views.resolve(r.getModel());
         Model model = parent.model();
         EditRequests.Checked checked = EditRequests.check(r, model, config);
+        String key = ProposalCache.key(parent, r);
+        Proposal known = proposals.get(key);
+        if (known != null) {
+            metrics.reused(model.name());
+            return new Proposal(parent, known.result(), known.report(), known.response());
+        }
         VerifiedEdit run = VerifiedEdit.run(model, checked.edit(), checked.options(), checked.thresholds(),
                 sentinels.of(model.name()));
         metrics.verified(model.name(), run.report());
         ProposeEditResponse response = EditMapper.proposal(checked, parent.ref(), run.result(), run.report(),
                 (System.nanoTime() - start) / 1_000_000);
-        return new Proposal(parent, run.result(), run.report(), response);
+        Proposal made = new Proposal(parent, run.result(), run.report(), response);
+        proposals.put(key, made);
+        return made;
     }
 
     /**

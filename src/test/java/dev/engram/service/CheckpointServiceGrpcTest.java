@@ -33,6 +33,8 @@ import dev.engram.grpc.v1.ModelServiceGrpc;
 import dev.engram.grpc.v1.NeuronKind;
 import dev.engram.grpc.v1.PredictRequest;
 import dev.engram.grpc.v1.PredictResponse;
+import dev.engram.grpc.v1.ProposeEditRequest;
+import dev.engram.grpc.v1.ProposeEditResponse;
 import dev.engram.grpc.v1.RollbackRequest;
 import dev.engram.grpc.v1.VerificationReport;
 import dev.engram.runtime.Model;
@@ -110,13 +112,29 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
         return edits.applyEdit(ApplyEditRequest.newBuilder().setEdit(r).build());
     }
 
+    @jakarta.inject.Inject
+    io.micrometer.core.instrument.MeterRegistry registry;
+
+    /** engram_edits_total{outcome="reused"} of this test's model. */
+    private double reused() {
+        io.micrometer.core.instrument.Counter c = registry.find("engram.edits").tags("model", MODEL, "outcome", "reused")
+                .counter();
+        return c == null ? 0 : c.count();
+    }
+
     @Test
     @Order(1)
     void applyEditCommitsAVerifiedEditAsTheNewHead() throws Exception {
         EditRequest r = example("stories260K-examples.jsonl", 0, MODEL);
         PredictResponse base = predict("", r.getPrompt());
         assertEquals(" Lily", base.getCandidates(0).getText());
+        ProposeEditResponse proposed = edits.proposeEdit(ProposeEditRequest.newBuilder().setEdit(r).build());
+        double reusedBefore = reused();
         ApplyEditResponse applied = apply(r);
+        // the ApplyEdit of the request just proposed on the same checkpoint commits that proposal, not a new one
+        assertEquals(reusedBefore + 1, reused());
+        assertEquals(proposed.getDelta(), applied.getProposal().getDelta());
+        assertEquals(proposed.getReport(), applied.getProposal().getReport());
         first = applied.getCheckpoint().getId();
         assertEquals(64, first.length());
         assertEquals("base", applied.getCheckpoint().getParentId());
@@ -145,6 +163,12 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
         assertEquals("base", got.getCheckpoint().getRequest().getModel().getCheckpoint(), "the parent it was verified on");
         assertEquals(applied.getProposal().getReport(), got.getCheckpoint().getReport());
         assertEquals(List.of(first), got.getLineageList());
+
+        // the same request on the new head is a new edit: located, made and verified again
+        double reusedAtHead = reused();
+        ProposeEditResponse again = edits.proposeEdit(ProposeEditRequest.newBuilder().setEdit(r).build());
+        assertEquals(reusedAtHead, reused());
+        assertEquals(first, again.getModel().getCheckpoint());
     }
 
     @Test

@@ -32,6 +32,11 @@ public class EditMetrics {
         summary("engram.verification.fluency.drop", model, report.fluency().relativeDrop());
     }
 
+    /** An identical request on the same checkpoint got a proposal verified before, without new work. */
+    public void reused(String model) {
+        count(model, "reused");
+    }
+
     /** A verified edit was written to the store. */
     public void committed(String model) {
         count(model, "committed");
