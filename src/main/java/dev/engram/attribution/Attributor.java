@@ -137,34 +137,46 @@ public final class Attributor {
                 : BoundedRanking.top(scoring, tables, k);
     }
 
+    /** Head outputs read out together: about this many [·, V] logit rows live at once. */
+    private static final int HEAD_ROWS_PER_READOUT = 64;
+
     /**
-     * Head j of layer l: its output at t (Σ over its dims and sources, no b_O) added to h^{l−1}. All layers' heads go
-     * through the readout in one batch.
+     * Head j of layer l: its output at t (Σ over its dims and sources, no b_O) added to h^{l−1}. The heads of a few
+     * layers at a time go through the readout together ({@value #HEAD_ROWS_PER_READOUT} rows of logits at most, not
+     * L·H: SmolLM2's 270 heads would hold 53 MB of logits, and as much again for their log-softmax).
      */
     private double[][] headScores(Trace trace, int t, ValueScoring scoring) {
         int layers = config.nLayers();
         int heads = config.nHeads();
-        int dh = config.headDim();
-        try (NDScope scope = new NDScope()) {
-            NDList perLayer = new NDList(layers);
-            long[] baseRows = new long[layers * heads];
-            for (int l = 0; l < layers; l++) {
-                NDArray pattern = trace.pattern(l).get(new NDIndex(":, {}:{}, :", t, t + 1)); // [H, 1, T]
-                NDArray z = pattern.matMul(trace.value(l)).reshape(heads, dh); // z^j, [H, dh]
-                // head j's output z^j · W_O[j·dh : (j+1)·dh, :] for all j at once: a block-diagonal [H, H·dh] times W_O
-                NDArray blocks = z.expandDims(1).mul(z.getManager().eye(heads).expandDims(2))
-                        .reshape(heads, (long) heads * dh);
-                NDArray headOutputs = model.weights().times(blocks, l, Param.ATTN_O); // [H, d]
-                perLayer.add(headOutputs.add(scoring.bases().get(NeuronTable.preBase(l))));
-                Arrays.fill(baseRows, l * heads, (l + 1) * heads, NeuronTable.preBase(l));
+        int layersPerReadout = Math.max(1, HEAD_ROWS_PER_READOUT / heads);
+        double[][] out = new double[layers][];
+        for (int first = 0; first < layers; first += layersPerReadout) {
+            int last = Math.min(layers, first + layersPerReadout);
+            try (NDScope scope = new NDScope()) {
+                NDList rows = new NDList(last - first);
+                long[] baseRows = new long[(last - first) * heads];
+                for (int l = first; l < last; l++) {
+                    rows.add(headInputs(trace, t, l).add(scoring.bases().get(NeuronTable.preBase(l))));
+                    Arrays.fill(baseRows, (l - first) * heads, (l - first + 1) * heads, NeuronTable.preBase(l));
+                }
+                double[] gains = scoring.gains(scoring.readout().logits(NDArrays.concat(rows, 0)), baseRows);
+                for (int l = first; l < last; l++) {
+                    out[l] = Arrays.copyOfRange(gains, (l - first) * heads, (l - first + 1) * heads);
+                }
             }
-            double[] gains = scoring.gains(scoring.readout().logits(NDArrays.concat(perLayer, 0)), baseRows);
-            double[][] out = new double[layers][heads];
-            for (int l = 0; l < layers; l++) {
-                System.arraycopy(gains, l * heads, out[l], 0, heads);
-            }
-            return out;
         }
+        return out;
+    }
+
+    /** The output of each head of layer l at position t, z^j · W_O[j·dh : (j+1)·dh, :]: [H, d]. */
+    private NDArray headInputs(Trace trace, int t, int l) {
+        int heads = config.nHeads();
+        int dh = config.headDim();
+        NDArray pattern = trace.pattern(l).get(new NDIndex(":, {}:{}, :", t, t + 1)); // [H, 1, T]
+        NDArray z = pattern.matMul(trace.value(l)).reshape(heads, dh); // z^j, [H, dh]
+        // all heads at once: a block-diagonal [H, H·dh] times W_O
+        NDArray blocks = z.expandDims(1).mul(z.getManager().eye(heads).expandDims(2)).reshape(heads, (long) heads * dh);
+        return model.weights().times(blocks, l, Param.ATTN_O);
     }
 
     private String text(int token) {

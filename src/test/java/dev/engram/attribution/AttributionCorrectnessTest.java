@@ -267,6 +267,25 @@ class AttributionCorrectnessTest {
     }
 
     /**
+     * SmolLM2's 30 layers × 9 heads go through the readout a few layers at a time: the heads of the first and last
+     * layer of every group, against the literal reference.
+     */
+    @org.junit.jupiter.api.Test
+    void headScoresOfEveryReadoutGroupMatchTheLiteralReferenceOnSmolLM2() {
+        Model model = TestModels.smolLM2();
+        int[] prompt = model.tokenizer().encodePrompt("The capital of France is");
+        StepAttribution s = new Attributor(model).attribute(prompt, null, AttributionOptions.defaults(3)).steps().get(0);
+        try (Trace trace = ForwardPass.of(model).trace(prompt)) {
+            LiteralReference ref = new LiteralReference(model, trace, trace.lastPosition(), s.target(), NormMode.FROZEN);
+            for (int l : new int[] {0, 6, 7, 13, 14, 20, 21, 27, 28, 29}) {
+                for (int j = 0; j < model.config().nHeads(); j++) {
+                    assertEquals(ref.headScore(l, j), s.heads()[l][j], 1e-4, "layer " + l + " head " + j);
+                }
+            }
+        }
+    }
+
+    /**
      * Per-neuron query scores for the best FFN value neuron and the best attention value neuron, against the literal
      * reference over every component. On GQA models the attention case catches a wrong key/value head (j % n_kv for
      * j / group); on every model the FFN case catches a wrong key (the subvalue for the subkey).
