@@ -36,6 +36,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class LoadBenchmark {
     private static final int PORT = 9013;
+    private static final AtomicLong SEEDS = new AtomicLong();
 
     private record Result(List<Long> okNanos, int refused, int failed, double seconds, long peakKib) {
         String row(String name, int clients) {
@@ -74,10 +75,13 @@ public final class LoadBenchmark {
                     () -> AttributionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS)
                             .locateFact(LocateFactRequest.newBuilder().setModel(ref)
                                     .setPrompt("The capital of France is").setTarget(" Paris").setTopK(10).build()),
+                    // a new seed each call: an identical request on the same checkpoint would reuse the proposal
                     () -> EditServiceGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS)
                             .proposeEdit(ProposeEditRequest.newBuilder().setEdit(dev.engram.grpc.v1.EditRequest
                                     .newBuilder().setModel(ref).setPrompt("The capital of France is")
-                                    .setTargetNew(" Rome").addParaphrases("France's capital city is")).build()));
+                                    .setTargetNew(" Rome").addParaphrases("France's capital city is")
+                                    .setOptions(dev.engram.grpc.v1.EditOptions.newBuilder()
+                                            .setSeed(SEEDS.incrementAndGet()))).build()));
             List<String> names = List.of("Predict", "LocateFact", "ProposeEdit");
             calls.get(0).run(); // load the model
             System.out.println("| call | clients | ok | p50 ms | p99 ms | ok/s | refused | failed | peak RSS GiB |");
