@@ -98,6 +98,7 @@ class ObservabilityGrpcTest extends GrpcClientTest {
         Map<String, String> proposed = Map.of("model", "stories260K-edits", "outcome", "proposed");
         Map<String, String> refused = Map.of("model", "stories260K-edits", "outcome", "refused");
         Map<String, String> committed = Map.of("model", "stories260K-edits", "outcome", "committed");
+        Map<String, String> reused = Map.of("model", "stories260K-edits", "outcome", "reused");
         Map<String, String> specificity = Map.of("model", "stories260K-edits", "gate", "SPECIFICITY");
         String before = scrape();
         EditServiceGrpc.EditServiceBlockingStub edits = EditServiceGrpc.newBlockingStub(channel)
@@ -107,13 +108,15 @@ class ObservabilityGrpcTest extends GrpcClientTest {
                 () -> edits.applyEdit(ApplyEditRequest.newBuilder().setEdit(edit).build()));
         assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
         String after = scrape();
-        assertEquals(2, value(after, "engram_edits_total", proposed) - value(before, "engram_edits_total", proposed));
+        // the ApplyEdit of the request just proposed reuses that proposal: one verification, counted once
+        assertEquals(1, value(after, "engram_edits_total", proposed) - value(before, "engram_edits_total", proposed));
+        assertEquals(1, value(after, "engram_edits_total", reused) - value(before, "engram_edits_total", reused));
         assertEquals(1, value(after, "engram_edits_total", refused) - value(before, "engram_edits_total", refused));
         assertEquals(value(before, "engram_edits_total", committed), value(after, "engram_edits_total", committed));
         assertEquals(1, value(after, "engram_edits_refused_gates_total", specificity)
                 - value(before, "engram_edits_refused_gates_total", specificity));
         Map<String, String> model = Map.of("model", "stories260K-edits");
-        assertEquals(2, value(after, "engram_verification_neighbour_kl_max_count", model)
+        assertEquals(1, value(after, "engram_verification_neighbour_kl_max_count", model)
                 - value(before, "engram_verification_neighbour_kl_max_count", model));
     }
 
