@@ -34,6 +34,35 @@ public final class Attributor {
      * multi-token target is teacher-forced: token i is predicted at position |prompt| − 1 + i.
      */
     public AttributionResult attribute(int[] prompt, int[] target, AttributionOptions options) {
+        try (Trace trace = ForwardPass.of(model).trace(tokens(prompt, target))) {
+            return on(trace, new Query(prompt, target, options));
+        }
+    }
+
+    /** One attribution to make: {@link #attribute}'s arguments. */
+    public record Query(int[] prompt, int[] target, AttributionOptions options) {
+    }
+
+    /**
+     * Several attributions from one packed forward pass ({@link ForwardPass#traces}): entry i is what
+     * {@link #attribute} gives for query i. The pass's memory grows with the square of the queries' total length.
+     */
+    public List<AttributionResult> attributeAll(List<Query> queries) {
+        List<int[]> sequences = new ArrayList<>();
+        for (Query q : queries) {
+            sequences.add(tokens(q.prompt(), q.target()));
+        }
+        try (ForwardPass.PackedTraces traces = ForwardPass.of(model).traces(sequences)) {
+            List<AttributionResult> out = new ArrayList<>();
+            for (int i = 0; i < queries.size(); i++) {
+                out.add(on(traces.each().get(i), queries.get(i)));
+            }
+            return out;
+        }
+    }
+
+    /** The prompt followed by all but the last target token (teacher forcing), checked. */
+    private int[] tokens(int[] prompt, int[] target) {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("prompt: has no tokens");
         }
@@ -49,15 +78,18 @@ public final class Attributor {
             throw new IllegalArgumentException("prompt: prompt and target are " + tokens.length
                     + " tokens, longer than the context of " + config.maxSeqLen());
         }
-        try (Trace trace = ForwardPass.of(model).trace(tokens)) {
-            List<StepAttribution> out = new ArrayList<>();
-            for (int i = 0; i < steps; i++) {
-                int position = prompt.length - 1 + i;
-                int w = target != null ? target[i] : argmaxAt(trace, position);
-                out.add(step(trace, position, w, options));
-            }
-            return new AttributionResult(model.name(), prompt.clone(), options.mode(), out);
+        return tokens;
+    }
+
+    private AttributionResult on(Trace trace, Query q) {
+        int steps = q.target() == null ? 1 : q.target().length;
+        List<StepAttribution> out = new ArrayList<>();
+        for (int i = 0; i < steps; i++) {
+            int position = q.prompt().length - 1 + i;
+            int w = q.target() != null ? q.target()[i] : argmaxAt(trace, position);
+            out.add(step(trace, position, w, q.options()));
         }
+        return new AttributionResult(model.name(), q.prompt().clone(), q.options().mode(), out);
     }
 
     /**

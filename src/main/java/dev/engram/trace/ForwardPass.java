@@ -107,6 +107,32 @@ public final class ForwardPass {
         }
     }
 
+    /**
+     * Traces several sequences in one packed pass and returns one trace per sequence, each recording what tracing it
+     * alone would ({@link Trace#slice}). Closing the returned {@link PackedTraces} frees them all.
+     */
+    public PackedTraces traces(List<int[]> sequences) {
+        PackedSequences packed = PackedSequences.of(sequences);
+        if (packed.longest() > config.maxSeqLen()) {
+            throw new IllegalArgumentException("a packed sequence has " + packed.longest()
+                    + " tokens; the model's context is " + config.maxSeqLen());
+        }
+        Trace whole = run(packed.tokens(), Keep.EVERYTHING, null, packed);
+        List<Trace> each = new ArrayList<>();
+        for (int k = 0; k < sequences.size(); k++) {
+            each.add(whole.slice(packed.row(k, 0), packed.row(k, 0) + sequences.get(k).length));
+        }
+        return new PackedTraces(whole, each);
+    }
+
+    /** The per-sequence traces of one packed pass; closing frees the pass and every view of it. */
+    public record PackedTraces(Trace whole, List<Trace> each) implements AutoCloseable {
+        @Override
+        public void close() {
+            whole.close();
+        }
+    }
+
     /** What a run keeps. */
     private enum Keep { EVERYTHING, ALL_LOGITS, LAST_LOGITS, SEQUENCE_ENDS }
 

@@ -122,6 +122,30 @@ public final class Trace implements AutoCloseable {
         return new IllegalStateException("this trace was run without recording (logits only)");
     }
 
+    /**
+     * Rows [start, end) of a packed trace ({@link PackedSequences}) as a trace of their own: what tracing that
+     * sequence alone records (its rows of every residual, coefficient and logit, its block of every attention pattern,
+     * whose other entries the packing mask made zero). The arrays are views owned by a sub-manager of this trace's.
+     */
+    Trace slice(int start, int end) {
+        NDManager part = manager.newSubManager();
+        String rows = start + ":" + end;
+        return new Trace(part, config, java.util.Arrays.copyOfRange(tokens, start, end),
+                sliced(residPre, rows, part), sliced(residMid, rows, part), sliced(residPost, rows, part),
+                sliced(pattern, ":, " + rows + ", " + rows, part), sliced(value, ":, " + rows + ", :", part),
+                sliced(ffnCoefficients, rows, part), view(finalNormed, rows, part), view(logits, rows, part));
+    }
+
+    private static List<NDArray> sliced(List<NDArray> arrays, String index, NDManager into) {
+        return arrays.stream().map(a -> view(a, index, into)).toList();
+    }
+
+    private static NDArray view(NDArray a, String index, NDManager into) {
+        NDArray out = a.get(index);
+        out.attach(into);
+        return out;
+    }
+
     @Override
     public void close() {
         manager.close();

@@ -267,6 +267,49 @@ class AttributionCorrectnessTest {
     }
 
     /**
+     * Several queries from one packed forward pass (LocateFacts) give what each gives alone: value and query neurons,
+     * head and layer scores, for prompts of different lengths, a two-token target and both norm modes.
+     */
+    @ParameterizedTest
+    @MethodSource("models")
+    void packedQueriesGiveWhatEachGivesAlone(Case c) {
+        int[] p = c.prompt();
+        List<Attributor.Query> queries = List.of(
+                new Attributor.Query(p, null, AttributionOptions.defaults(10)),
+                new Attributor.Query(java.util.Arrays.copyOf(p, p.length - 2), null,
+                        AttributionOptions.defaults(5).withMode(NormMode.EXACT)),
+                new Attributor.Query(java.util.Arrays.copyOf(p, p.length - 1), new int[] {p[p.length - 1], p[1]},
+                        AttributionOptions.defaults(7)));
+        Attributor attributor = new Attributor(c.model());
+        List<dev.engram.attribution.AttributionResult> packed = attributor.attributeAll(queries);
+        for (int q = 0; q < queries.size(); q++) {
+            Attributor.Query query = queries.get(q);
+            List<StepAttribution> alone = attributor.attribute(query.prompt(), query.target(), query.options()).steps();
+            List<StepAttribution> together = packed.get(q).steps();
+            assertEquals(alone.size(), together.size());
+            for (int i = 0; i < alone.size(); i++) {
+                StepAttribution a = alone.get(i);
+                StepAttribution b = together.get(i);
+                String what = c.name() + " query " + q + " step " + i;
+                assertEquals(a.target(), b.target(), what);
+                assertEquals(a.valueNeurons().stream().map(ScoredNeuron::id).toList(),
+                        b.valueNeurons().stream().map(ScoredNeuron::id).toList(), what);
+                assertEquals(a.query().top().stream().map(ScoredNeuron::id).toList(),
+                        b.query().top().stream().map(ScoredNeuron::id).toList(), what);
+                for (int k = 0; k < a.valueNeurons().size(); k++) {
+                    assertEquals(a.valueNeurons().get(k).score(), b.valueNeurons().get(k).score(), 1e-4, what);
+                }
+                for (int l = 0; l < a.heads().length; l++) {
+                    for (int j = 0; j < a.heads()[l].length; j++) {
+                        assertEquals(a.heads()[l][j], b.heads()[l][j], 1e-4, what + " head " + l + "/" + j);
+                    }
+                    assertEquals(a.ffnLayers()[l], b.ffnLayers()[l], 1e-4, what + " ffn layer " + l);
+                }
+            }
+        }
+    }
+
+    /**
      * SmolLM2's 30 layers × 9 heads go through the readout a few layers at a time: the heads of the first and last
      * layer of every group, against the literal reference.
      */
