@@ -276,9 +276,10 @@ class AttributionCorrectnessTest {
         int[] p = c.prompt();
         List<Attributor.Query> queries = List.of(
                 new Attributor.Query(p, null, AttributionOptions.defaults(10)),
-                new Attributor.Query(java.util.Arrays.copyOf(p, p.length - 2), null,
+                // shifted by one token: no query is a prefix of another, so each must read its own rows
+                new Attributor.Query(java.util.Arrays.copyOfRange(p, 1, p.length), null,
                         AttributionOptions.defaults(5).withMode(NormMode.EXACT)),
-                new Attributor.Query(java.util.Arrays.copyOf(p, p.length - 1), new int[] {p[p.length - 1], p[1]},
+                new Attributor.Query(java.util.Arrays.copyOfRange(p, 1, p.length - 1), new int[] {p[p.length - 1], p[1]},
                         AttributionOptions.defaults(7)));
         Attributor attributor = new Attributor(c.model());
         List<dev.engram.attribution.AttributionResult> packed = attributor.attributeAll(queries);
