@@ -293,19 +293,30 @@ class AttributionCorrectnessTest {
                 StepAttribution b = together.get(i);
                 String what = c.name() + " query " + q + " step " + i;
                 assertEquals(a.target(), b.target(), what);
-                assertEquals(a.valueNeurons().stream().map(ScoredNeuron::id).toList(),
-                        b.valueNeurons().stream().map(ScoredNeuron::id).toList(), what);
-                assertEquals(a.query().top().stream().map(ScoredNeuron::id).toList(),
-                        b.query().top().stream().map(ScoredNeuron::id).toList(), what);
-                for (int k = 0; k < a.valueNeurons().size(); k++) {
-                    assertEquals(a.valueNeurons().get(k).score(), b.valueNeurons().get(k).score(), 1e-4, what);
-                }
+                assertSameRanking(a.valueNeurons(), b.valueNeurons(), what + " value neurons");
+                assertSameRanking(a.query().top(), b.query().top(), what + " query neurons");
                 for (int l = 0; l < a.heads().length; l++) {
                     for (int j = 0; j < a.heads()[l].length; j++) {
                         assertEquals(a.heads()[l][j], b.heads()[l][j], 1e-4, what + " head " + l + "/" + j);
                     }
                     assertEquals(a.ffnLayers()[l], b.ffnLayers()[l], 1e-4, what + " ffn layer " + l);
                 }
+            }
+        }
+    }
+
+    /**
+     * The same ranking up to float rounding: equal scores rank by rank, and every neuron in both lists scored alike
+     * (two neurons whose scores tie to 1e-4 may swap places).
+     */
+    private static void assertSameRanking(List<ScoredNeuron> expected, List<ScoredNeuron> actual, String what) {
+        assertEquals(expected.size(), actual.size(), what);
+        Map<NeuronId, Double> expectedScores = byId(expected);
+        for (int k = 0; k < expected.size(); k++) {
+            assertEquals(expected.get(k).score(), actual.get(k).score(), 1e-4, what + " rank " + k);
+            Double same = expectedScores.get(actual.get(k).id());
+            if (same != null) {
+                assertEquals(same, actual.get(k).score(), 1e-4, what + " " + actual.get(k).id());
             }
         }
     }
