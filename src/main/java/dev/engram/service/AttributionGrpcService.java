@@ -63,9 +63,15 @@ public class AttributionGrpcService extends MutinyAttributionServiceGrpc.Attribu
             for (int i = 0; i < request.getRequestsCount(); i++) {
                 checked.add(check(request.getRequests(i), "requests[" + i + "]."));
             }
-            for (int i = 0; i < checked.size() && !emitter.isCancelled(); i++) {
-                emitter.emit(LocateFactsResponse.newBuilder().setIndex(i).setCompleted(i + 1)
-                        .setTotal(checked.size()).setResult(run(checked.get(i))).build());
+            // consecutive requests on one model view share a traced forward pass, a few hundred tokens at a time
+            for (int first = 0; first < checked.size() && !emitter.isCancelled(); ) {
+                int end = groupEnd(checked, first);
+                List<LocateFactResponse> results = runTogether(checked.subList(first, end));
+                for (int i = first; i < end; i++) {
+                    emitter.emit(LocateFactsResponse.newBuilder().setIndex(i).setCompleted(i + 1)
+                            .setTotal(checked.size()).setResult(results.get(i - first)).build());
+                }
+                first = end;
             }
         })).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
     }
@@ -110,6 +116,41 @@ public class AttributionGrpcService extends MutinyAttributionServiceGrpc.Attribu
             }
             throw e.getStatus().withDescription(prefix + e.getStatus().getDescription()).asRuntimeException();
         }
+    }
+
+    /** Prompt + target tokens one shared LocateFacts pass traces at most (the single-request bound's default). */
+    private static final int SHARED_PASS_TOKENS = 256;
+
+    /**
+     * The end of the group of requests from {@code first} that share a forward pass: the same model view (name and
+     * checkpoint), at most {@value #SHARED_PASS_TOKENS} traced tokens together (a request longer than that alone).
+     */
+    private static int groupEnd(List<Checked> checked, int first) {
+        int tokens = 0;
+        int end = first;
+        while (end < checked.size() && checked.get(end).ref().equals(checked.get(first).ref())) {
+            Checked c = checked.get(end);
+            tokens += c.prompt().length + (c.target() == null ? 0 : c.target().length - 1);
+            if (end > first && tokens > SHARED_PASS_TOKENS) {
+                break;
+            }
+            end++;
+        }
+        return end;
+    }
+
+    /** Attributes a group of requests on one model view from one packed forward pass, in one heavy slot. */
+    private List<LocateFactResponse> runTogether(List<Checked> group) {
+        Checked first = group.get(0);
+        return admission.run(first.ref().getName(), AdmissionControl.Lane.HEAVY, () -> {
+            List<dev.engram.attribution.AttributionResult> results = new Attributor(first.model()).attributeAll(
+                    group.stream().map(c -> new Attributor.Query(c.prompt(), c.target(), c.options())).toList());
+            List<LocateFactResponse> out = new ArrayList<>();
+            for (int i = 0; i < group.size(); i++) {
+                out.add(AttributionMapper.response(results.get(i), group.get(i).ref(), group.get(i).charts()));
+            }
+            return out;
+        });
     }
 
     /** Attributes in a heavy slot of the request's model. */

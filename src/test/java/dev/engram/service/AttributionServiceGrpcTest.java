@@ -123,12 +123,13 @@ class AttributionServiceGrpcTest extends GrpcClientTest {
 
     @Test
     void locateFactsStreamsProgressInOrder() {
-        Iterator<LocateFactsResponse> stream = attribution.locateFacts(LocateFactsRequest.newBuilder()
+        LocateFactsRequest batch = LocateFactsRequest.newBuilder()
                 .addRequests(stories("Once upon a"))
                 .addRequests(stories("Lily and Ben"))
                 .addRequests(stories("The sun was").setOptions(AttributionOptions.newBuilder()
                         .setNormMode(NormMode.NORM_MODE_EXACT)))
-                .build());
+                .build();
+        Iterator<LocateFactsResponse> stream = attribution.locateFacts(batch);
         List<LocateFactsResponse> seen = new ArrayList<>();
         stream.forEachRemaining(seen::add);
         assertEquals(3, seen.size());
@@ -138,6 +139,16 @@ class AttributionServiceGrpcTest extends GrpcClientTest {
             assertEquals(3, seen.get(i).getTotal());
         }
         assertEquals(NormMode.NORM_MODE_EXACT, seen.get(2).getResult().getNormMode());
+        // the batch shares one forward pass; each result is what a LocateFact of that request alone returns
+        for (int i = 0; i < 3; i++) {
+            var alone = attribution.locateFact(batch.getRequests(i)).getTargets(0);
+            var shared = seen.get(i).getResult().getTargets(0);
+            assertEquals(alone.getTokenId(), shared.getTokenId());
+            assertEquals(alone.getValueNeuronsCount(), shared.getValueNeuronsCount());
+            for (int k = 0; k < alone.getValueNeuronsCount(); k++) {
+                assertEquals(alone.getValueNeurons(k).getScore(), shared.getValueNeurons(k).getScore(), 1e-4);
+            }
+        }
     }
 
     @Test
