@@ -6,13 +6,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Threads that yield the CPU to everything else: on Linux each is given a higher nice value with setpriority(2), so the
- * kernel's scheduler runs other threads first when both are ready (at nice 10 a thread gets about a tenth of a core
+ * kernel's scheduler runs other threads first when both are ready (at nice 19 a thread gets about 1.5% of a core
  * that a nice-0 thread also wants). Java's own thread priorities do nothing on Linux. An unprivileged process may raise
  * its threads' nice values but never lower them again, which is why these threads are made for the purpose and kept
  * apart. Elsewhere, or where the call fails, threads run at normal priority.
  */
 public final class ThreadPriority {
-    /** The nice value of heavy work (attribution, edits, comparisons): quick calls get about 90% of a contended core. */
+    /**
+     * The nice value of heavy work (attribution, edits, comparisons): against a nice-0 quick call on the same core it
+     * gets a CFS weight of 15 to 1024. Nice 10 (weight 110) left a lone Predict's p99 at 1.25 s under 32 clients,
+     * nice 19 at 0.9 s (BENCHMARKS.md, "Load").
+     */
     public static final int HEAVY_NICE = 19;
     private static final int PRIO_PROCESS = 0;
 
