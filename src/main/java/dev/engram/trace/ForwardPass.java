@@ -80,10 +80,7 @@ public final class ForwardPass {
      * row {@code packed.row(s, i)} holds what a separate run of sequence s gives at position i.
      */
     public Trace logits(PackedSequences packed) {
-        if (packed.longest() > config.maxSeqLen()) {
-            throw new IllegalArgumentException("a packed sequence has " + packed.longest()
-                    + " tokens; the model's context is " + config.maxSeqLen());
-        }
+        checkContext(packed);
         return run(packed.tokens(), Keep.ALL_LOGITS, null, packed);
     }
 
@@ -92,10 +89,7 @@ public final class ForwardPass {
      * what {@link #lastLogits(int[])} gives for each alone, at the cost of one forward pass.
      */
     public float[][] lastLogits(PackedSequences packed) {
-        if (packed.longest() > config.maxSeqLen()) {
-            throw new IllegalArgumentException("a packed sequence has " + packed.longest()
-                    + " tokens; the model's context is " + config.maxSeqLen());
-        }
+        checkContext(packed);
         try (Trace trace = run(packed.tokens(), Keep.SEQUENCE_ENDS, null, packed)) {
             float[] flat = trace.logits().toFloatArray();
             int vocab = config.vocabSize();
@@ -113,10 +107,7 @@ public final class ForwardPass {
      */
     public PackedTraces traces(List<int[]> sequences) {
         PackedSequences packed = PackedSequences.of(sequences);
-        if (packed.longest() > config.maxSeqLen()) {
-            throw new IllegalArgumentException("a packed sequence has " + packed.longest()
-                    + " tokens; the model's context is " + config.maxSeqLen());
-        }
+        checkContext(packed);
         Trace whole = run(packed.tokens(), Keep.EVERYTHING, null, packed);
         List<Trace> each = new ArrayList<>();
         for (int k = 0; k < sequences.size(); k++) {
@@ -130,6 +121,14 @@ public final class ForwardPass {
         @Override
         public void close() {
             whole.close();
+        }
+    }
+
+    /** Every packed sequence fits the model's context. */
+    private void checkContext(PackedSequences packed) {
+        if (packed.longest() > config.maxSeqLen()) {
+            throw new IllegalArgumentException("a packed sequence has " + packed.longest()
+                    + " tokens; the model's context is " + config.maxSeqLen());
         }
     }
 
