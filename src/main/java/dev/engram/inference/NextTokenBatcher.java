@@ -9,15 +9,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.Semaphore;
 
 /**
  * Next-token logits for concurrent callers of one model view (one checkpoint: every caller's {@link Model} has the same
  * effective weights), computed in shared forward passes. A caller queues its
- * prompt and takes the runner's lock; whoever holds it runs every prompt then queued (up to a token budget) as one
- * packed pass ({@link PackedSequences}) and hands each caller its row. While one pass runs, the next one's prompts
- * gather, so under load a forward pass serves many calls at little more than the cost of one: on a few cores the
- * transformer's per-operation overhead, not its arithmetic, dominates short prompts.
+ * prompt and takes one of a few runner permits; whoever holds one runs every prompt then queued (up to a token budget)
+ * as one packed pass ({@link PackedSequences}) and hands each caller its row. While a pass runs, the next one's
+ * prompts gather, so under load a forward pass serves many calls at little more than the cost of one: on a few cores
+ * the transformer's per-operation overhead, not its arithmetic, dominates short prompts. With two or more runners a
+ * prompt that arrives during a pass starts its own at once instead of waiting for that pass to end, which roughly
+ * halves the wait of a call under load.
  *
  * <p>The runner computes its batch with cancellation off, so a caller that gives up never costs the others their
  * answers; a caller still waiting checks its own cancellation every 50 ms and leaves the queue.
@@ -28,15 +30,29 @@ public final class NextTokenBatcher {
 
     private final int tokenBudget;
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
-    private final ReentrantLock runner = new ReentrantLock(true);
+    private final Semaphore runners;
     private final java.util.concurrent.atomic.AtomicLong passes = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger peakRunning = new java.util.concurrent.atomic.AtomicInteger();
 
     /**
      * @param tokenBudget the most prompt tokens packed into one pass (attention costs grow with its square); a longer
      *                    prompt runs alone
      */
     public NextTokenBatcher(int tokenBudget) {
+        this(tokenBudget, 1);
+    }
+
+    /**
+     * @param tokenBudget as above
+     * @param runners     how many packed passes may run at once
+     */
+    public NextTokenBatcher(int tokenBudget, int runners) {
+        if (runners < 1) {
+            throw new IllegalArgumentException("runners must be at least 1, not " + runners);
+        }
         this.tokenBudget = tokenBudget;
+        this.runners = new Semaphore(runners, true);
     }
 
     /**
@@ -50,7 +66,7 @@ public final class NextTokenBatcher {
         }
         try {
             while (!mine.logits().isDone()) {
-                if (!runner.tryLock(50, TimeUnit.MILLISECONDS)) {
+                if (!runners.tryAcquire(50, TimeUnit.MILLISECONDS)) {
                     Cancellation.checkpoint();
                     continue;
                 }
@@ -59,7 +75,7 @@ public final class NextTokenBatcher {
                         runBatch(drain());
                     }
                 } finally {
-                    runner.unlock();
+                    runners.release();
                 }
             }
         } catch (InterruptedException e) {
@@ -85,6 +101,11 @@ public final class NextTokenBatcher {
         return passes.get();
     }
 
+    /** The most passes that have run at the same time so far. */
+    public int peakConcurrentPasses() {
+        return peakRunning.get();
+    }
+
     /** The queued prompts, oldest first, up to the token budget (at least one). */
     private List<Pending> drain() {
         List<Pending> batch = new ArrayList<>();
@@ -107,6 +128,7 @@ public final class NextTokenBatcher {
             return;
         }
         passes.incrementAndGet();
+        peakRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
         try {
             float[][] rows = Cancellation.run(() -> false, () -> ForwardPass.of(batch.get(0).model())
                     .lastLogits(PackedSequences.of(batch.stream().map(Pending::tokens).toList())));
@@ -115,6 +137,8 @@ public final class NextTokenBatcher {
             }
         } catch (RuntimeException e) {
             batch.forEach(p -> p.logits().completeExceptionally(e));
+        } finally {
+            running.decrementAndGet();
         }
     }
 

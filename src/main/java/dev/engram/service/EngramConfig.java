@@ -37,6 +37,13 @@ public interface EngramConfig {
     @WithDefault("1")
     int torchThreads();
 
+    /**
+     * Packed Predict passes that may run at once on one model view. With 2, a Predict that arrives while a pass runs
+     * starts its own instead of waiting for that pass to end (BENCHMARKS.md, "Load").
+     */
+    @WithDefault("2")
+    int predictRunners();
+
     /** Most requests one LocateFacts call, or lines one BatchEdit stream, may hold. */
     @WithDefault("1000")
     int maxBatch();

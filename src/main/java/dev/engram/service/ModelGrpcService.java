@@ -89,7 +89,7 @@ public class ModelGrpcService extends MutinyModelServiceGrpc.ModelServiceImplBas
         int k = PromptRequests.inRange("top_k", request.getTopK(), 1, model.config().vocabSize());
         int[] tokens = PromptRequests.promptTokens(model, request.getPrompt(), config.maxPromptTokens());
         NextTokenDistribution next = new NextTokenDistribution(batchers.computeIfAbsent(
-                view.ref().getName() + "@" + view.checkpoint(), key -> new NextTokenBatcher(PREDICT_BATCH_TOKENS))
+                view.ref().getName() + "@" + view.checkpoint(), key -> new NextTokenBatcher(PREDICT_BATCH_TOKENS, config.predictRunners()))
                 .lastLogits(model, tokens));
         PredictResponse.Builder out = PredictResponse.newBuilder()
                 .setModel(view.ref());

@@ -56,6 +56,39 @@ class NextTokenBatcherTest {
         }
         pool.shutdown();
         assertTrue(batcher.passes() < callers, batcher.passes() + " passes for " + callers + " concurrent calls");
+        assertEquals(1, batcher.peakConcurrentPasses(), "one runner: passes never overlap");
+    }
+
+    @Test
+    void withTwoRunnersPassesOverlapButNeverExceedTwoAndAnswersStayExact() throws Exception {
+        Model model = TestModels.smolLM2();
+        NextTokenBatcher batcher = new NextTokenBatcher(512, 2);
+        int callers = 8;
+        ExecutorService pool = Executors.newFixedThreadPool(callers);
+        for (int round = 0; round < 20 && batcher.peakConcurrentPasses() < 2; round++) {
+            List<Future<float[]>> answers = new ArrayList<>();
+            for (int c = 0; c < callers; c++) {
+                int[] tokens = model.tokenizer().encodePrompt(PROMPTS[c]);
+                // staggered arrivals: later callers come while an earlier pass runs
+                long delay = 20L * c;
+                answers.add(pool.submit(() -> {
+                    Thread.sleep(delay);
+                    return batcher.lastLogits(model, tokens);
+                }));
+            }
+            for (int c = 0; c < callers; c++) {
+                assertClose(ForwardPass.of(model).lastLogits(model.tokenizer().encodePrompt(PROMPTS[c])),
+                        answers.get(c).get(), PROMPTS[c]);
+            }
+        }
+        pool.shutdown();
+        assertEquals(2, batcher.peakConcurrentPasses(), "two runners: a caller arriving during a pass starts its own");
+    }
+
+    @Test
+    void aBatcherNeedsAtLeastOneRunner() {
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new NextTokenBatcher(512, 0));
     }
 
     @Test
