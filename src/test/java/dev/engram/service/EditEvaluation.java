@@ -173,6 +173,10 @@ public final class EditEvaluation {
                 return 1;
             }
 
+            public int predictRunners() {
+                return 2;
+            }
+
             public int maxPromptTokens() {
                 return 1024;
             }
