@@ -27,7 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * A load generator against the packaged server on loopback: Predict, LocateFact and ProposeEdit on one model, at 1, 4
  * and 16 clients, each client calling back to back until its count or the phase's time runs out; then 32 clients
  * mixing all three while one more client times lone Predicts. Prints p50, p99 and throughput of the calls that
- * succeeded, how many were refused (RESOURCE_EXHAUSTED), and the server's peak resident memory per phase.
+ * succeeded, how many were refused (RESOURCE_EXHAUSTED; a refused client backs off before its next call, see
+ * {@link #backOff}), and the server's peak resident memory per phase.
  * <p>
  * {@code mvn -B package -DskipTests && mvn -B -q test-compile exec:java -Dexec.classpathScope=test
  * -Dexec.mainClass=dev.engram.bench.LoadBenchmark -Dexec.args="smollm2 20 50"} (model, seconds per phase, most calls
@@ -46,6 +47,20 @@ public final class LoadBenchmark {
                     sorted.size(), ms(sorted, 0.50), ms(sorted, 0.99), sorted.size() / seconds, refused, failed,
                     peakKib / 1048576.0);
         }
+    }
+
+    /**
+     * What a well-behaved client does after RESOURCE_EXHAUSTED: wait before its next call, exponentially longer after
+     * each refusal in a row (base × 2^(n−1), at most 8× base), with ±50% jitter so that refused clients do not return
+     * together. {@code -Dload.backoff-ms=0} retries at once (a client that turns every refusal into another call).
+     */
+    private static void backOff(int refusedInARow) throws InterruptedException {
+        long base = Long.getLong("load.backoff-ms", 250);
+        if (base <= 0) {
+            return;
+        }
+        long wait = base << Math.min(3, refusedInARow - 1);
+        Thread.sleep(wait / 2 + java.util.concurrent.ThreadLocalRandom.current().nextLong(wait));
     }
 
     private static String ms(List<Long> sorted, double q) {
@@ -125,20 +140,24 @@ public final class LoadBenchmark {
         List<Future<?>> running = new ArrayList<>();
         for (int t = 0; t < clients; t++) {
             running.add(pool.submit(() -> {
+                int refusedInARow = 0;
                 for (int i = 0; i < maxCalls && System.nanoTime() < end; i++) {
                     Runnable call = kinds.get((int) (turn.getAndIncrement() % kinds.size()));
                     long t0 = System.nanoTime();
                     try {
                         call.run();
                         ok.add(System.nanoTime() - t0);
+                        refusedInARow = 0;
                     } catch (StatusRuntimeException e) {
                         if (e.getStatus().getCode() == Status.Code.RESOURCE_EXHAUSTED) {
                             refused.incrementAndGet();
+                            backOff(++refusedInARow);
                         } else {
                             failed.incrementAndGet();
                         }
                     }
                 }
+                return null;
             }));
         }
         for (Future<?> f : running) {
