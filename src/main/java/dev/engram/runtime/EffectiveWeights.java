@@ -56,11 +56,17 @@ public final class EffectiveWeights implements AutoCloseable {
     /** y = x · W_eff = x·W + (x·A)·B for x [.., in], where ΔW = A·B ({@link #factors}). */
     public NDArray times(NDArray x, int layer, Param param) {
         NDArray y = x.matMul(base.layer(layer).matrix(param));
+        NDArray correction = correction(x, layer, param);
+        return correction == null ? y : y.add(correction);
+    }
+
+    /** The delta's part of x·W_eff, (x·A)·B, or null where the delta leaves this matrix alone. */
+    public NDArray correction(NDArray x, int layer, Param param) {
         if (!delta.touches(layer, param)) {
-            return y;
+            return null;
         }
         NDArray[] ab = factors(layer, param, x.getManager());
-        return y.add(x.matMul(ab[0]).matMul(ab[1]));
+        return x.matMul(ab[0]).matMul(ab[1]);
     }
 
     /** The number of rows (inputs) of a matrix. */

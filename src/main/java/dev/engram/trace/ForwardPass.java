@@ -31,14 +31,39 @@ public final class ForwardPass {
     private final EffectiveWeights weights;
     private NeuronScaling scaling = NeuronScaling.none();
     private List<RowUpdate> rowUpdates = List.of();
+    /** Packed runs only: sequence k reads the effective weights of view k (null: every sequence reads {@link #weights}). */
+    private final List<EffectiveWeights> sequenceViews;
+    /** During a run with {@link #sequenceViews}: per view, a [rows, 1] mask of 1 on its sequence's rows, 0 elsewhere. */
+    private List<NDArray> viewRowMasks;
 
-    private ForwardPass(Model model) {
+    private ForwardPass(Model model, List<EffectiveWeights> sequenceViews) {
         this.config = model.config();
         this.weights = model.weights();
+        this.sequenceViews = sequenceViews;
     }
 
     public static ForwardPass of(Model model) {
-        return new ForwardPass(model);
+        return new ForwardPass(model, null);
+    }
+
+    /**
+     * A pass for packed runs in which sequence k runs on {@code views.get(k)}: views of one base model (a parent and
+     * its edits) whose deltas differ. Every sequence shares each read of the base weights; each adds only its own
+     * view's low-rank correction ({@link EffectiveWeights#correction}). Decoding a parent and an edited model side by
+     * side this way reads the weights once per step instead of twice.
+     */
+    public static ForwardPass ofEach(List<Model> views) {
+        if (views.isEmpty()) {
+            throw new IllegalArgumentException("no views");
+        }
+        List<EffectiveWeights> weights = new ArrayList<>();
+        for (Model view : views) {
+            if (view.weights().base() != views.get(0).weights().base()) {
+                throw new IllegalArgumentException("views decoded together must share one base model");
+            }
+            weights.add(view.weights());
+        }
+        return new ForwardPass(views.get(0), List.copyOf(weights));
     }
 
     public ForwardPass withScaling(NeuronScaling scaling) {
@@ -90,10 +115,15 @@ public final class ForwardPass {
      */
     public float[][] lastLogits(PackedSequences packed) {
         checkContext(packed);
-        try (Trace trace = run(packed.tokens(), Keep.SEQUENCE_ENDS, null, packed)) {
+        return sequenceEnds(run(packed.tokens(), Keep.SEQUENCE_ENDS, null, packed), packed.size());
+    }
+
+    /** Splits the [sequences, V] logits of a SEQUENCE_ENDS run into one array per sequence, and frees the run. */
+    private float[][] sequenceEnds(Trace run, int sequences) {
+        try (Trace trace = run) {
             float[] flat = trace.logits().toFloatArray();
             int vocab = config.vocabSize();
-            float[][] out = new float[packed.size()][];
+            float[][] out = new float[sequences][];
             for (int k = 0; k < out.length; k++) {
                 out[k] = java.util.Arrays.copyOfRange(flat, k * vocab, (k + 1) * vocab);
             }
@@ -145,9 +175,24 @@ public final class ForwardPass {
             throw new IllegalArgumentException("the sequence would have " + (cache.length() + tokens.length)
                     + " tokens; the model's context is " + config.maxSeqLen());
         }
+        if (cache.sequenceLengths(2)[1] > 0) {
+            throw new IllegalArgumentException("the cache holds several sequences; extend them together");
+        }
         try (Trace trace = run(tokens, Keep.LAST_LOGITS, cache, null)) {
             return trace.lastLogits();
         }
+    }
+
+    /**
+     * Runs the next tokens of each of several sequences held side by side in one cache (sequence k continues from
+     * the tokens this method ran for it before, possibly none) as one packed pass, appends their keys and values, and
+     * returns for each sequence the logits after its last new token: what {@link #extend(int[], KvCache)} on a
+     * cache of that sequence alone gives.
+     */
+    public float[][] extend(List<int[]> next, KvCache cache) {
+        PackedSequences packed = PackedSequences.continuing(next, cache.sequenceLengths(next.size()));
+        checkContext(packed);
+        return sequenceEnds(run(packed.tokens(), Keep.SEQUENCE_ENDS, cache, packed), packed.size());
     }
 
     private Trace run(int[] tokens, Keep keep, KvCache cache, PackedSequences packed) {
@@ -172,8 +217,8 @@ public final class ForwardPass {
             NDArray mask;
             try (BlockScope scope = new BlockScope()) {
                 x = keep(embed(tokens, positions), traceManager);
-                mask = keep(causalMask(traceManager, seqLen, offset, packed == null ? null : packed.segments()),
-                        traceManager);
+                mask = keep(causalMask(traceManager, seqLen, offset, maskSegments(cache, packed)), traceManager);
+                viewRowMasks = sequenceViews == null ? null : viewRowMasks(traceManager, packed);
             }
             for (int l = 0; l < config.nLayers(); l++) {
                 Cancellation.checkpoint();
@@ -202,7 +247,7 @@ public final class ForwardPass {
                 }
             }
             if (cache != null) {
-                cache.advance(seqLen);
+                cache.advance(packed != null ? packed.segments() : new int[seqLen]);
             }
             try (BlockScope scope = new BlockScope()) {
                 NDArray last = switch (keep) {
@@ -222,6 +267,40 @@ public final class ForwardPass {
             traceManager.close();
             throw e;
         }
+    }
+
+    /** The sequence of every attention source (cached rows, then new ones), or null for one sequence. */
+    private static int[] maskSegments(KvCache cache, PackedSequences packed) {
+        if (packed == null) {
+            return null;
+        }
+        if (cache == null) {
+            return packed.segments();
+        }
+        int[] cached = cache.segments();
+        int[] all = java.util.Arrays.copyOf(cached, cached.length + packed.segments().length);
+        System.arraycopy(packed.segments(), 0, all, cached.length, packed.segments().length);
+        return all;
+    }
+
+    /** Per view k of {@link #sequenceViews}: [rows, 1], 1 on the rows of sequence k, 0 elsewhere. */
+    private List<NDArray> viewRowMasks(NDManager manager, PackedSequences packed) {
+        if (packed == null) {
+            throw new IllegalArgumentException("a pass over several views runs packed sequences");
+        }
+        if (packed.size() != sequenceViews.size()) {
+            throw new IllegalArgumentException(packed.size() + " sequences for " + sequenceViews.size() + " views");
+        }
+        int[] segments = packed.segments();
+        List<NDArray> masks = new ArrayList<>();
+        for (int k = 0; k < sequenceViews.size(); k++) {
+            float[] ones = new float[segments.length];
+            for (int i = 0; i < segments.length; i++) {
+                ones[i] = segments[i] == k ? 1f : 0f;
+            }
+            masks.add(keep(manager.create(ones, new Shape(segments.length, 1)), manager));
+        }
+        return masks;
     }
 
     private void validate(int[] tokens) {
@@ -310,15 +389,29 @@ public final class ForwardPass {
         return Activations.geluTanh(linear(x, layer, Param.FFN_UP, w.bUp()));
     }
 
-    /** y = x·W_eff + b, with W_eff = W + ΔW read through the effective weights (plus any live row updates). */
+    /**
+     * y = x·W_eff + b, with W_eff = W + ΔW read through the effective weights (plus any live row updates). Over several
+     * views, row i gets x_i·W + x_i·ΔW_k for its sequence's view k: y = x·W + Σ_k mask_k ⊙ (x·ΔW_k).
+     */
     private NDArray linear(NDArray x, int layer, Param param, NDArray bias) {
-        NDArray y = weights.times(x, layer, param);
+        NDArray y = sequenceViews == null ? weights.times(x, layer, param) : timesEachView(x, layer, param);
         if (bias != null) {
             y = y.add(bias);
         }
         for (RowUpdate u : rowUpdates) {
             if (u.layer() == layer && u.param() == param) {
                 y = y.add(u.apply(x));
+            }
+        }
+        return y;
+    }
+
+    private NDArray timesEachView(NDArray x, int layer, Param param) {
+        NDArray y = x.matMul(weights.base().layer(layer).matrix(param));
+        for (int k = 0; k < sequenceViews.size(); k++) {
+            NDArray correction = sequenceViews.get(k).correction(x, layer, param);
+            if (correction != null) {
+                y = y.add(correction.mul(viewRowMasks.get(k)));
             }
         }
         return y;
@@ -361,7 +454,8 @@ public final class ForwardPass {
     /**
      * M[t, s] = 0 where s ≤ offset + t, −∞ where s > offset + t (a query never reads a later position); query t sits at
      * cache index offset + t, sources at 0 .. offset + seqLen − 1. Packed sequences also mask every source of another
-     * sequence: M[t, s] = −∞ where segment(s) ≠ segment(t).
+     * sequence: M[t, s] = −∞ where segment(s) ≠ segment(t), with segments indexed by cache row (query t is row
+     * offset + t).
      */
     private static NDArray causalMask(NDManager manager, int seqLen, int offset, int[] segments) {
         int sources = offset + seqLen;
@@ -369,7 +463,7 @@ public final class ForwardPass {
         for (int t = 0; t < seqLen; t++) {
             for (int s = 0; s < sources; s++) {
                 boolean later = s > offset + t;
-                boolean otherSequence = segments != null && segments[s] != segments[t];
+                boolean otherSequence = segments != null && segments[s] != segments[offset + t];
                 if (later || otherSequence) {
                     data[t * sources + s] = Float.NEGATIVE_INFINITY;
                 }

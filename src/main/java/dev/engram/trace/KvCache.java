@@ -8,6 +8,10 @@ import dev.engram.runtime.Model;
 /**
  * Keys (after RoPE) and values of every layer for the positions run so far, so that generation runs each new token
  * once instead of re-running the whole prefix. Shapes per layer: [T, n_kv_heads, d_head]. Owns its arrays.
+ *
+ * <p>A cache may hold several sequences decoded side by side ({@link ForwardPass#extend(java.util.List, KvCache)}):
+ * their rows interleave in the order they were run, and the cache remembers which sequence each row belongs to, so
+ * the attention mask lets a row read only its own sequence's rows.
  */
 public final class KvCache implements AutoCloseable {
     enum Part { KEY, VALUE }
@@ -15,6 +19,8 @@ public final class KvCache implements AutoCloseable {
     private final NDManager manager;
     private final NDArray[][] parts;
     private int length;
+    private int[] segments = new int[16];
+    private int[] sequenceLengths = new int[0];
 
     public KvCache(Model model) {
         this.manager = model.weights().manager().newSubManager();
@@ -39,8 +45,28 @@ public final class KvCache implements AutoCloseable {
         return all;
     }
 
-    void advance(int tokens) {
-        length += tokens;
+    /** Records rows just run, each belonging to the sequence {@code segments[i]}. */
+    void advance(int[] newSegments) {
+        if (segments.length < length + newSegments.length) {
+            segments = java.util.Arrays.copyOf(segments, Math.max(2 * segments.length, length + newSegments.length));
+        }
+        for (int s : newSegments) {
+            if (s >= sequenceLengths.length) {
+                sequenceLengths = java.util.Arrays.copyOf(sequenceLengths, s + 1);
+            }
+            sequenceLengths[s]++;
+            segments[length++] = s;
+        }
+    }
+
+    /** The sequence of every cached row, in row order. */
+    int[] segments() {
+        return java.util.Arrays.copyOf(segments, length);
+    }
+
+    /** Tokens held for each of the first {@code sequences} sequences (0 for one not started). */
+    int[] sequenceLengths(int sequences) {
+        return java.util.Arrays.copyOf(sequenceLengths, sequences);
     }
 
     @Override

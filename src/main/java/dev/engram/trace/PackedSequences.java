@@ -14,7 +14,7 @@ public final class PackedSequences {
     private final int[] segments;
     private final int[] starts;
 
-    private PackedSequences(List<int[]> sequences) {
+    private PackedSequences(List<int[]> sequences, int[] firstPositions) {
         int total = 0;
         for (int[] s : sequences) {
             if (s.length == 0) {
@@ -32,7 +32,7 @@ public final class PackedSequences {
             starts[k] = at;
             for (int i = 0; i < s.length; i++) {
                 tokens[at] = s[i];
-                positions[at] = i;
+                positions[at] = firstPositions[k] + i;
                 segments[at] = k;
                 at++;
             }
@@ -43,7 +43,18 @@ public final class PackedSequences {
         if (sequences.isEmpty()) {
             throw new IllegalArgumentException("nothing to pack");
         }
-        return new PackedSequences(sequences);
+        return new PackedSequences(sequences, new int[sequences.size()]);
+    }
+
+    /**
+     * Sequences that continue ones already run: sequence k's first token sits at position {@code firstPositions[k]}
+     * (its earlier tokens are in a {@link KvCache}).
+     */
+    static PackedSequences continuing(List<int[]> sequences, int[] firstPositions) {
+        if (sequences.isEmpty() || firstPositions.length != sequences.size()) {
+            throw new IllegalArgumentException("need one first position per sequence");
+        }
+        return new PackedSequences(sequences, firstPositions.clone());
     }
 
     /** The packed row of token {@code i} of sequence {@code sequence}. */
@@ -76,12 +87,11 @@ public final class PackedSequences {
         return segments;
     }
 
-    /** Length of the longest sequence. */
+    /** Length of the longest sequence, counting the positions before a continuing sequence's first token. */
     int longest() {
         int best = 0;
-        for (int k = 0; k < starts.length; k++) {
-            int end = k + 1 < starts.length ? starts[k + 1] : tokens.length;
-            best = Math.max(best, end - starts[k]);
+        for (long last : lastRows()) {
+            best = Math.max(best, positions[(int) last] + 1);
         }
         return best;
     }
