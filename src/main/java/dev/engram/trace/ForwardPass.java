@@ -82,12 +82,12 @@ public final class ForwardPass {
 
     /** Runs the prompt and keeps every hook point. */
     public Trace trace(int[] tokens) {
-        return run(tokens, Keep.EVERYTHING, null, null);
+        return run(tokens, Keep.EVERYTHING, null, null, null);
     }
 
     /** Runs the prompt and keeps only the logits at the last position. */
     public float[] lastLogits(int[] tokens) {
-        try (Trace trace = run(tokens, Keep.LAST_LOGITS, null, null)) {
+        try (Trace trace = run(tokens, Keep.LAST_LOGITS, null, null, null)) {
             return trace.lastLogits();
         }
     }
@@ -97,7 +97,7 @@ public final class ForwardPass {
      * gradient collector the logits stay connected to any trainable {@link RowUpdate}.
      */
     public Trace logits(int[] tokens) {
-        return run(tokens, Keep.ALL_LOGITS, null, null);
+        return run(tokens, Keep.ALL_LOGITS, null, null, null);
     }
 
     /**
@@ -106,7 +106,21 @@ public final class ForwardPass {
      */
     public Trace logits(PackedSequences packed) {
         checkContext(packed);
-        return run(packed.tokens(), Keep.ALL_LOGITS, null, packed);
+        return run(packed.tokens(), Keep.ALL_LOGITS, null, packed, null);
+    }
+
+    /**
+     * Runs several sequences as one packed pass and keeps the logits of the given packed rows only, [rows, V] in the
+     * order given: the unembedding (a V-wide product per row) runs for those rows alone.
+     */
+    public Trace logitsAt(PackedSequences packed, long[] rows) {
+        checkContext(packed);
+        for (long r : rows) {
+            if (r < 0 || r >= packed.tokens().length) {
+                throw new IllegalArgumentException("packed row " + r + " is outside [0, " + packed.tokens().length + ")");
+            }
+        }
+        return run(packed.tokens(), Keep.ROWS, null, packed, rows.clone());
     }
 
     /**
@@ -115,10 +129,10 @@ public final class ForwardPass {
      */
     public float[][] lastLogits(PackedSequences packed) {
         checkContext(packed);
-        return sequenceEnds(run(packed.tokens(), Keep.SEQUENCE_ENDS, null, packed), packed.size());
+        return sequenceEnds(run(packed.tokens(), Keep.ROWS, null, packed, packed.lastRows()), packed.size());
     }
 
-    /** Splits the [sequences, V] logits of a SEQUENCE_ENDS run into one array per sequence, and frees the run. */
+    /** Splits the [sequences, V] logits of a run that kept each sequence's last row into one array per sequence, and frees the run. */
     private float[][] sequenceEnds(Trace run, int sequences) {
         try (Trace trace = run) {
             float[] flat = trace.logits().toFloatArray();
@@ -138,7 +152,7 @@ public final class ForwardPass {
     public PackedTraces traces(List<int[]> sequences) {
         PackedSequences packed = PackedSequences.of(sequences);
         checkContext(packed);
-        Trace whole = run(packed.tokens(), Keep.EVERYTHING, null, packed);
+        Trace whole = run(packed.tokens(), Keep.EVERYTHING, null, packed, null);
         List<Trace> each = new ArrayList<>();
         for (int k = 0; k < sequences.size(); k++) {
             each.add(whole.slice(packed.row(k, 0), packed.row(k, 0) + sequences.get(k).length));
@@ -163,7 +177,7 @@ public final class ForwardPass {
     }
 
     /** What a run keeps. */
-    private enum Keep { EVERYTHING, ALL_LOGITS, LAST_LOGITS, SEQUENCE_ENDS }
+    private enum Keep { EVERYTHING, ALL_LOGITS, LAST_LOGITS, ROWS }
 
     /**
      * Runs {@code tokens} as the continuation of what {@code cache} holds (positions cache.length() onwards),
@@ -178,7 +192,7 @@ public final class ForwardPass {
         if (cache.sequenceLengths(2)[1] > 0) {
             throw new IllegalArgumentException("the cache holds several sequences; extend them together");
         }
-        try (Trace trace = run(tokens, Keep.LAST_LOGITS, cache, null)) {
+        try (Trace trace = run(tokens, Keep.LAST_LOGITS, cache, null, null)) {
             return trace.lastLogits();
         }
     }
@@ -192,10 +206,10 @@ public final class ForwardPass {
     public float[][] extend(List<int[]> next, KvCache cache) {
         PackedSequences packed = PackedSequences.continuing(next, cache.sequenceLengths(next.size()));
         checkContext(packed);
-        return sequenceEnds(run(packed.tokens(), Keep.SEQUENCE_ENDS, cache, packed), packed.size());
+        return sequenceEnds(run(packed.tokens(), Keep.ROWS, cache, packed, packed.lastRows()), packed.size());
     }
 
-    private Trace run(int[] tokens, Keep keep, KvCache cache, PackedSequences packed) {
+    private Trace run(int[] tokens, Keep keep, KvCache cache, PackedSequences packed, long[] keptRows) {
         if (packed == null) {
             validate(tokens);
         } else {
@@ -252,7 +266,7 @@ public final class ForwardPass {
             try (BlockScope scope = new BlockScope()) {
                 NDArray last = switch (keep) {
                     case LAST_LOGITS -> x.get(new NDIndex("{}:", seqLen - 1));
-                    case SEQUENCE_ENDS -> x.get(x.getManager().create(packed.lastRows()));
+                    case ROWS -> x.get(x.getManager().create(keptRows));
                     default -> x;
                 };
                 NDArray normed = Norms.apply(config, last, weights.base().finalNormWeight(), weights.base().finalNormBias());

@@ -1,7 +1,5 @@
 package dev.engram.verification;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDScope;
 import dev.engram.inference.NextTokenDistribution;
 import dev.engram.runtime.Model;
 import dev.engram.trace.ForwardPass;
@@ -54,17 +52,16 @@ public final class ScoredPrompts {
             return new Scores(rows);
         }
         PackedSequences packed = PackedSequences.of(sequences);
-        try (Trace trace = ForwardPass.of(model).logits(packed); NDScope scope = new NDScope()) {
-            List<Long> wanted = new ArrayList<>();
-            for (int k = 0; k < sequences.size(); k++) {
-                for (int i = firstRows.get(k); i < sequences.get(k).length; i++) {
-                    wanted.add((long) packed.row(k, i));
-                }
+        List<Long> wanted = new ArrayList<>();
+        for (int k = 0; k < sequences.size(); k++) {
+            for (int i = firstRows.get(k); i < sequences.get(k).length; i++) {
+                wanted.add((long) packed.row(k, i));
             }
-            NDArray picked = trace.logits().get(trace.logits().getManager()
-                    .create(wanted.stream().mapToLong(Long::longValue).toArray()));
-            int vocab = (int) picked.getShape().get(1);
-            float[] flat = picked.toFloatArray();
+        }
+        // the unembedding runs only for the rows scored here, not for every prompt token
+        try (Trace trace = ForwardPass.of(model).logitsAt(packed, wanted.stream().mapToLong(Long::longValue).toArray())) {
+            int vocab = (int) trace.logits().getShape().get(1);
+            float[] flat = trace.logits().toFloatArray();
             int at = 0;
             for (int k = 0; k < sequences.size(); k++) {
                 float[][] mine = new float[sequences.get(k).length - firstRows.get(k)][];

@@ -42,6 +42,26 @@ class PackedSequencesTest {
         }
     }
 
+    /** Logits kept at chosen rows only, in the order asked, equal those rows of separate runs. */
+    @Test
+    void logitsAtChosenRowsMatchThoseRowsOfSeparateRuns() {
+        Model model = TestModels.sharedStories260K();
+        List<int[]> sequences = List.of(new int[] {1, 403, 407, 261}, new int[] {1, 291, 262});
+        PackedSequences packed = PackedSequences.of(sequences);
+        long[] rows = {packed.row(1, 2), packed.row(0, 0), packed.row(0, 3)};
+        int[][] asked = {{1, 2}, {0, 0}, {0, 3}};
+        try (Trace kept = ForwardPass.of(model).logitsAt(packed, rows); NDScope scope = new NDScope()) {
+            assertArrayEquals(new long[] {3, model.config().vocabSize()}, kept.logits().getShape().getShape());
+            for (int r = 0; r < rows.length; r++) {
+                try (Trace alone = ForwardPass.of(model).logits(sequences.get(asked[r][0]))) {
+                    assertArrayEquals(alone.logits().get(asked[r][1]).toFloatArray(), kept.logits().get(r).toFloatArray(),
+                            1e-4f, "row " + r);
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> ForwardPass.of(model).logitsAt(packed, new long[] {7}));
+    }
+
     @Test
     void emptySequencesAreRejected() {
         assertThrows(IllegalArgumentException.class, () -> PackedSequences.of(List.of()));
