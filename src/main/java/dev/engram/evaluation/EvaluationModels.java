@@ -22,6 +22,6 @@ public final class EvaluationModels {
             case "stories260K" -> Path.of(System.getProperty("shared.models.dir", "../shared/models"), "stories260K");
             default -> throw new IllegalArgumentException("unknown model " + name + "; give name=path");
         };
-        return ModelLoader.load(name, path, NDManager.newBaseManager());
+        return ModelLoader.load(name, path, NDManager.newBaseManager(dev.engram.runtime.ComputeDevice.selected()));
     }
 }

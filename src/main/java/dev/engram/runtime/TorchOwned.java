@@ -17,8 +17,8 @@ public final class TorchOwned {
     private TorchOwned() {
     }
 
-    /** Constants shared by every model and request for the life of the process; never closed. */
-    private static final NDManager CONSTANTS = NDManager.newBaseManager();
+    /** Constants shared by every model and request for the life of the process, on its device; never closed. */
+    private static final NDManager CONSTANTS = NDManager.newBaseManager(ComputeDevice.selected());
     private static final Map<Float, NDArray> SCALARS = new ConcurrentHashMap<>();
 
     /**

@@ -44,6 +44,13 @@ public interface EngramConfig {
     @WithDefault("2")
     int predictRunners();
 
+    /**
+     * Where tensors live: cpu (default), gpu or gpu:N (needs the {@code cuda} build profile and a visible NVIDIA GPU;
+     * see {@code runtime.ComputeDevice}).
+     */
+    @WithDefault("cpu")
+    String device();
+
     /** Most requests one LocateFacts call, or lines one BatchEdit stream, may hold. */
     @WithDefault("1000")
     int maxBatch();

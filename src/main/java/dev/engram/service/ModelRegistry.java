@@ -1,6 +1,7 @@
 package dev.engram.service;
 
 import ai.djl.ndarray.NDManager;
+import dev.engram.runtime.ComputeDevice;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.load.ModelLoader;
 import io.grpc.Status;
@@ -39,7 +40,9 @@ public class ModelRegistry {
 
     @PostConstruct
     void start() {
-        root = NDManager.newBaseManager();
+        ai.djl.Device device = ComputeDevice.select(config.device());
+        LOG.infof("tensors on %s (engram.device)", device);
+        root = NDManager.newBaseManager(device);
         ai.djl.pytorch.jni.JniUtils.setNumThreads(config.torchThreads());
         LOG.infof("libtorch: %d intra-op thread(s) per call (engram.torch-threads)", config.torchThreads());
         if (!config.models().containsKey(config.defaultModel())) {

@@ -177,6 +177,10 @@ public final class EditEvaluation {
                 return 2;
             }
 
+            public String device() {
+                return "cpu";
+            }
+
             public int maxPromptTokens() {
                 return 1024;
             }
