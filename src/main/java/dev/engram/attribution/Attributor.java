@@ -34,7 +34,7 @@ public final class Attributor {
      * multi-token target is teacher-forced: token i is predicted at position |prompt| − 1 + i.
      */
     public AttributionResult attribute(int[] prompt, int[] target, AttributionOptions options) {
-        try (Trace trace = ForwardPass.of(model).trace(tokens(prompt, target))) {
+        try (Trace trace = ForwardPass.of(model).leanTrace(tokens(prompt, target))) {
             return on(trace, new Query(prompt, target, options));
         }
     }
@@ -45,14 +45,14 @@ public final class Attributor {
 
     /**
      * Several attributions from one packed forward pass ({@link ForwardPass#traces}): entry i is what
-     * {@link #attribute} gives for query i. The pass's memory grows with the square of the queries' total length.
+     * {@link #attribute} gives for query i. The pass's memory grows with the queries' total length (lean traces).
      */
     public List<AttributionResult> attributeAll(List<Query> queries) {
         List<int[]> sequences = new ArrayList<>();
         for (Query q : queries) {
             sequences.add(tokens(q.prompt(), q.target()));
         }
-        try (ForwardPass.PackedTraces traces = ForwardPass.of(model).traces(sequences)) {
+        try (ForwardPass.PackedTraces traces = ForwardPass.of(model).leanTraces(sequences)) {
             List<AttributionResult> out = new ArrayList<>();
             for (int i = 0; i < queries.size(); i++) {
                 out.add(on(traces.each().get(i), queries.get(i)));
@@ -100,7 +100,7 @@ public final class Attributor {
         if (prompt.length == 0 || prompt.length > config.maxSeqLen()) {
             throw new IllegalArgumentException("prompt: must hold 1 to " + config.maxSeqLen() + " tokens");
         }
-        try (Trace trace = ForwardPass.of(model).trace(prompt)) {
+        try (Trace trace = ForwardPass.of(model).leanTrace(prompt)) {
             List<StepAttribution> out = new ArrayList<>();
             for (int token : tokens) {
                 out.add(step(trace, prompt.length - 1, token, options));
@@ -111,7 +111,7 @@ public final class Attributor {
 
     private static int argmaxAt(Trace trace, int position) {
         try (NDScope scope = new NDScope()) {
-            return new NextTokenDistribution(trace.logits().get(position).toFloatArray()).argmax();
+            return new NextTokenDistribution(trace.logitsAt(position).toFloatArray()).argmax();
         }
     }
 
@@ -204,8 +204,8 @@ public final class Attributor {
     private NDArray headInputs(Trace trace, int t, int l) {
         int heads = config.nHeads();
         int dh = config.headDim();
-        NDArray pattern = trace.pattern(l).get(new NDIndex(":, {}:{}, :", t, t + 1)); // [H, 1, T]
-        NDArray z = pattern.matMul(trace.value(l)).reshape(heads, dh); // z^j, [H, dh]
+        NDArray pattern = trace.patternRow(l, t).expandDims(1); // [H, 1, t + 1]
+        NDArray z = pattern.matMul(trace.value(l).get(new NDIndex(":, :{}, :", t + 1))).reshape(heads, dh); // z^j, [H, dh]
         // all heads at once: a block-diagonal [H, H·dh] times W_O
         NDArray blocks = z.expandDims(1).mul(z.getManager().eye(heads).expandDims(2)).reshape(heads, (long) heads * dh);
         return model.weights().times(blocks, l, Param.ATTN_O);

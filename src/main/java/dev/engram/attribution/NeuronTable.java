@@ -52,7 +52,7 @@ final class NeuronTable {
     }
 
     static NeuronTable ffn(Model model, Trace trace, int layer, int position) {
-        NDArray m = trace.ffnCoefficients(layer).get(position);
+        NDArray m = trace.ffnCoefficientsAt(layer, position);
         float[] coefficients = m.toFloatArray();
         m.close();
         return new NeuronTable(NeuronKind.FFN, layer, position, midBase(layer), coefficients,
@@ -62,7 +62,7 @@ final class NeuronTable {
     /** c[j, e, p] = α_{t,p}^j · val_{p,e}^j for p ≤ t, flattened as (j·d_head + e)·T' + p. */
     static NeuronTable attention(Model model, Trace trace, int layer, int position) {
         int sources = position + 1;
-        NDArray pattern = trace.pattern(layer).get(new NDIndex(":, {}, :{}", position, sources)); // [H, T']
+        NDArray pattern = trace.patternRow(layer, position); // [H, T']
         NDArray value = trace.value(layer).get(new NDIndex(":, :{}, :", sources)); // [H, T', dh]
         NDArray coefficient = value.transpose(0, 2, 1).mul(pattern.expandDims(1)); // [H, dh, T']
         float[] flat = coefficient.toFloatArray();

@@ -119,19 +119,29 @@ public final class EditBenchmark {
                 System.err.printf("%s sequential: %s%n", method, curve.get(curve.size() - 1));
             }
         }
-        return new MethodResult(method.name(), singles, batch, curve, fluency(lineage), fluency(model));
+        double[] fluency = fluency(List.of(lineage, model));
+        return new MethodResult(method.name(), singles, batch, curve, fluency[0], fluency[1]);
     }
 
-    /** Mean n-gram entropy of greedy continuations of the first records' prompts. */
-    private double fluency(Model m) {
-        double sum = 0;
+    /**
+     * Mean n-gram entropy of greedy continuations of the first records' prompts, per model: the models are views of
+     * one base (the edited lineage and the unedited model), decoded side by side ({@link GreedyGenerator#generateEach}).
+     */
+    private double[] fluency(List<Model> views) {
+        double[] sum = new double[views.size()];
         int n = Math.min(FLUENCY_PROMPTS, records.size());
         for (int i = 0; i < n; i++) {
             int[] prompt = records.get(i).edit().prompt();
-            int[] all = new GreedyGenerator(m).generate(prompt, thresholds.fluencyTokens());
-            sum += NgramEntropy.of(m.tokenizer().decode(Arrays.copyOfRange(all, prompt.length, all.length)));
+            List<int[]> all = GreedyGenerator.generateEach(views, prompt, thresholds.fluencyTokens());
+            for (int k = 0; k < views.size(); k++) {
+                int[] generated = Arrays.copyOfRange(all.get(k), prompt.length, all.get(k).length);
+                sum[k] += NgramEntropy.of(views.get(k).tokenizer().decode(generated));
+            }
         }
-        return sum / n;
+        for (int k = 0; k < sum.length; k++) {
+            sum[k] /= n;
+        }
+        return sum;
     }
 
     private static List<EditCase> edits(List<EditRecord> records) {

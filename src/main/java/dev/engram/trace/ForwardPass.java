@@ -85,6 +85,23 @@ public final class ForwardPass {
         return run(tokens, Keep.EVERYTHING, null, null, null);
     }
 
+    /**
+     * Runs the prompt and keeps what attribution reads, in O(L·T·d) memory rather than a full trace's O(L·H·T²): the
+     * residuals, each layer's keys and values, the final normed residual. Attention pattern rows, FFN coefficients and
+     * logits at a position are recomputed from them when asked ({@link Trace#patternRow}, {@link
+     * Trace#ffnCoefficientsAt}, {@link Trace#logitsAt}), with the same arithmetic as the pass. Attention runs in blocks
+     * of {@value #QUERY_BLOCK} queries, so no [H, T, T] array is ever made. Not for passes with neuron scalings or row
+     * updates, whose effects a recomputation would miss.
+     */
+    public Trace leanTrace(int[] tokens) {
+        return run(tokens, Keep.LEAN, null, null, null);
+    }
+
+    /** {@link #traces} for lean traces ({@link #leanTrace}). */
+    public PackedTraces leanTraces(List<int[]> sequences) {
+        return traces(sequences, Keep.LEAN);
+    }
+
     /** Runs the prompt and keeps only the logits at the last position. */
     public float[] lastLogits(int[] tokens) {
         try (Trace trace = run(tokens, Keep.LAST_LOGITS, null, null, null)) {
@@ -150,9 +167,13 @@ public final class ForwardPass {
      * alone would ({@link Trace#slice}). Closing the returned {@link PackedTraces} frees them all.
      */
     public PackedTraces traces(List<int[]> sequences) {
+        return traces(sequences, Keep.EVERYTHING);
+    }
+
+    private PackedTraces traces(List<int[]> sequences, Keep keep) {
         PackedSequences packed = PackedSequences.of(sequences);
         checkContext(packed);
-        Trace whole = run(packed.tokens(), Keep.EVERYTHING, null, packed, null);
+        Trace whole = run(packed.tokens(), keep, null, packed, null);
         List<Trace> each = new ArrayList<>();
         for (int k = 0; k < sequences.size(); k++) {
             each.add(whole.slice(packed.row(k, 0), packed.row(k, 0) + sequences.get(k).length));
@@ -177,7 +198,10 @@ public final class ForwardPass {
     }
 
     /** What a run keeps. */
-    private enum Keep { EVERYTHING, ALL_LOGITS, LAST_LOGITS, ROWS }
+    private enum Keep { EVERYTHING, LEAN, ALL_LOGITS, LAST_LOGITS, ROWS }
+
+    /** Queries per attention block when the pattern is not kept: scores are [H, block, T], never [H, T, T]. */
+    static final int QUERY_BLOCK = 256;
 
     /**
      * Runs {@code tokens} as the continuation of what {@code cache} holds (positions cache.length() onwards),
@@ -216,6 +240,10 @@ public final class ForwardPass {
             validateIds(tokens);
         }
         boolean record = keep == Keep.EVERYTHING;
+        boolean lean = keep == Keep.LEAN;
+        if (lean && (!rowUpdates.isEmpty() || !scaling.isEmpty() || sequenceViews != null)) {
+            throw new IllegalStateException("a lean trace recomputes rows, so it runs without scalings or row updates");
+        }
         int seqLen = tokens.length;
         int offset = cache == null ? 0 : cache.length();
         int[] positions = packed != null ? packed.positions() : consecutive(offset, seqLen);
@@ -226,6 +254,7 @@ public final class ForwardPass {
         List<NDArray> patterns = new ArrayList<>();
         List<NDArray> values = new ArrayList<>();
         List<NDArray> coefficients = new ArrayList<>();
+        List<NDArray> keys = new ArrayList<>();
         try {
             NDArray x;
             NDArray mask;
@@ -240,7 +269,7 @@ public final class ForwardPass {
                     LayerWeights w = weights.base().layer(l);
                     // A^l: attention over the pre-normed residual N_1(h^{l-1})
                     NDArray a = Norms.apply(config, x, w.attnNormWeight(), w.attnNormBias());
-                    Attention attn = attention(l, w, a, mask, seqLen, positions, cache);
+                    Attention attn = attention(l, w, a, mask, seqLen, positions, cache, record);
                     NDArray residMid = x.add(attn.output);
                     // F^l: FFN over N_2(mid^l); m is the vector of neuron coefficients
                     NDArray b = Norms.apply(config, residMid, w.ffnNormWeight(), w.ffnNormBias());
@@ -253,6 +282,12 @@ public final class ForwardPass {
                         values.add(keep(attn.value, traceManager));
                         coefficients.add(keep(m, traceManager));
                         post.add(keep(residPost, traceManager));
+                    } else if (lean) {
+                        pre.add(x);
+                        mid.add(keep(residMid, traceManager));
+                        values.add(keep(attn.value, traceManager));
+                        keys.add(keep(attn.keys, traceManager));
+                        keep(residPost, traceManager);
                     } else {
                         x.close();
                         keep(residPost, traceManager);
@@ -270,6 +305,11 @@ public final class ForwardPass {
                     default -> x;
                 };
                 NDArray normed = Norms.apply(config, last, weights.base().finalNormWeight(), weights.base().finalNormBias());
+                if (lean) {
+                    post.add(x); // h^L; h^l for l < L is residPre(l + 1)
+                    return Trace.lean(traceManager, config, tokens, pre, mid, post.get(0), values, keys,
+                            keep(normed, traceManager), new Rows());
+                }
                 NDArray logits = keep(normed.matMul(weights.base().unembedding()), traceManager);
                 if (!record) {
                     return new Trace(traceManager, config, tokens, null, null, null, null, null, null, null, logits);
@@ -354,7 +394,8 @@ public final class ForwardPass {
         return h0;
     }
 
-    private record Attention(NDArray output, NDArray pattern, NDArray value) {
+    /** A block's attention: its output, its pattern (null when not kept), values [H, T, dh], keys [T, n_kv, dh]. */
+    private record Attention(NDArray output, NDArray pattern, NDArray value, NDArray keys) {
     }
 
     /**
@@ -363,34 +404,86 @@ public final class ForwardPass {
      * earlier positions.
      */
     private Attention attention(int layer, LayerWeights w, NDArray a, NDArray mask, int seqLen, int[] positions,
-            KvCache cache) {
+            KvCache cache, boolean keepPattern) {
         int nH = config.nHeads();
         int nKv = config.nKvHeads();
         int dh = config.headDim();
-        NDArray q = linear(a, layer, Param.ATTN_Q, w.bQ()).reshape(seqLen, nH, dh);
+        NDArray q = queries(layer, w, a, positions);
         NDArray k = linear(a, layer, Param.ATTN_K, w.bK()).reshape(seqLen, nKv, dh);
         NDArray v = linear(a, layer, Param.ATTN_V, w.bV()).reshape(seqLen, nKv, dh);
         if (config.family() == ModelFamily.LLAMA) {
-            q = Rope.apply(q, config, positions);
             k = Rope.apply(k, config, positions);
         }
         if (cache != null) {
             k = cache.append(layer, k, KvCache.Part.KEY);
             v = cache.append(layer, v, KvCache.Part.VALUE);
         }
-        if (nKv < nH) {
-            // g(j) = floor(j / group): each key/value head serves `group` consecutive query heads
-            k = k.repeat(1, config.groupSize());
-            v = v.repeat(1, config.groupSize());
-        }
         NDArray qh = q.transpose(1, 0, 2);
-        NDArray kh = k.transpose(1, 0, 2);
-        NDArray vh = v.transpose(1, 0, 2);
-        NDArray scores = qh.matMul(kh.transpose(0, 2, 1)).div(TorchOwned.scalar((float) Math.sqrt(dh))).add(mask);
-        NDArray pattern = scores.softmax(-1);
-        NDArray z = applyAttentionScaling(layer, pattern.matMul(vh), pattern, vh);
+        NDArray kh = byQueryHead(k).transpose(1, 0, 2);
+        NDArray vh = byQueryHead(v).transpose(1, 0, 2);
+        NDArray pattern = null;
+        NDArray z;
+        if (keepPattern || seqLen <= QUERY_BLOCK || !scaling.attentionAt(layer).isEmpty()) {
+            pattern = pattern(qh, kh, mask);
+            z = applyAttentionScaling(layer, pattern.matMul(vh), pattern, vh);
+        } else {
+            // blocks of queries: the same rows of the same softmax, without an [H, T, T] array
+            NDList blocks = new NDList();
+            for (int from = 0; from < seqLen; from += QUERY_BLOCK) {
+                int to = Math.min(seqLen, from + QUERY_BLOCK);
+                String rows = from + ":" + to;
+                blocks.add(pattern(qh.get(":, " + rows + ", :"), kh, mask.get(rows + ", :")).matMul(vh));
+            }
+            z = NDArrays.concat(blocks, 1);
+        }
         NDArray concat = z.transpose(1, 0, 2).reshape(seqLen, (long) nH * dh);
-        return new Attention(linear(concat, layer, Param.ATTN_O, w.bO()), pattern, vh);
+        return new Attention(linear(concat, layer, Param.ATTN_O, w.bO()), pattern, vh, k);
+    }
+
+    /** q = N_1(h)·W_Q (+ b_Q), RoPE'd at {@code positions}: [rows, H, d_head]. */
+    private NDArray queries(int layer, LayerWeights w, NDArray a, int[] positions) {
+        NDArray q = linear(a, layer, Param.ATTN_Q, w.bQ()).reshape(a.getShape().get(0), config.nHeads(),
+                config.headDim());
+        return config.family() == ModelFamily.LLAMA ? Rope.apply(q, config, positions) : q;
+    }
+
+    /** Key or value heads [T, n_kv, dh] as one per query head [T, H, dh]: g(j) = floor(j / group). */
+    private NDArray byQueryHead(NDArray kv) {
+        return config.nKvHeads() < config.nHeads() ? kv.repeat(1, config.groupSize()) : kv;
+    }
+
+    /** α = softmax(q·kᵀ / sqrt(d_head) + M) for queries [H, Q, dh], keys [H, S, dh], mask [Q, S]: [H, Q, S]. */
+    private static NDArray pattern(NDArray qh, NDArray kh, NDArray mask) {
+        NDArray scores = qh.matMul(kh.transpose(0, 2, 1)).div(TorchOwned.scalar((float) Math.sqrt(qh.getShape().get(2))));
+        return (mask == null ? scores : scores.add(mask)).softmax(-1);
+    }
+
+    /**
+     * What a lean trace recomputes, with this pass's arithmetic: one query position's attention pattern, one
+     * position's FFN coefficients, one position's logits.
+     */
+    final class Rows {
+        /** α^l row of the query at {@code position}, from h^{l−1} there and the keys of sources 0..position: [H, S]. */
+        NDArray patternRow(int layer, NDArray residPreRow, int position, NDArray keys) {
+            LayerWeights w = weights.base().layer(layer);
+            NDArray a = Norms.apply(config, residPreRow.reshape(1, config.dModel()), w.attnNormWeight(),
+                    w.attnNormBias());
+            NDArray qh = queries(layer, w, a, new int[] {position}).transpose(1, 0, 2); // [H, 1, dh]
+            NDArray kh = byQueryHead(keys).transpose(1, 0, 2); // [H, S, dh]
+            return pattern(qh, kh, null).reshape(config.nHeads(), keys.getShape().get(0));
+        }
+
+        /** m^l at one position, from mid^l there: [d_ffn]. */
+        NDArray ffnCoefficients(int layer, NDArray residMidRow) {
+            LayerWeights w = weights.base().layer(layer);
+            NDArray b = Norms.apply(config, residMidRow.reshape(1, config.dModel()), w.ffnNormWeight(), w.ffnNormBias());
+            return ForwardPass.this.ffnCoefficients(layer, w, b).reshape(config.dFfn());
+        }
+
+        /** Logits from one row of N_f(h^L): [V]. */
+        NDArray logits(NDArray finalNormedRow) {
+            return finalNormedRow.reshape(1, config.dModel()).matMul(weights.base().unembedding()).reshape(config.vocabSize());
+        }
     }
 
     /** Llama: m = silu(x·W_gate) ⊙ (x·W_up). GPT-2: m = gelu(x·W_fc + b_fc). */

@@ -8,6 +8,10 @@ import java.util.List;
 /**
  * Everything one forward pass computed, at every position, named after TransformerLens hook points. All arrays are
  * owned by the trace and released by {@link #close()}. Shapes: T = number of tokens, d = d_model.
+ *
+ * <p>A lean trace ({@link ForwardPass#leanTrace}) keeps the residuals, keys, values and final normed residual only, and
+ * recomputes a pattern row, a position's FFN coefficients or its logits when asked: read those through
+ * {@link #patternRow}, {@link #ffnCoefficientsAt} and {@link #logitsAt}, which work on both kinds.
  */
 public final class Trace implements AutoCloseable {
     private final NDManager manager;
@@ -21,10 +25,24 @@ public final class Trace implements AutoCloseable {
     private final List<NDArray> ffnCoefficients;
     private final NDArray finalNormed;
     private final NDArray logits;
+    /** Lean traces only: keys after RoPE per layer [T, n_kv, dh], h^L [T, d], and how to recompute rows. */
+    private final List<NDArray> keys;
+    private final NDArray finalResidual;
+    private final ForwardPass.Rows rows;
 
     Trace(NDManager manager, ModelConfig config, int[] tokens, List<NDArray> residPre, List<NDArray> residMid,
             List<NDArray> residPost, List<NDArray> pattern, List<NDArray> value, List<NDArray> ffnCoefficients,
             NDArray finalNormed, NDArray logits) {
+        this(manager, config, tokens, residPre, residMid, residPost, pattern, value, ffnCoefficients, finalNormed, logits,
+                null, null, null);
+    }
+
+    private Trace(NDManager manager, ModelConfig config, int[] tokens, List<NDArray> residPre, List<NDArray> residMid,
+            List<NDArray> residPost, List<NDArray> pattern, List<NDArray> value, List<NDArray> ffnCoefficients,
+            NDArray finalNormed, NDArray logits, List<NDArray> keys, NDArray finalResidual, ForwardPass.Rows rows) {
+        this.keys = keys;
+        this.finalResidual = finalResidual;
+        this.rows = rows;
         this.manager = manager;
         this.config = config;
         this.tokens = tokens;
@@ -36,6 +54,19 @@ public final class Trace implements AutoCloseable {
         this.ffnCoefficients = ffnCoefficients;
         this.finalNormed = finalNormed;
         this.logits = logits;
+    }
+
+    /** A lean trace: see the class comment. */
+    static Trace lean(NDManager manager, ModelConfig config, int[] tokens, List<NDArray> residPre,
+            List<NDArray> residMid, NDArray finalResidual, List<NDArray> value, List<NDArray> keys, NDArray finalNormed,
+            ForwardPass.Rows rows) {
+        return new Trace(manager, config, tokens, residPre, residMid, null, null, value, null, finalNormed, null, keys,
+                finalResidual, rows);
+    }
+
+    /** Whether pattern rows, FFN coefficients and logits are recomputed on demand rather than kept. */
+    public boolean isLean() {
+        return rows != null;
     }
 
     public ModelConfig config() {
@@ -71,6 +102,9 @@ public final class Trace implements AutoCloseable {
 
     /** h^l = mid^l + F^l, [T, d] ({@code blocks.l.hook_resid_post}). */
     public NDArray residPost(int layer) {
+        if (isLean()) {
+            return layer == config.nLayers() - 1 ? finalResidual : residPre(layer + 1);
+        }
         return recorded(residPost).get(layer);
     }
 
@@ -92,6 +126,24 @@ public final class Trace implements AutoCloseable {
         return recorded(ffnCoefficients).get(layer);
     }
 
+    /** α^l at query position t over sources 0..t: [n_heads, t + 1]. Recomputed in a lean trace. */
+    public NDArray patternRow(int layer, int t) {
+        if (isLean()) {
+            return rows.patternRow(layer, residPre(layer).get(t), t, keys.get(layer).get(":" + (t + 1)));
+        }
+        return pattern(layer).get(":, " + t + ", :" + (t + 1));
+    }
+
+    /** m^l at position t: [d_ffn]. Recomputed in a lean trace. */
+    public NDArray ffnCoefficientsAt(int layer, int t) {
+        return isLean() ? rows.ffnCoefficients(layer, residMid(layer).get(t)) : ffnCoefficients(layer).get(t);
+    }
+
+    /** Logits at position t: [V]. Recomputed in a lean trace. */
+    public NDArray logitsAt(int t) {
+        return isLean() ? rows.logits(finalNormed().get(t)) : logits.get(t);
+    }
+
     /** N_f(h^L): the final normed residual, [T, d] ({@code ln_final.hook_normalized}). */
     public NDArray finalNormed() {
         if (finalNormed == null) {
@@ -102,7 +154,7 @@ public final class Trace implements AutoCloseable {
 
     /** Logits, [T, V] for a full trace, [1, V] (last position only) for a logits-only run. */
     public NDArray logits() {
-        return logits;
+        return recorded(logits);
     }
 
     /** Logits at the last position, as floats. */
@@ -118,8 +170,10 @@ public final class Trace implements AutoCloseable {
         return part;
     }
 
-    private static IllegalStateException notRecorded() {
-        return new IllegalStateException("this trace was run without recording (logits only)");
+    private IllegalStateException notRecorded() {
+        return new IllegalStateException(isLean()
+                ? "a lean trace keeps no patterns, coefficients or logits: read rows (patternRow, ffnCoefficientsAt, logitsAt)"
+                : "this trace was run without recording (logits only)");
     }
 
     /**
@@ -130,6 +184,11 @@ public final class Trace implements AutoCloseable {
     Trace slice(int start, int end) {
         NDManager part = manager.newSubManager();
         String rows = start + ":" + end;
+        if (isLean()) {
+            return lean(part, config, java.util.Arrays.copyOfRange(tokens, start, end), sliced(residPre, rows, part),
+                    sliced(residMid, rows, part), view(finalResidual, rows, part), sliced(value, ":, " + rows + ", :", part),
+                    sliced(keys, rows, part), view(finalNormed, rows, part), this.rows);
+        }
         return new Trace(part, config, java.util.Arrays.copyOfRange(tokens, start, end),
                 sliced(residPre, rows, part), sliced(residMid, rows, part), sliced(residPost, rows, part),
                 sliced(pattern, ":, " + rows + ", " + rows, part), sliced(value, ":, " + rows + ", :", part),

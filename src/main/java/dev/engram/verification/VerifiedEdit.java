@@ -10,10 +10,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One edit made and verified: locate → edit → verify on a model view. The parent's scores on every verification
- * prompt do not depend on the delta, so they are measured on a second thread while the edit is located and computed;
- * the parent's greedy continuation decodes later, side by side with the edited model's. Nothing here changes the
- * parent.
+ * One edit made and verified: locate → edit → verify on a model view. The parent's side of verification (its scores
+ * on every prompt and its greedy continuation) does not depend on the delta, so it is measured on a second thread
+ * while the edit is located and computed. Nothing here changes the parent.
  */
 public record VerifiedEdit(EditResult result, Model edited, VerificationReport report) {
 

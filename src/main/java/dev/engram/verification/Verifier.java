@@ -40,15 +40,16 @@ public final class Verifier {
     }
 
     /**
-     * The unedited parent's scores on every prompt of the verification. They do not depend on the edit's delta, so a
-     * caller may measure them while the edit is still being computed. (The parent's greedy continuation is decoded
-     * later, side by side with the edited model's: {@link #verify(ParentMeasurement, Model)}.)
+     * Everything verification needs from the unedited parent: its scores on every prompt and its greedy continuation.
+     * It does not depend on the edit's delta, so a caller may measure it while the edit is still being computed.
      */
     public ParentMeasurement measureParent(Model parent, EditCase edit, List<String> sentinels) {
         long start = System.nanoTime();
         Probes probes = new Probes(parent, edit, sentinels);
         ScoredPrompts.Scores before = probes.batch.run(parent);
-        return new ParentMeasurement(parent, sentinels, probes, before, (System.nanoTime() - start) / 1_000_000);
+        String continuation = continuation(parent, edit.prompt());
+        return new ParentMeasurement(parent, sentinels, probes, before, continuation,
+                (System.nanoTime() - start) / 1_000_000);
     }
 
     /** The parent's side of one verification ({@link #measureParent}). */
@@ -57,14 +58,16 @@ public final class Verifier {
         private final List<String> sentinels;
         private final Probes probes;
         private final ScoredPrompts.Scores before;
+        private final String continuation;
         private final long millis;
 
         private ParentMeasurement(Model parent, List<String> sentinels, Probes probes, ScoredPrompts.Scores before,
-                long millis) {
+                String continuation, long millis) {
             this.parent = parent;
             this.sentinels = sentinels;
             this.probes = probes;
             this.before = before;
+            this.continuation = continuation;
             this.millis = millis;
         }
 
@@ -74,18 +77,17 @@ public final class Verifier {
     }
 
     /**
-     * Measures {@code edited} against a parent measured before. The greedy continuations of parent and edited model
-     * decode side by side (one read of the shared base weights per step for both; {@link GreedyGenerator#generateEach})
-     * on a second thread, beside the edited model's packed forward pass: decoding one token is bound by memory traffic
-     * and per-operation overhead, not arithmetic, so the two overlap on a 2-core machine.
+     * Measures {@code edited} against a parent measured before. The edited model's greedy continuation runs on a
+     * second thread beside its packed forward pass: decoding is bound by per-operation overhead, not arithmetic, so
+     * the two overlap on a 2-core machine.
      */
     public VerificationReport verify(ParentMeasurement parentSide, Model edited) {
         long start = System.nanoTime();
         Model parent = parentSide.parent;
         Probes probes = parentSide.probes;
         EditCase edit = probes.edit;
-        CompletableFuture<List<String>> texts = CompletableFuture.supplyAsync(Cancellation.carried(
-                () -> continuations(List.of(parent, edited), edit.prompt())), BACKGROUND);
+        CompletableFuture<String> editedText = CompletableFuture.supplyAsync(Cancellation.carried(
+                () -> continuation(edited, edit.prompt())), BACKGROUND);
         ScoredPrompts.Scores before = parentSide.before;
         ScoredPrompts.Scores after = probes.batch.run(edited);
         List<PromptCheck> checks = new ArrayList<>();
@@ -103,9 +105,9 @@ public final class Verifier {
             sentinelChecks.add(new SentinelCheck(parentSide.sentinels.get(i), parent.tokenizer().tokenString(b.argmax()),
                     parent.tokenizer().tokenString(a.argmax()), kl(b, a), top(parent, b), top(edited, a)));
         }
-        List<String> continuations = joinQuietly(texts);
-        Fluency fluency = new Fluency(continuations.get(0), continuations.get(1), NgramEntropy.of(continuations.get(0)),
-                NgramEntropy.of(continuations.get(1)));
+        String editedContinuation = joinQuietly(editedText);
+        Fluency fluency = new Fluency(parentSide.continuation, editedContinuation,
+                NgramEntropy.of(parentSide.continuation), NgramEntropy.of(editedContinuation));
         PromptCheck efficacy = checks.get(0);
         List<PromptCheck> paraphrases = checks.subList(1, checks.size());
         VerificationReport draft = new VerificationReport(efficacy, paraphrases, neighbours, sentinelChecks, fluency,
@@ -217,14 +219,10 @@ public final class Verifier {
                 kl(b, a), expectedAfter > newAfter, top(parent, b), top(edited, a));
     }
 
-    /** The greedy continuation of {@code prompt} on each of {@code views}, decoded side by side, as text. */
-    private List<String> continuations(List<Model> views, int[] prompt) {
-        List<String> out = new ArrayList<>();
-        for (int[] all : GreedyGenerator.generateEach(views, prompt, thresholds.fluencyTokens())) {
-            int[] generated = Arrays.copyOfRange(all, prompt.length, all.length);
-            out.add(views.get(0).hasTokenizer() ? views.get(0).tokenizer().decode(generated) : Arrays.toString(generated));
-        }
-        return out;
+    private String continuation(Model model, int[] prompt) {
+        int[] all = new GreedyGenerator(model).generate(prompt, thresholds.fluencyTokens());
+        int[] generated = Arrays.copyOfRange(all, prompt.length, all.length);
+        return model.hasTokenizer() ? model.tokenizer().decode(generated) : Arrays.toString(generated);
     }
 
     /** KL(p ‖ q) = Σ_v p_v (log p_v − log q_v), in nats. */

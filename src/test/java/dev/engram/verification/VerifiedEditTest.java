@@ -22,8 +22,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link VerifiedEdit} measures the parent on another thread while the edit is computed, and decodes both
- * continuations side by side beside the edited model's scores; every number of its report must equal a direct measurement on each model (real stories260K).
+ * {@link VerifiedEdit} measures the parent on another thread while the edit is computed, and the edited model's
+ * continuation beside its scores; every number of its report must equal a direct measurement on each model (real stories260K).
  */
 class VerifiedEditTest {
     private static final Model MODEL = TestModels.sharedStories260K();
