@@ -8,6 +8,7 @@ import ai.djl.ndarray.index.NDIndex;
 import dev.engram.inference.NextTokenDistribution;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelConfig;
+import dev.engram.runtime.NativeMemory;
 import dev.engram.runtime.Param;
 import dev.engram.trace.ForwardPass;
 import dev.engram.trace.Trace;
@@ -136,6 +137,9 @@ public final class Attributor {
                 tables.add(NeuronTable.ffn(model, trace, l, t));
             }
             Ranking ranking = rank(scoring, tables, options.topValueNeurons(), options);
+            if (trace.length() >= LONG_PROMPT) {
+                NativeMemory.trim(); // the ranking's transient arrays, before query scoring makes its own
+            }
             QueryScores query = options.topQueryNeurons() == 0 ? null : queryNeurons(trace, scoring, tables, ranking,
                     options);
             return new StepAttribution(t, w, text(w), logProbs[2 * layers], logProbs[0], attentionLayers, ffnLayers,
@@ -168,6 +172,9 @@ public final class Attributor {
                 ? ExhaustiveRanking.top(scoring, tables, k)
                 : BoundedRanking.top(scoring, tables, k);
     }
+
+    /** From this many tokens, freed native memory is returned between the stages of a step ({@link NativeMemory}). */
+    private static final int LONG_PROMPT = 1024;
 
     /** Head outputs read out together: about this many [·, V] logit rows live at once. */
     private static final int HEAD_ROWS_PER_READOUT = 64;

@@ -36,9 +36,9 @@ final class BoundedRanking {
         if (scoring.firstOrder() == null) {
             throw new IllegalStateException("the bounded ranking needs the frozen norm's first-order readout");
         }
-        double[][] bounds = upperBounds(scoring, tables);
+        float[][] bounds = upperBounds(scoring, tables);
         int total = 0;
-        for (double[] b : bounds) {
+        for (float[] b : bounds) {
             total += b.length;
         }
         boolean[][] done = new boolean[tables.size()][];
@@ -76,9 +76,9 @@ final class BoundedRanking {
     }
 
     /** The m neurons with the largest bounds (a size-m heap over a linear scan). */
-    private static List<Candidate> largest(List<NeuronTable> tables, double[][] bounds, int m) {
+    private static List<Candidate> largest(List<NeuronTable> tables, float[][] bounds, int m) {
         PriorityQueue<long[]> smallestFirst = new PriorityQueue<>(
-                (a, b) -> Double.compare(bounds[(int) a[0]][(int) a[1]], bounds[(int) b[0]][(int) b[1]]));
+                (a, b) -> Float.compare(bounds[(int) a[0]][(int) a[1]], bounds[(int) b[0]][(int) b[1]]));
         for (int t = 0; t < tables.size(); t++) {
             for (int i = 0; i < bounds[t].length; i++) {
                 if (smallestFirst.size() < m) {
@@ -104,22 +104,32 @@ final class BoundedRanking {
         return mode == NormMode.EXACT ? tau - 1e-3 - 1e-4 * Math.abs(tau) : tau - 1e-4 - 1e-5 * Math.abs(tau);
     }
 
-    /** UB_i for every neuron, per table ({@link NormMode#FROZEN}: first order; EXACT: with the moving scale). */
-    private static double[][] upperBounds(ValueScoring scoring, List<NeuronTable> tables) {
+    /**
+     * UB_i for every neuron, per table ({@link NormMode#FROZEN}: first order; EXACT: with the moving scale), computed in
+     * doubles and stored as the next float up, so that a stored bound never falls below the true one (floats halve
+     * the memory: a 2,048-token prompt has 35 million attention neurons on SmolLM2).
+     */
+    private static float[][] upperBounds(ValueScoring scoring, List<NeuronTable> tables) {
         return scoring.readout().mode() == NormMode.EXACT ? normBounds(scoring, tables) : firstOrderBounds(scoring, tables);
     }
 
+    /** The smallest float ≥ {@code bound}. */
+    static float roundedUp(double bound) {
+        float f = (float) bound;
+        return f < bound ? Math.nextUp(f) : f;
+    }
+
     /** UB_i = c_i · (u_i · (q_w − q_p)) for every neuron, per table; one matrix-vector product per table. */
-    private static double[][] firstOrderBounds(ValueScoring scoring, List<NeuronTable> tables) {
-        double[][] out = new double[tables.size()][];
+    private static float[][] firstOrderBounds(ValueScoring scoring, List<NeuronTable> tables) {
+        float[][] out = new float[tables.size()][];
         try (NDScope scope = new NDScope()) {
             for (int t = 0; t < tables.size(); t++) {
                 NeuronTable table = tables.get(t);
                 NDArray readout = scoring.firstOrder().get(table.baseIndex).reshape(-1, 1);
                 float[] projected = table.weights.timesRight(table.layer, table.subvalueMatrix, readout).toFloatArray();
-                out[t] = new double[table.size()];
+                out[t] = new float[table.size()];
                 for (int i = 0; i < table.size(); i++) {
-                    out[t][i] = (double) table.coefficients[i] * projected[table.row(i)];
+                    out[t][i] = roundedUp((double) table.coefficients[i] * projected[table.row(i)]);
                 }
             }
         }
@@ -130,11 +140,11 @@ final class BoundedRanking {
      * EXACT: UB_i = (α + c_i·u_i·g) / σ_i − α / σ_base per neuron (class comment); one matrix product with [g, C(base)]
      * per table and the rows' centred squared norms per subvalue matrix.
      */
-    private static double[][] normBounds(ValueScoring scoring, List<NeuronTable> tables) {
+    private static float[][] normBounds(ValueScoring scoring, List<NeuronTable> tables) {
         Readout readout = scoring.readout();
         int d = (int) scoring.bases().getShape().get(1);
         double eps = readout.normEps();
-        double[][] out = new double[tables.size()][];
+        float[][] out = new float[tables.size()][];
         Map<String, float[]> squaredNorms = new java.util.HashMap<>();
         try (NDScope scope = new NDScope()) {
             for (int t = 0; t < tables.size(); t++) {
@@ -150,13 +160,13 @@ final class BoundedRanking {
                         NDArrays.stack(new NDList(g, centredBase), 1)).toFloatArray(); // [rows, 2]: u·g, u·C(base)
                 float[] norms = squaredNorms.computeIfAbsent(table.layer + "/" + table.subvalueMatrix,
                         k -> centredSquaredNorms(table, readout));
-                out[t] = new double[table.size()];
+                out[t] = new float[table.size()];
                 for (int i = 0; i < table.size(); i++) {
                     int row = table.row(i);
                     double c = table.coefficients[i];
                     double scale = Math.sqrt(Math.max(baseSquare
                             + (2 * c * projected[2 * row + 1] + c * c * norms[row]) / d, eps));
-                    out[t][i] = (alpha + c * projected[2 * row]) / scale - alpha / baseScale;
+                    out[t][i] = roundedUp((alpha + c * projected[2 * row]) / scale - alpha / baseScale);
                 }
             }
         }

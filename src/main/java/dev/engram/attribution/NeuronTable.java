@@ -1,6 +1,7 @@
 package dev.engram.attribution;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import dev.engram.runtime.EffectiveWeights;
 import dev.engram.runtime.Param;
@@ -52,9 +53,10 @@ final class NeuronTable {
     }
 
     static NeuronTable ffn(Model model, Trace trace, int layer, int position) {
-        NDArray m = trace.ffnCoefficientsAt(layer, position);
-        float[] coefficients = m.toFloatArray();
-        m.close();
+        float[] coefficients;
+        try (NDScope scope = new NDScope()) { // a lean trace's recomputation makes arrays too: all freed here
+            coefficients = trace.ffnCoefficientsAt(layer, position).toFloatArray();
+        }
         return new NeuronTable(NeuronKind.FFN, layer, position, midBase(layer), coefficients,
                 model.weights(), 1, model.config().headDim());
     }
@@ -62,13 +64,12 @@ final class NeuronTable {
     /** c[j, e, p] = α_{t,p}^j · val_{p,e}^j for p ≤ t, flattened as (j·d_head + e)·T' + p. */
     static NeuronTable attention(Model model, Trace trace, int layer, int position) {
         int sources = position + 1;
-        NDArray pattern = trace.patternRow(layer, position); // [H, T']
-        NDArray value = trace.value(layer).get(new NDIndex(":, :{}, :", sources)); // [H, T', dh]
-        NDArray coefficient = value.transpose(0, 2, 1).mul(pattern.expandDims(1)); // [H, dh, T']
-        float[] flat = coefficient.toFloatArray();
-        pattern.close();
-        value.close();
-        coefficient.close();
+        float[] flat;
+        try (NDScope scope = new NDScope()) { // a lean trace's recomputation makes arrays too: all freed here
+            NDArray pattern = trace.patternRow(layer, position); // [H, T']
+            NDArray value = trace.value(layer).get(new NDIndex(":, :{}, :", sources)); // [H, T', dh]
+            flat = value.transpose(0, 2, 1).mul(pattern.expandDims(1)).toFloatArray(); // [H, dh, T']
+        }
         return new NeuronTable(NeuronKind.ATTENTION, layer, position, preBase(layer), flat,
                 model.weights(), sources, model.config().headDim());
     }

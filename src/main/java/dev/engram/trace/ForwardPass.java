@@ -13,6 +13,7 @@ import dev.engram.runtime.LayerWeights;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelConfig;
 import dev.engram.runtime.ModelFamily;
+import dev.engram.runtime.NativeMemory;
 import dev.engram.runtime.EffectiveWeights;
 import dev.engram.runtime.Norms;
 import dev.engram.runtime.Param;
@@ -200,6 +201,9 @@ public final class ForwardPass {
     /** What a run keeps. */
     private enum Keep { EVERYTHING, LEAN, ALL_LOGITS, LAST_LOGITS, ROWS }
 
+    /** Prompts of at least this many tokens return freed native memory after every block ({@link NativeMemory}). */
+    static final int TRIM_FROM_TOKENS = 1024;
+
     /** Queries per attention block when the pattern is not kept: scores are [H, block, T], never [H, T, T]. */
     static final int QUERY_BLOCK = 256;
 
@@ -293,6 +297,11 @@ public final class ForwardPass {
                         keep(residPost, traceManager);
                     }
                     x = residPost;
+                }
+                if (seqLen >= TRIM_FROM_TOKENS) {
+                    // a long prompt's block frees hundreds of MB into glibc's heaps, which would keep them: hand them
+                    // back before the next block allocates its own (milliseconds, against seconds per block)
+                    NativeMemory.trim();
                 }
             }
             if (cache != null) {
@@ -423,18 +432,24 @@ public final class ForwardPass {
         NDArray vh = byQueryHead(v).transpose(1, 0, 2);
         NDArray pattern = null;
         NDArray z;
-        if (keepPattern || seqLen <= QUERY_BLOCK || !scaling.attentionAt(layer).isEmpty()) {
+        if (keepPattern || seqLen <= QUERY_BLOCK || !scaling.attentionAt(layer).isEmpty() || !rowUpdates.isEmpty()) {
             pattern = pattern(qh, kh, mask);
             z = applyAttentionScaling(layer, pattern.matMul(vh), pattern, vh);
         } else {
-            // blocks of queries: the same rows of the same softmax, without an [H, T, T] array
+            // blocks of queries: the same rows of the same softmax, without an [H, T, T] array; each block's scores
+            // are freed before the next block's are made
             NDList blocks = new NDList();
             for (int from = 0; from < seqLen; from += QUERY_BLOCK) {
                 int to = Math.min(seqLen, from + QUERY_BLOCK);
                 String rows = from + ":" + to;
-                blocks.add(pattern(qh.get(":, " + rows + ", :"), kh, mask.get(rows + ", :")).matMul(vh));
+                try (NDScope block = new NDScope()) {
+                    NDArray out = pattern(qh.get(":, " + rows + ", :"), kh, mask.get(rows + ", :")).matMul(vh);
+                    NDScope.unregister(out);
+                    blocks.add(out);
+                }
             }
             z = NDArrays.concat(blocks, 1);
+            blocks.close();
         }
         NDArray concat = z.transpose(1, 0, 2).reshape(seqLen, (long) nH * dh);
         return new Attention(linear(concat, layer, Param.ATTN_O, w.bO()), pattern, vh, k);

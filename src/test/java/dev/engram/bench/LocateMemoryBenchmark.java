@@ -25,7 +25,7 @@ public final class LocateMemoryBenchmark {
             int[] shortPrompt = model.tokenizer().encodePrompt("The capital of France is");
             // a long prompt: -Dbench.tokens (the default bound engram.attribution-max-tokens is 256)
             int[] longPrompt = java.util.Arrays.copyOf(model.tokenizer().encodePrompt(
-                    "The capital of France is Paris, and the capital of Japan is Tokyo. ".repeat(60)),
+                    "The capital of France is Paris, and the capital of Japan is Tokyo. ".repeat(200)),
                     Integer.getInteger("bench.tokens", 256));
             Attributor attributor = new Attributor(model);
             for (int[] prompt : new int[][] {shortPrompt, longPrompt}) {
