@@ -55,11 +55,11 @@ final class EditRequests {
         if (java.util.Arrays.equals(targetNew, targetTrue)) {
             throw invalid("target_new", "'" + r.getTargetNew() + "' equals target_true '" + trueText + "'");
         }
-        int limit = Math.min(model.config().maxSeqLen(), config.attributionMaxTokens());
+        int limit = Math.min(model.config().maxSeqLen(), config.editing().maxPromptTokens());
         int longest = promptTokens.length + Math.max(targetNew.length, targetTrue.length);
         if (longest > limit) {
             throw invalid("prompt", "prompt and target are " + longest + " tokens; an edit takes at most " + limit
-                    + " (engram.attribution-max-tokens)");
+                    + " (engram.editing.max-prompt-tokens)");
         }
         if (r.getParaphrasesCount() > config.editing().maxParaphrases()) {
             throw invalid("paraphrases", "at most " + config.editing().maxParaphrases() + " are allowed, got "

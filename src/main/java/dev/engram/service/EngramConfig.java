@@ -15,10 +15,11 @@ public interface EngramConfig {
     Map<String, ModelSource> models();
 
     /**
-     * Longest prompt (in tokens) any call takes: Predict, Generate, Compare and edits (LocateFact has its own, lower
-     * bound). A forward pass costs time and memory quadratic in the prompt's length.
+     * Longest prompt (in tokens) any call takes: Predict, Generate, Compare, LocateFact and edits (LocateFact and edits
+     * also have their own bounds). Attention runs in blocks of queries, so a pass's memory grows linearly with the
+     * prompt's length; its time grows faster.
      */
-    @WithDefault("1024")
+    @WithDefault("2048")
     int maxPromptTokens();
 
     /**
@@ -60,11 +61,11 @@ public interface EngramConfig {
     int maxNewTokens();
 
     /**
-     * Longest prompt + target (in tokens) one LocateFact may attribute. A full trace keeps every layer's attention
-     * pattern (O(T²)) and residuals (O(T·d)); this bound keeps a request's peak memory within 2× the model's F32 size
-     * (BENCHMARKS.md measures it at this length).
+     * Longest prompt + target (in tokens) one LocateFact may attribute. Attribution keeps a lean trace (residuals, keys,
+     * values: O(L·T·d)) and recomputes attention rows as it reads them; at this bound one request stays within 2× the
+     * model's F32 size (BENCHMARKS.md, "Memory of one LocateFact").
      */
-    @WithDefault("256")
+    @WithDefault("2048")
     int attributionMaxTokens();
 
     /** Limits and fixtures of the edit service. */
@@ -74,6 +75,13 @@ public interface EngramConfig {
         /** Most paraphrases one edit request may carry. */
         @WithDefault("20")
         int maxParaphrases();
+
+        /**
+         * Longest edit prompt + target (in tokens). An edit traces its prompt in full (every attention pattern, for
+         * the training and the closed-form solve), which grows with the square of the length.
+         */
+        @WithDefault("256")
+        int maxPromptTokens();
 
         /** Most neighbour prompts one edit request may carry. */
         @WithDefault("20")

@@ -23,7 +23,7 @@ public final class LocateMemoryBenchmark {
             }
             double f32Mib = parameters * 4 / 1048576.0;
             int[] shortPrompt = model.tokenizer().encodePrompt("The capital of France is");
-            // a long prompt: -Dbench.tokens (the default bound engram.attribution-max-tokens is 256)
+            // a long prompt: -Dbench.tokens (the default bound engram.attribution-max-tokens is 2,048)
             int[] longPrompt = java.util.Arrays.copyOf(model.tokenizer().encodePrompt(
                     "The capital of France is Paris, and the capital of Japan is Tokyo. ".repeat(200)),
                     Integer.getInteger("bench.tokens", 256));

@@ -182,7 +182,7 @@ public final class EditEvaluation {
             }
 
             public int maxPromptTokens() {
-                return 1024;
+                return 2048;
             }
 
             public int maxNewTokens() {
@@ -190,7 +190,7 @@ public final class EditEvaluation {
             }
 
             public int attributionMaxTokens() {
-                return 256;
+                return 2048;
             }
 
             public Editing editing() {
@@ -201,6 +201,10 @@ public final class EditEvaluation {
 
                     public int maxNeighbours() {
                         return 20;
+                    }
+
+                    public int maxPromptTokens() {
+                        return 256;
                     }
 
                     public String sentinelsDir() {
