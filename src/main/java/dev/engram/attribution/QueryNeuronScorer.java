@@ -128,16 +128,60 @@ final class QueryNeuronScorer {
             NDArray packedKeys = model.weights().manager().create(packed, new Shape(d, used.size()));
             projected = model.weights().timesRight(layer, subvalues, packedKeys).toFloatArray();
         }
+        if (kind == NeuronKind.ATTENTION) {
+            return scoreAttentionLayer(layer, used, projected, best);
+        }
         double sum = 0;
         for (int c = 0; c < used.size(); c++) {
-            int position = used.get(c);
-            NeuronTable table = kind == NeuronKind.FFN
-                    ? NeuronTable.ffn(model, trace, layer, position)
-                    : NeuronTable.attention(model, trace, layer, position);
+            NeuronTable table = NeuronTable.ffn(model, trace, layer, used.get(c));
             for (int i = 0; i < table.size(); i++) {
                 double q = (double) table.coefficients[i] * projected[table.row(i) * used.size() + c];
                 sum += q;
                 best.offer(table, i, q);
+            }
+        }
+        return sum;
+    }
+
+    /**
+     * The attention neurons of one layer at each scored position p: q = (α_{p,s}^j · val_{s,e}^j) · projected, in the
+     * order and float arithmetic of {@link NeuronTable#attention}, from one copy of the layer's values and each
+     * position's pattern row. A position's full table ([H, d_head, p + 1] coefficients) is built only when one of its
+     * neurons can enter the top k, so a long prompt does not make a table per layer and position.
+     */
+    private double scoreAttentionLayer(int layer, List<Integer> used, float[] projected, TopK best) {
+        int heads = config.nHeads();
+        int dh = config.headDim();
+        int length = trace.length();
+        float[] values; // [H, T, dh]
+        try (NDScope scope = new NDScope()) {
+            values = trace.value(layer).toFloatArray();
+        }
+        double sum = 0;
+        for (int c = 0; c < used.size(); c++) {
+            int position = used.get(c);
+            int sources = position + 1;
+            float[] alpha; // [H, sources]
+            try (NDScope scope = new NDScope()) {
+                alpha = trace.patternRow(layer, position).toFloatArray();
+            }
+            NeuronTable table = null;
+            for (int j = 0; j < heads; j++) {
+                for (int e = 0; e < dh; e++) {
+                    int row = j * dh + e;
+                    float read = projected[row * used.size() + c];
+                    for (int src = 0; src < sources; src++) {
+                        float coefficient = values[(j * length + src) * dh + e] * alpha[j * sources + src];
+                        double q = (double) coefficient * read;
+                        sum += q;
+                        if (best.couldTake(q)) {
+                            if (table == null) {
+                                table = NeuronTable.attention(model, trace, layer, position);
+                            }
+                            best.offer(table, row * sources + src, q);
+                        }
+                    }
+                }
             }
         }
         return sum;
