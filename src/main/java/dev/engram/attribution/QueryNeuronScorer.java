@@ -2,11 +2,7 @@ package dev.engram.attribution;
 
 import dev.engram.runtime.Cancellation;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.engram.runtime.LayerWeights;
 import dev.engram.runtime.Model;
@@ -127,111 +123,65 @@ final class QueryNeuronScorer {
             }
         }
         Param subvalues = kind == NeuronKind.FFN ? Param.FFN_DOWN : Param.ATTN_O;
+        float[] projected; // [rows, P]
         try (NDScope scope = new NDScope()) {
             NDArray packedKeys = model.weights().manager().create(packed, new Shape(d, used.size()));
-            // [P, rows] in float64: q = (double) coefficient · projection, the products of a literal double loop
-            NDArray projected = model.weights().timesRight(layer, subvalues, packedKeys).transpose()
-                    .toType(DataType.FLOAT64, false);
-            return kind == NeuronKind.FFN ? scoreFfnLayer(layer, used, projected, best)
-                    : scoreAttentionLayer(layer, used, projected, best);
+            projected = model.weights().timesRight(layer, subvalues, packedKeys).toFloatArray();
         }
-    }
-
-    /** The most candidates taken from one batch of q (ties at the k-th place stay in: a margin of 8). */
-    private static int candidates(TopK best, long size) {
-        return (int) Math.min(size, best.capacity() + 8L);
-    }
-
-    /** FFN neurons at every position at once: q[p, k] = m_p[k] · projection[p, k], [P, d_ffn]; returns Σ q. */
-    private double scoreFfnLayer(int layer, List<Integer> used, NDArray projected, TopK best) {
-        NDList rows = new NDList();
-        for (int position : used) {
-            rows.add(trace.ffnCoefficientsAt(layer, position));
+        if (kind == NeuronKind.ATTENTION) {
+            return scoreAttentionLayer(layer, used, projected, best);
         }
-        NDArray q = NDArrays.stack(rows).toType(DataType.FLOAT64, false).mul(projected); // [P, d_ffn]
-        int width = config.dFfn();
-        NeuronTable[] tables = new NeuronTable[used.size()];
-        offerBest(q, best, (flat, score) -> {
-            int c = (int) (flat / width);
-            if (tables[c] == null) {
-                tables[c] = NeuronTable.ffn(model, trace, layer, used.get(c));
-            }
-            best.offer(tables[c], (int) (flat % width), score);
-        });
-        return q.sum().getDouble();
-    }
-
-    /** Receives one candidate: its index in the flattened batch and its score. */
-    @FunctionalInterface
-    private interface CandidateSink {
-        void accept(long flatIndex, double score);
-    }
-
-    /** The batch's largest finite scores that could enter the top k, handed to {@code sink} (a native top-k). */
-    private static void offerBest(NDArray scores, TopK best, CandidateSink sink) {
-        if (best.capacity() == 0) {
-            return;
-        }
-        NDArray flat = scores.flatten();
-        NDList top = flat.topK(candidates(best, flat.size()), 0, true, true);
-        double[] values = top.get(0).toDoubleArray();
-        long[] indices = top.get(1).toLongArray();
-        for (int i = 0; i < values.length; i++) {
-            if (Double.isFinite(values[i]) && best.couldTake(values[i])) {
-                sink.accept(indices[i], values[i]);
+        double sum = 0;
+        for (int c = 0; c < used.size(); c++) {
+            NeuronTable table = NeuronTable.ffn(model, trace, layer, used.get(c));
+            for (int i = 0; i < table.size(); i++) {
+                double q = (double) table.coefficients[i] * projected[table.row(i) * used.size() + c];
+                sum += q;
+                best.offer(table, i, q);
             }
         }
+        return sum;
     }
-
-    /** Positions scored together per attention batch: about this many [H, d_head, T] coefficients at once. */
-    private static final long ATTENTION_BATCH_ELEMENTS = 1L << 22;
 
     /**
-     * Attention neurons (j, e, s) at scored positions p: q = (val_{s,e}^j · α_{p,s}^j) · projection[p, j·d_head + e],
-     * as tensor work over a batch of positions ([P, H, d_head, T], sources after p masked out), with the coefficient in
-     * float32 as {@link NeuronTable#attention} makes it. A position's table is built only when one of its neurons can
-     * enter the top k. Returns Σ q.
+     * The attention neurons of one layer at each scored position p: q = (α_{p,s}^j · val_{s,e}^j) · projected, in the
+     * order and float arithmetic of {@link NeuronTable#attention}, from one copy of the layer's values and each
+     * position's pattern row. A position's full table ([H, d_head, p + 1] coefficients) is built only when one of its
+     * neurons can enter the top k, so a long prompt does not make a table per layer and position.
      */
-    private double scoreAttentionLayer(int layer, List<Integer> used, NDArray projected, TopK best) {
+    private double scoreAttentionLayer(int layer, List<Integer> used, float[] projected, TopK best) {
         int heads = config.nHeads();
         int dh = config.headDim();
         int length = trace.length();
-        NDArray valuesByDim = trace.value(layer).transpose(0, 2, 1).expandDims(0); // [1, H, dh, T]
-        int perBatch = (int) Math.max(1, ATTENTION_BATCH_ELEMENTS / ((long) heads * dh * length));
+        float[] values; // [H, T, dh]
+        try (NDScope scope = new NDScope()) {
+            values = trace.value(layer).toFloatArray();
+        }
         double sum = 0;
-        for (int from = 0; from < used.size(); from += perBatch) {
-            int to = Math.min(used.size(), from + perBatch);
-            float[] alpha = new float[(to - from) * heads * length]; // [P', H, T], zero after each position
-            double[] mask = new double[(to - from) * length]; // [P', T]: 0 for sources ≤ p, −∞ after
-            for (int c = from; c < to; c++) {
-                int position = used.get(c);
-                float[] row = trace.patternRow(layer, position).toFloatArray(); // [H, p + 1]
-                for (int j = 0; j < heads; j++) {
-                    System.arraycopy(row, j * (position + 1), alpha, ((c - from) * heads + j) * length, position + 1);
-                }
-                java.util.Arrays.fill(mask, (c - from) * length + position + 1, (c - from + 1) * length,
-                        Double.NEGATIVE_INFINITY);
+        for (int c = 0; c < used.size(); c++) {
+            int position = used.get(c);
+            int sources = position + 1;
+            float[] alpha; // [H, sources]
+            try (NDScope scope = new NDScope()) {
+                alpha = trace.patternRow(layer, position).toFloatArray();
             }
-            Cancellation.checkpoint();
-            try (NDScope batch = new NDScope()) { // one batch's [P', H, d_head, T] arrays at a time
-                NDManager m = projected.getManager();
-                NDArray coefficient = valuesByDim.mul(m.create(alpha, new Shape(to - from, heads, 1, length))); // f32
-                NDArray q = coefficient.toType(DataType.FLOAT64, false).mul(projected.get((from) + ":" + to)
-                        .reshape(to - from, heads, dh, 1)); // [P', H, dh, T]
-                sum += q.sum().getDouble();
-                int batchStart = from;
-                NeuronTable[] tables = new NeuronTable[to - from];
-                offerBest(q.add(m.create(mask, new Shape(to - from, 1, 1, length))), best, (flat, score) -> {
-                    long perPosition = (long) heads * dh * length;
-                    int c = (int) (flat / perPosition);
-                    int row = (int) ((flat % perPosition) / length); // j·d_head + e
-                    int source = (int) (flat % length);
-                    int position = used.get(batchStart + c);
-                    if (tables[c] == null) {
-                        tables[c] = NeuronTable.attention(model, trace, layer, position);
+            NeuronTable table = null;
+            for (int j = 0; j < heads; j++) {
+                for (int e = 0; e < dh; e++) {
+                    int row = j * dh + e;
+                    float read = projected[row * used.size() + c];
+                    for (int src = 0; src < sources; src++) {
+                        float coefficient = values[(j * length + src) * dh + e] * alpha[j * sources + src];
+                        double q = (double) coefficient * read;
+                        sum += q;
+                        if (best.couldTake(q)) {
+                            if (table == null) {
+                                table = NeuronTable.attention(model, trace, layer, position);
+                            }
+                            best.offer(table, row * sources + src, q);
+                        }
                     }
-                    best.offer(tables[c], row * (position + 1) + source, score);
-                });
+                }
             }
         }
         return sum;

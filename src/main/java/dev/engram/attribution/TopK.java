@@ -29,11 +29,6 @@ final class TopK {
         }
     }
 
-    /** k: how many neurons this keeps. */
-    int capacity() {
-        return k;
-    }
-
     /** Whether a neuron with {@code score} could enter (offering it might change the top k). */
     boolean couldTake(double score) {
         return k > 0 && (worstFirst.size() < k || score >= worstFirst.peek().score());
