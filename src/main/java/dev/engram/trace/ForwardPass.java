@@ -304,6 +304,12 @@ public final class ForwardPass {
                     NativeMemory.trim();
                 }
             }
+            // the mask (a [T, T] array) and the per-view row masks serve the blocks only
+            mask.close();
+            if (viewRowMasks != null) {
+                viewRowMasks.forEach(NDArray::close);
+                viewRowMasks = null;
+            }
             if (cache != null) {
                 cache.advance(packed != null ? packed.segments() : new int[seqLen]);
             }
