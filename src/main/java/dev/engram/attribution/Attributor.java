@@ -35,9 +35,21 @@ public final class Attributor {
      * multi-token target is teacher-forced: token i is predicted at position |prompt| − 1 + i.
      */
     public AttributionResult attribute(int[] prompt, int[] target, AttributionOptions options) {
-        try (Trace trace = ForwardPass.of(model).leanTrace(tokens(prompt, target))) {
+        try (Trace trace = traced(tokens(prompt, target))) {
             return on(trace, new Query(prompt, target, options));
         }
+    }
+
+    /**
+     * Up to this many tokens (all packed sequences together) attribution reads a full trace: its patterns and FFN
+     * coefficients, a few MB here, are read where a lean trace recomputes them (query scoring would read W_Q, W_gate and
+     * W_up again). Longer prompts get a lean trace, whose memory grows as O(L·T·d), not O(L·H·T²).
+     */
+    static final int FULL_TRACE_MAX_TOKENS = 64;
+
+    private Trace traced(int[] tokens) {
+        ForwardPass pass = ForwardPass.of(model);
+        return tokens.length <= FULL_TRACE_MAX_TOKENS ? pass.trace(tokens) : pass.leanTrace(tokens);
     }
 
     /** One attribution to make: {@link #attribute}'s arguments. */
@@ -53,7 +65,9 @@ public final class Attributor {
         for (Query q : queries) {
             sequences.add(tokens(q.prompt(), q.target()));
         }
-        try (ForwardPass.PackedTraces traces = ForwardPass.of(model).leanTraces(sequences)) {
+        int total = sequences.stream().mapToInt(s -> s.length).sum();
+        try (ForwardPass.PackedTraces traces = total <= FULL_TRACE_MAX_TOKENS ? ForwardPass.of(model).traces(sequences)
+                : ForwardPass.of(model).leanTraces(sequences)) {
             List<AttributionResult> out = new ArrayList<>();
             for (int i = 0; i < queries.size(); i++) {
                 out.add(on(traces.each().get(i), queries.get(i)));
@@ -82,7 +96,7 @@ public final class Attributor {
         return tokens;
     }
 
-    private AttributionResult on(Trace trace, Query q) {
+    AttributionResult on(Trace trace, Query q) {
         int steps = q.target() == null ? 1 : q.target().length;
         List<StepAttribution> out = new ArrayList<>();
         for (int i = 0; i < steps; i++) {
@@ -101,7 +115,7 @@ public final class Attributor {
         if (prompt.length == 0 || prompt.length > config.maxSeqLen()) {
             throw new IllegalArgumentException("prompt: must hold 1 to " + config.maxSeqLen() + " tokens");
         }
-        try (Trace trace = ForwardPass.of(model).leanTrace(prompt)) {
+        try (Trace trace = traced(prompt)) {
             List<StepAttribution> out = new ArrayList<>();
             for (int token : tokens) {
                 out.add(step(trace, prompt.length - 1, token, options));

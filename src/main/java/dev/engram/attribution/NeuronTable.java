@@ -53,10 +53,13 @@ final class NeuronTable {
     }
 
     static NeuronTable ffn(Model model, Trace trace, int layer, int position) {
-        float[] coefficients;
         try (NDScope scope = new NDScope()) { // a lean trace's recomputation makes arrays too: all freed here
-            coefficients = trace.ffnCoefficientsAt(layer, position).toFloatArray();
+            return ffn(model, layer, position, trace.ffnCoefficientsAt(layer, position).toFloatArray());
         }
+    }
+
+    /** The FFN neurons of one layer at {@code position} whose coefficients m^l_position are already at hand. */
+    static NeuronTable ffn(Model model, int layer, int position, float[] coefficients) {
         return new NeuronTable(NeuronKind.FFN, layer, position, midBase(layer), coefficients,
                 model.weights(), 1, model.config().headDim());
     }
@@ -64,14 +67,17 @@ final class NeuronTable {
     /** c[j, e, p] = α_{t,p}^j · val_{p,e}^j for p ≤ t, flattened as (j·d_head + e)·T' + p. */
     static NeuronTable attention(Model model, Trace trace, int layer, int position) {
         int sources = position + 1;
-        float[] flat;
         try (NDScope scope = new NDScope()) { // a lean trace's recomputation makes arrays too: all freed here
             NDArray pattern = trace.patternRow(layer, position); // [H, T']
             NDArray value = trace.value(layer).get(new NDIndex(":, :{}, :", sources)); // [H, T', dh]
-            flat = value.transpose(0, 2, 1).mul(pattern.expandDims(1)).toFloatArray(); // [H, dh, T']
+            return attention(model, layer, position, value.transpose(0, 2, 1).mul(pattern.expandDims(1)));
         }
-        return new NeuronTable(NeuronKind.ATTENTION, layer, position, preBase(layer), flat,
-                model.weights(), sources, model.config().headDim());
+    }
+
+    /** The attention neurons of one layer at query {@code position} from their coefficients c [H, d_head, T']. */
+    static NeuronTable attention(Model model, int layer, int position, NDArray coefficients) {
+        return new NeuronTable(NeuronKind.ATTENTION, layer, position, preBase(layer), coefficients.toFloatArray(),
+                model.weights(), position + 1, model.config().headDim());
     }
 
     int size() {

@@ -3,6 +3,7 @@ package dev.engram.attribution;
 import dev.engram.runtime.Cancellation;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.engram.runtime.LayerWeights;
 import dev.engram.runtime.Model;
@@ -106,85 +107,135 @@ final class QueryNeuronScorer {
 
     /**
      * q_i = coefficient_i · (subvalue_row(i) · K_p) for every neuron of one layer and kind at every position p with a
-     * key; the keys of all positions go through the weights in one product. Returns the layer's summed score.
+     * key, as tensor work: the keys of all positions go through the weights in one product, the coefficients of all
+     * positions are recomputed in one pass, and q is their elementwise product. Returns the layer's summed score.
      */
     private double scoreLayer(int layer, NeuronKind kind, Map<Integer, double[][]> keys, List<Integer> positions,
             TopK best) {
-        List<Integer> used = positions.stream().filter(p -> keys.get(p)[layer] != null).toList();
-        if (used.isEmpty()) {
+        int[] used = positions.stream().filter(p -> keys.get(p)[layer] != null).mapToInt(Integer::intValue).toArray();
+        if (used.length == 0) {
             return 0;
         }
         int d = config.dModel();
-        float[] packed = new float[d * used.size()]; // K [d, P]: column c is the key of position used[c]
-        for (int c = 0; c < used.size(); c++) {
-            double[] key = keys.get(used.get(c))[layer];
+        float[] packed = new float[d * used.length]; // K [d, P]: column c is the key of position used[c]
+        for (int c = 0; c < used.length; c++) {
+            double[] key = keys.get(used[c])[layer];
             for (int i = 0; i < d; i++) {
-                packed[i * used.size() + c] = (float) key[i];
+                packed[i * used.length + c] = (float) key[i];
             }
         }
         Param subvalues = kind == NeuronKind.FFN ? Param.FFN_DOWN : Param.ATTN_O;
-        float[] projected; // [rows, P]
         try (NDScope scope = new NDScope()) {
-            NDArray packedKeys = model.weights().manager().create(packed, new Shape(d, used.size()));
-            projected = model.weights().timesRight(layer, subvalues, packedKeys).toFloatArray();
+            NDArray packedKeys = model.weights().manager().create(packed, new Shape(d, used.length));
+            // subvalue_row · K_p for every row and position: [P, rows]
+            NDArray projected = model.weights().timesRight(layer, subvalues, packedKeys).transpose();
+            return kind == NeuronKind.FFN ? scoreFfnLayer(layer, used, projected, best)
+                    : scoreAttentionLayer(layer, used, projected, best);
         }
-        if (kind == NeuronKind.ATTENTION) {
-            return scoreAttentionLayer(layer, used, projected, best);
-        }
-        double sum = 0;
-        for (int c = 0; c < used.size(); c++) {
-            NeuronTable table = NeuronTable.ffn(model, trace, layer, used.get(c));
-            for (int i = 0; i < table.size(); i++) {
-                double q = (double) table.coefficients[i] * projected[table.row(i) * used.size() + c];
-                sum += q;
-                best.offer(table, i, q);
+    }
+
+    /** FFN neurons k at every position p: q[p, k] = m^l_p[k] · projected[p, k], [P, d_ffn]. Returns Σ q. */
+    private double scoreFfnLayer(int layer, int[] used, NDArray projected, TopK best) {
+        NDArray coefficients = trace.ffnCoefficientsAt(layer, used); // [P, d_ffn]
+        NDArray q = coefficients.mul(projected);
+        int width = config.dFfn();
+        NeuronTable[] tables = new NeuronTable[used.length];
+        offerCandidates(q, best, (flat, score) -> {
+            int c = (int) (flat / width);
+            if (tables[c] == null) {
+                tables[c] = NeuronTable.ffn(model, layer, used[c], coefficients.get(c).toFloatArray());
             }
+            best.offer(tables[c], (int) (flat % width), score);
+        });
+        return sum(q);
+    }
+
+    /** Scored positions per attention batch: about this many [H, d_head, S] coefficients at once (16 MiB of floats). */
+    private static final long ATTENTION_BATCH_ELEMENTS = 1L << 22;
+
+    /**
+     * Attention neurons (j, e, s) at scored positions p: q[p, j, e, s] = (α_{p,s}^j · val_{s,e}^j) · projected[p, j·d_head
+     * + e], as tensor work over batches of positions ([P', H, d_head, S], the pattern rows of a batch recomputed in one
+     * pass), the coefficient in float32 as {@link NeuronTable#attention} makes it. Sources after p are not neurons of
+     * position p: their α is 0, so they add nothing to the sum, and they are kept out of the candidates. Returns Σ q.
+     */
+    private double scoreAttentionLayer(int layer, int[] used, NDArray projected, TopK best) {
+        int heads = config.nHeads();
+        int dh = config.headDim();
+        NDArray valuesByDim = trace.value(layer).transpose(0, 2, 1); // [H, dh, T]
+        double sum = 0;
+        int from = 0;
+        while (from < used.length) {
+            Cancellation.checkpoint();
+            int to = from + 1; // used is ascending: a batch's sources are 0 .. used[to − 1]
+            while (to < used.length && (long) (to + 1 - from) * heads * dh * (used[to] + 1) <= ATTENTION_BATCH_ELEMENTS) {
+                to++;
+            }
+            int[] batch = java.util.Arrays.copyOfRange(used, from, to);
+            int sources = batch[batch.length - 1] + 1;
+            try (NDScope scope = new NDScope()) { // one batch's [P', H, d_head, S] arrays at a time
+                NDArray alpha = trace.patternRows(layer, batch).transpose(1, 0, 2).expandDims(2); // [P', H, 1, S]
+                NDArray coefficients = alpha.mul(valuesByDim.get(":, :, :" + sources).expandDims(0)); // [P', H, dh, S]
+                NDArray q = coefficients.mul(projected.get(from + ":" + to).reshape(batch.length, heads, dh, 1));
+                sum += sum(q);
+                float[] later = new float[batch.length * sources]; // [P', S]: −∞ where s > p
+                for (int c = 0; c < batch.length; c++) {
+                    java.util.Arrays.fill(later, c * sources + batch[c] + 1, (c + 1) * sources,
+                            Float.NEGATIVE_INFINITY);
+                }
+                NDArray ranked = q.add(q.getManager().create(later, new Shape(batch.length, 1, 1, sources)));
+                long perPosition = (long) heads * dh * sources;
+                NeuronTable[] tables = new NeuronTable[batch.length];
+                offerCandidates(ranked, best, (flat, score) -> {
+                    int c = (int) (flat / perPosition);
+                    int row = (int) (flat % perPosition / sources); // j·d_head + e
+                    int source = (int) (flat % sources);
+                    int position = batch[c];
+                    if (tables[c] == null) {
+                        tables[c] = NeuronTable.attention(model, layer, position,
+                                coefficients.get(c).get(":, :, :" + (position + 1)));
+                    }
+                    best.offer(tables[c], row * (position + 1) + source, score);
+                });
+            }
+            from = to;
         }
         return sum;
     }
 
+    /** Receives one candidate of a batch: its index in the flattened batch and its score. */
+    @FunctionalInterface
+    private interface CandidateSink {
+        void accept(long flatIndex, double score);
+    }
+
     /**
-     * The attention neurons of one layer at each scored position p: q = (α_{p,s}^j · val_{s,e}^j) · projected, in the
-     * order and float arithmetic of {@link NeuronTable#attention}, from one copy of the layer's values and each
-     * position's pattern row. A position's full table ([H, d_head, p + 1] coefficients) is built only when one of its
-     * neurons can enter the top k, so a long prompt does not make a table per layer and position.
+     * Hands {@code sink} every entry of {@code scores} that could enter the top k: those at least as large as the
+     * batch's own k-th largest (a native top-k finds it; ties with it all pass) that {@link TopK#couldTake}.
      */
-    private double scoreAttentionLayer(int layer, List<Integer> used, float[] projected, TopK best) {
-        int heads = config.nHeads();
-        int dh = config.headDim();
-        int length = trace.length();
-        float[] values; // [H, T, dh]
-        try (NDScope scope = new NDScope()) {
-            values = trace.value(layer).toFloatArray();
+    private static void offerCandidates(NDArray scores, TopK best, CandidateSink sink) {
+        NDArray flat = scores.flatten();
+        int k = (int) Math.min(best.capacity(), flat.size());
+        if (k == 0) {
+            return;
         }
-        double sum = 0;
-        for (int c = 0; c < used.size(); c++) {
-            int position = used.get(c);
-            int sources = position + 1;
-            float[] alpha; // [H, sources]
-            try (NDScope scope = new NDScope()) {
-                alpha = trace.patternRow(layer, position).toFloatArray();
-            }
-            NeuronTable table = null;
-            for (int j = 0; j < heads; j++) {
-                for (int e = 0; e < dh; e++) {
-                    int row = j * dh + e;
-                    float read = projected[row * used.size() + c];
-                    for (int src = 0; src < sources; src++) {
-                        float coefficient = values[(j * length + src) * dh + e] * alpha[j * sources + src];
-                        double q = (double) coefficient * read;
-                        sum += q;
-                        if (best.couldTake(q)) {
-                            if (table == null) {
-                                table = NeuronTable.attention(model, trace, layer, position);
-                            }
-                            best.offer(table, row * sources + src, q);
-                        }
-                    }
-                }
+        float kth = flat.topK(k, 0, true, false).get(0).min().getFloat();
+        if (best.full() && kth < best.threshold()) {
+            kth = (float) best.threshold();
+        }
+        NDArray taken = flat.gte(kth);
+        float[] values = flat.booleanMask(taken).toFloatArray();
+        long[] indices = taken.nonzero().toLongArray();
+        for (int i = 0; i < values.length; i++) {
+            if (best.couldTake(values[i])) {
+                sink.accept(indices[i], values[i]);
             }
         }
-        return sum;
+    }
+
+    /** Σ of a float array: along its last axis in float32, then the partial sums in float64. */
+    private static double sum(NDArray a) {
+        return a.sum(new int[] {a.getShape().dimension() - 1}).toType(DataType.FLOAT64, false).sum().getDouble();
     }
 
     /** subkey ⊙ γ, centred for LayerNorm models (C is symmetric, so C moves from the residual onto the key). */

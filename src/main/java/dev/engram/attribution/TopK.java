@@ -34,6 +34,10 @@ final class TopK {
         return k > 0 && (worstFirst.size() < k || score >= worstFirst.peek().score());
     }
 
+    int capacity() {
+        return k;
+    }
+
     boolean full() {
         return worstFirst.size() == k;
     }

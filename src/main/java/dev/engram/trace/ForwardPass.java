@@ -484,21 +484,29 @@ public final class ForwardPass {
      * position's FFN coefficients, one position's logits.
      */
     final class Rows {
-        /** α^l row of the query at {@code position}, from h^{l−1} there and the keys of sources 0..position: [H, S]. */
-        NDArray patternRow(int layer, NDArray residPreRow, int position, NDArray keys) {
+        /**
+         * α^l rows of the queries at {@code positions}, from h^{l−1} there and the keys of sources 0..S − 1, each row
+         * causally masked (sources after its position get 0): [H, P, S].
+         */
+        NDArray patternRows(int layer, NDArray residPreRows, int[] positions, NDArray keys) {
             LayerWeights w = weights.base().layer(layer);
-            NDArray a = Norms.apply(config, residPreRow.reshape(1, config.dModel()), w.attnNormWeight(),
-                    w.attnNormBias());
-            NDArray qh = queries(layer, w, a, new int[] {position}).transpose(1, 0, 2); // [H, 1, dh]
+            NDArray a = Norms.apply(config, residPreRows, w.attnNormWeight(), w.attnNormBias());
+            NDArray qh = queries(layer, w, a, positions).transpose(1, 0, 2); // [H, P, dh]
             NDArray kh = byQueryHead(keys).transpose(1, 0, 2); // [H, S, dh]
-            return pattern(qh, kh, null).reshape(config.nHeads(), keys.getShape().get(0));
+            int sources = (int) keys.getShape().get(0);
+            float[] mask = new float[positions.length * sources];
+            for (int i = 0; i < positions.length; i++) {
+                java.util.Arrays.fill(mask, i * sources + Math.min(sources, positions[i] + 1), (i + 1) * sources,
+                        Float.NEGATIVE_INFINITY);
+            }
+            return pattern(qh, kh, a.getManager().create(mask, new Shape(positions.length, sources)));
         }
 
-        /** m^l at one position, from mid^l there: [d_ffn]. */
-        NDArray ffnCoefficients(int layer, NDArray residMidRow) {
+        /** m^l at the given rows of mid^l: [P, d_ffn]. */
+        NDArray ffnCoefficients(int layer, NDArray residMidRows) {
             LayerWeights w = weights.base().layer(layer);
-            NDArray b = Norms.apply(config, residMidRow.reshape(1, config.dModel()), w.ffnNormWeight(), w.ffnNormBias());
-            return ForwardPass.this.ffnCoefficients(layer, w, b).reshape(config.dFfn());
+            NDArray b = Norms.apply(config, residMidRows, w.ffnNormWeight(), w.ffnNormBias());
+            return ForwardPass.this.ffnCoefficients(layer, w, b);
         }
 
         /** Logits from one row of N_f(h^L): [V]. */

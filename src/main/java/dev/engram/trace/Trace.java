@@ -1,6 +1,8 @@
 package dev.engram.trace;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import dev.engram.runtime.ModelConfig;
 import java.util.List;
@@ -128,15 +130,43 @@ public final class Trace implements AutoCloseable {
 
     /** α^l at query position t over sources 0..t: [n_heads, t + 1]. Recomputed in a lean trace. */
     public NDArray patternRow(int layer, int t) {
+        return patternRows(layer, new int[] {t}).reshape(config.nHeads(), t + 1);
+    }
+
+    /**
+     * α^l at query positions ts over sources 0..max(ts), each row 0 after its own position: [n_heads, P, max + 1].
+     * Recomputed in a lean trace, all rows in one pass.
+     */
+    public NDArray patternRows(int layer, int[] ts) {
+        int sources = java.util.Arrays.stream(ts).max().orElseThrow() + 1;
         if (isLean()) {
-            return rows.patternRow(layer, residPre(layer).get(t), t, keys.get(layer).get(":" + (t + 1)));
+            return rows.patternRows(layer, rowsAt(residPre(layer), ts), ts, keys.get(layer).get(":" + sources));
         }
-        return pattern(layer).get(":, " + t + ", :" + (t + 1));
+        NDArray full = pattern(layer);
+        NDList picked = new NDList();
+        for (int t : ts) {
+            picked.add(full.get(":, " + t + ", :" + sources));
+        }
+        return NDArrays.stack(picked, 1);
     }
 
     /** m^l at position t: [d_ffn]. Recomputed in a lean trace. */
     public NDArray ffnCoefficientsAt(int layer, int t) {
-        return isLean() ? rows.ffnCoefficients(layer, residMid(layer).get(t)) : ffnCoefficients(layer).get(t);
+        return ffnCoefficientsAt(layer, new int[] {t}).reshape(config.dFfn());
+    }
+
+    /** m^l at positions ts: [P, d_ffn]. Recomputed in a lean trace, all rows in one pass. */
+    public NDArray ffnCoefficientsAt(int layer, int[] ts) {
+        return isLean() ? rows.ffnCoefficients(layer, rowsAt(residMid(layer), ts)) : rowsAt(ffnCoefficients(layer), ts);
+    }
+
+    /** Rows ts of a [T, ...] array: [P, ...]. */
+    private static NDArray rowsAt(NDArray a, int[] ts) {
+        NDList picked = new NDList();
+        for (int t : ts) {
+            picked.add(a.get(t));
+        }
+        return NDArrays.stack(picked);
     }
 
     /** Logits at position t: [V]. Recomputed in a lean trace. */

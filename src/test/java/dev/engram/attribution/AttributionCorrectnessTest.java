@@ -306,6 +306,46 @@ class AttributionCorrectnessTest {
     }
 
     /**
+     * A lean trace (what prompts longer than {@link Attributor#FULL_TRACE_MAX_TOKENS} get: pattern rows and FFN
+     * coefficients recomputed, several positions at once) gives the attribution a full trace gives: value and query
+     * neurons, query layers, head and layer scores, with query neurons over both kinds of value neuron.
+     */
+    @ParameterizedTest
+    @MethodSource("models")
+    void aLeanTraceGivesWhatAFullTraceGives(Case c) {
+        Attributor attributor = new Attributor(c.model());
+        // top 200 query neurons: both kinds, and candidates from many layers and positions
+        Attributor.Query query = new Attributor.Query(c.prompt(), null,
+                new AttributionOptions(10, 200, NormMode.FROZEN, 100, 30, QueryKey.GATE, false, true));
+        List<StepAttribution> full;
+        List<StepAttribution> lean;
+        try (Trace trace = ForwardPass.of(c.model()).trace(c.prompt())) {
+            full = attributor.on(trace, query).steps();
+        }
+        try (Trace trace = ForwardPass.of(c.model()).leanTrace(c.prompt())) {
+            assertTrue(trace.isLean());
+            lean = attributor.on(trace, query).steps();
+        }
+        StepAttribution a = full.get(0);
+        StepAttribution b = lean.get(0);
+        String what = c.name() + " lean";
+        assertEquals(a.target(), b.target(), what);
+        assertSameRanking(a.valueNeurons(), b.valueNeurons(), what + " value neurons");
+        assertSameRanking(a.query().top(), b.query().top(), what + " query neurons");
+        assertTrue(a.query().top().stream().anyMatch(n -> n.id().kind() == NeuronKind.ATTENTION)
+                && a.query().top().stream().anyMatch(n -> n.id().kind() == NeuronKind.FFN),
+                what + ": the query top-200 should hold both kinds, or the test proves less than it says");
+        for (int l = 0; l < a.heads().length; l++) {
+            assertEquals(a.query().ffnLayers()[l], b.query().ffnLayers()[l], 1e-4, what + " query ffn layer " + l);
+            assertEquals(a.query().attentionLayers()[l], b.query().attentionLayers()[l], 1e-4,
+                    what + " query attention layer " + l);
+            for (int j = 0; j < a.heads()[l].length; j++) {
+                assertEquals(a.heads()[l][j], b.heads()[l][j], 1e-4, what + " head " + l + "/" + j);
+            }
+        }
+    }
+
+    /**
      * The same ranking up to float rounding: equal scores rank by rank, and every neuron in both lists scored alike
      * (two neurons whose scores tie to 1e-4 may swap places).
      */

@@ -44,12 +44,48 @@ class LeanTraceTest {
                             lean.ffnCoefficientsAt(l, t).toFloatArray(), tolerance, what + " coefficients at " + t);
                 }
             }
+            for (int l = 0; l < layers; l++) {
+                checkRowsOfSeveralPositions(model, full, full, positions, l, tolerance);
+                checkRowsOfSeveralPositions(model, full, lean, positions, l, tolerance);
+            }
             for (int t : positions) {
                 assertClose(full.logits().get(t).toFloatArray(), lean.logitsAt(t).toFloatArray(), 10 * tolerance,
                         model.name() + " logits at " + t);
                 assertArrayEquals(full.logits().get(t).toFloatArray(), full.logitsAt(t).toFloatArray());
             }
         }
+    }
+
+    /**
+     * Rows of several positions at once (out of order, as query scoring asks them): pattern rows [H, P, S] over sources
+     * 0..max, each zero after its own position, and coefficients [P, d_ffn], against the full trace's arrays read
+     * element by element.
+     */
+    private static void checkRowsOfSeveralPositions(Model model, Trace full, Trace rows, int[] positions, int layer,
+            float tolerance) {
+        int[] asked = {positions[3], positions[0], positions[2]};
+        int heads = model.config().nHeads();
+        int length = full.length();
+        int sources = positions[3] + 1;
+        float[] pattern = full.pattern(layer).toFloatArray(); // [H, T, T]
+        float[] expected = new float[heads * asked.length * sources];
+        for (int j = 0; j < heads; j++) {
+            for (int i = 0; i < asked.length; i++) {
+                for (int s = 0; s <= asked[i]; s++) {
+                    expected[(j * asked.length + i) * sources + s] = pattern[(j * length + asked[i]) * length + s];
+                }
+            }
+        }
+        String what = model.name() + " layer " + layer + (rows.isLean() ? " (lean)" : " (full)");
+        assertClose(expected, rows.patternRows(layer, asked).toFloatArray(), tolerance, what + " pattern rows");
+        int width = model.config().dFfn();
+        float[] coefficients = full.ffnCoefficients(layer).toFloatArray(); // [T, d_ffn]
+        float[] expectedCoefficients = new float[asked.length * width];
+        for (int i = 0; i < asked.length; i++) {
+            System.arraycopy(coefficients, asked[i] * width, expectedCoefficients, i * width, width);
+        }
+        assertClose(expectedCoefficients, rows.ffnCoefficientsAt(layer, asked).toFloatArray(), tolerance,
+                what + " coefficients");
     }
 
     /** Equal to {@code tolerance} of the array's scale (SmolLM2's first position carries activations in the thousands). */
