@@ -25,9 +25,20 @@ public final class Attributor {
     private final Model model;
     private final ModelConfig config;
 
+    /** Attention coefficients per batch of positions in query scoring: 16 MiB of floats. */
+    static final long QUERY_BATCH_ELEMENTS = 1L << 22;
+
+    private final long queryBatchElements;
+
     public Attributor(Model model) {
+        this(model, QUERY_BATCH_ELEMENTS);
+    }
+
+    /** With query scoring's attention batches capped at {@code queryBatchElements} coefficients (tests). */
+    Attributor(Model model, long queryBatchElements) {
         this.model = model;
         this.config = model.config();
+        this.queryBatchElements = queryBatchElements;
     }
 
     /**
@@ -164,7 +175,7 @@ public final class Attributor {
 
     private QueryScores queryNeurons(Trace trace, ValueScoring scoring, List<NeuronTable> tables, Ranking ranking,
             AttributionOptions options) {
-        QueryNeuronScorer scorer = new QueryNeuronScorer(model, trace, options.queryKey());
+        QueryNeuronScorer scorer = new QueryNeuronScorer(model, trace, options.queryKey(), queryBatchElements);
         for (NeuronKind kind : NeuronKind.values()) {
             int size = kind == NeuronKind.FFN ? options.queryFfnValues() : options.queryAttnValues();
             if (size == 0) {

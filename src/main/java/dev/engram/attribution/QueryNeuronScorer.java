@@ -31,12 +31,18 @@ final class QueryNeuronScorer {
     private final ModelConfig config;
     private final Trace trace;
     private final QueryKey queryKey;
+    private final long attentionBatchElements;
     /** position → per-layer summed keys, for FFN components (layers < l) and attention components. */
     private final Map<Integer, double[][]> ffnKeys = new TreeMap<>();
     private final Map<Integer, double[][]> attentionKeys = new TreeMap<>();
     private final Map<Integer, double[]> embeddingKeys = new TreeMap<>();
 
-    QueryNeuronScorer(Model model, Trace trace, QueryKey queryKey) {
+    /**
+     * @param attentionBatchElements how many attention coefficients ([P', H, d_head, S]) one batch of positions may
+     *                               hold; a position whose own share is larger is a batch on its own
+     */
+    QueryNeuronScorer(Model model, Trace trace, QueryKey queryKey, long attentionBatchElements) {
+        this.attentionBatchElements = attentionBatchElements;
         this.model = model;
         this.config = model.config();
         this.trace = trace;
@@ -150,9 +156,6 @@ final class QueryNeuronScorer {
         return sum(q);
     }
 
-    /** Scored positions per attention batch: about this many [H, d_head, S] coefficients at once (16 MiB of floats). */
-    private static final long ATTENTION_BATCH_ELEMENTS = 1L << 22;
-
     /**
      * Attention neurons (j, e, s) at scored positions p: q[p, j, e, s] = (α_{p,s}^j · val_{s,e}^j) · projected[p, j·d_head
      * + e], as tensor work over batches of positions ([P', H, d_head, S], the pattern rows of a batch recomputed in one
@@ -168,7 +171,7 @@ final class QueryNeuronScorer {
         while (from < used.length) {
             Cancellation.checkpoint();
             int to = from + 1; // used is ascending: a batch's sources are 0 .. used[to − 1]
-            while (to < used.length && (long) (to + 1 - from) * heads * dh * (used[to] + 1) <= ATTENTION_BATCH_ELEMENTS) {
+            while (to < used.length && (long) (to + 1 - from) * heads * dh * (used[to] + 1) <= attentionBatchElements) {
                 to++;
             }
             int[] batch = java.util.Arrays.copyOfRange(used, from, to);
@@ -227,7 +230,7 @@ final class QueryNeuronScorer {
         float[] values = flat.booleanMask(taken).toFloatArray();
         long[] indices = taken.nonzero().toLongArray();
         for (int i = 0; i < values.length; i++) {
-            if (best.couldTake(values[i])) {
+            if (Float.isFinite(values[i]) && best.couldTake(values[i])) { // −∞: not a neuron of its position
                 sink.accept(indices[i], values[i]);
             }
         }

@@ -415,6 +415,56 @@ class AttributionCorrectnessTest {
     }
 
     /**
+     * Query scores are linear in the value neurons: over a set of 4 FFN and 4 attention value neurons (several
+     * positions, so attention batches mix positions with different numbers of sources), every component's score is
+     * the sum of its literal-reference scores for each value neuron of the set, and every component is listed once.
+     * Once with the default batches and once with one position per batch. Each listed neuron's coefficient is the
+     * trace's own.
+     */
+    @ParameterizedTest
+    @MethodSource("models")
+    void queryScoresOfASetAreTheSumsOverItsValueNeurons(Case c) {
+        int size = 4;
+        AttributionOptions options = new AttributionOptions(AttributionOptions.MAX_TOP, AttributionOptions.MAX_TOP,
+                NormMode.FROZEN, size, size, QueryKey.GATE, false, false);
+        for (long batch : new long[] {Attributor.QUERY_BATCH_ELEMENTS, 1}) {
+            StepAttribution s = new Attributor(c.model(), batch).attribute(c.prompt(), null, options).steps().get(0);
+            Map<NeuronId, Double> expected = new HashMap<>();
+            java.util.Set<Integer> positions = new java.util.HashSet<>();
+            try (Trace trace = ForwardPass.of(c.model()).trace(c.prompt())) {
+                LiteralReference reference = new LiteralReference(c.model(), trace, trace.lastPosition(), s.target(),
+                        NormMode.FROZEN);
+                for (NeuronKind kind : NeuronKind.values()) {
+                    s.valueNeurons().stream().filter(n -> n.id().kind() == kind).limit(size).forEach(v -> {
+                        positions.add(kind == NeuronKind.FFN ? v.id().position() : v.id().source());
+                        reference.queryScores(v.id(), v.score()).forEach((id, q) -> expected.merge(id, q, Double::sum));
+                    });
+                }
+                String what = c.name() + " batch " + batch;
+                assertTrue(positions.size() > 1, what + ": the set reads one position only");
+                assertEquals(expected.get(null), s.query().embedding(), 1e-4, what + " embedding");
+                assertEquals(expected.size() - 1, s.query().top().size(), what + ": every component once");
+                for (ScoredNeuron q : s.query().top()) {
+                    Double e = expected.get(q.id());
+                    assertNotNull(e, what + ": " + q.id() + " is not a component");
+                    assertEquals(e, q.score(), 1e-4 * Math.max(1, Math.abs(e)), what + " " + q.id());
+                    assertEquals(coefficientInTrace(c.model(), trace, q.id()), q.coefficient(),
+                            1e-5 * Math.max(1, Math.abs(q.coefficient())), what + " coefficient of " + q.id());
+                }
+            }
+        }
+    }
+
+    /** m^l_p[k] for an FFN neuron, α_{p,s}^j · val_{s,e}^j for an attention neuron, read from a full trace. */
+    private static double coefficientInTrace(Model model, Trace trace, NeuronId id) {
+        if (id.kind() == NeuronKind.FFN) {
+            return trace.ffnCoefficients(id.layer()).getFloat(id.position(), id.index());
+        }
+        return (double) trace.pattern(id.layer()).getFloat(id.head(), id.position(), id.source())
+                * trace.value(id.layer()).getFloat(id.head(), id.source(), id.dim());
+    }
+
+    /**
      * LocateFact on an edited view reads the edited subvalues and subkeys: every neuron's score, and the query scores
      * of the best FFN value neuron, equal the literal reference run on a model whose matrices were rewritten.
      */
