@@ -25,8 +25,11 @@ public final class Attributor {
     private final Model model;
     private final ModelConfig config;
 
-    /** Attention coefficients per batch of positions in query scoring: 16 MiB of floats. */
-    static final long QUERY_BATCH_ELEMENTS = 1L << 22;
+    /**
+     * Attention coefficients per batch of positions in query scoring: 4 MiB of floats (a 5-token prompt is one batch;
+     * at 2,048 tokens on SmolLM2 each position is a batch of its own).
+     */
+    static final long QUERY_BATCH_ELEMENTS = 1L << 20;
 
     private final long queryBatchElements;
 
