@@ -61,8 +61,8 @@ public interface EngramConfig {
     int maxNewTokens();
 
     /**
-     * Longest prompt + target (in tokens) one LocateFact may attribute. Attribution keeps a lean trace (residuals, keys,
-     * values: O(L·T·d)) and recomputes attention rows as it reads them; at this bound one request stays within 2× the
+     * Longest prompt + target (in tokens) one LocateFact may attribute. Beyond 64 tokens attribution keeps a lean trace
+     * (residuals, keys, values: O(L·T·d)) and recomputes attention rows as it reads them; at this bound one request stays within 2× the
      * model's F32 size (BENCHMARKS.md, "Memory of one LocateFact").
      */
     @WithDefault("2048")
