@@ -24,7 +24,8 @@ import java.util.TreeMap;
  * h_p^{l−1} at their source p. A component's query score is the sum of q over the chosen value neurons.
  *
  * <p>Since q is linear in κ, the value neurons are folded into one key per (position, layer) before any product
- * with the weights: the cost is one matrix-vector product per layer and position, however many value neurons.
+ * with the weights: per layer, one product of the subvalue matrix with the keys of all positions, however many value
+ * neurons; then q for every component of the layer as tensor work (coefficients ⊙ projections) and a native top-k.
  */
 final class QueryNeuronScorer {
     private final Model model;
