@@ -63,7 +63,11 @@ public final class Attributor {
 
     private Trace traced(int[] tokens) {
         ForwardPass pass = ForwardPass.of(model);
-        return tokens.length <= FULL_TRACE_MAX_TOKENS ? pass.trace(tokens) : pass.leanTrace(tokens);
+        return fullTrace(tokens.length) ? pass.trace(tokens) : pass.leanTrace(tokens);
+    }
+
+    private static boolean fullTrace(int tokens) {
+        return tokens <= FULL_TRACE_MAX_TOKENS;
     }
 
     /** One attribution to make: {@link #attribute}'s arguments. */
@@ -80,7 +84,7 @@ public final class Attributor {
             sequences.add(tokens(q.prompt(), q.target()));
         }
         int total = sequences.stream().mapToInt(s -> s.length).sum();
-        try (ForwardPass.PackedTraces traces = total <= FULL_TRACE_MAX_TOKENS ? ForwardPass.of(model).traces(sequences)
+        try (ForwardPass.PackedTraces traces = fullTrace(total) ? ForwardPass.of(model).traces(sequences)
                 : ForwardPass.of(model).leanTraces(sequences)) {
             List<AttributionResult> out = new ArrayList<>();
             for (int i = 0; i < queries.size(); i++) {

@@ -130,7 +130,8 @@ public final class Trace implements AutoCloseable {
 
     /** α^l at query position t over sources 0..t: [n_heads, t + 1]. Recomputed in a lean trace. */
     public NDArray patternRow(int layer, int t) {
-        return patternRows(layer, new int[] {t}).reshape(config.nHeads(), t + 1);
+        return isLean() ? patternRows(layer, new int[] {t}).reshape(config.nHeads(), t + 1)
+                : pattern(layer).get(":, " + t + ", :" + (t + 1));
     }
 
     /**
@@ -152,7 +153,7 @@ public final class Trace implements AutoCloseable {
 
     /** m^l at position t: [d_ffn]. Recomputed in a lean trace. */
     public NDArray ffnCoefficientsAt(int layer, int t) {
-        return ffnCoefficientsAt(layer, new int[] {t}).reshape(config.dFfn());
+        return isLean() ? ffnCoefficientsAt(layer, new int[] {t}).reshape(config.dFfn()) : ffnCoefficients(layer).get(t);
     }
 
     /** m^l at positions ts: [P, d_ffn]. Recomputed in a lean trace, all rows in one pass. */
