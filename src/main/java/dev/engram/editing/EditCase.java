@@ -11,17 +11,9 @@ import java.util.List;
  * @param targetTrue  the answer being replaced
  * @param paraphrases other phrasings of the prompt that must also give {@code targetNew}
  * @param neighbours  unrelated prompts that must keep their expected answers
- * @param contrasts   the edit prompt's template with its subject replaced by placeholders ({@link ContrastPrompts}):
- *                    the learned edit keeps the parent's answer there; empty when the request gives a plain prompt
  */
 public record EditCase(int[] prompt, int[] targetNew, int[] targetTrue, List<int[]> paraphrases,
-        List<Neighbour> neighbours, List<int[]> contrasts) {
-
-    /** An edit without contrast prompts (the request gave a plain prompt, not a subject and a template). */
-    public EditCase(int[] prompt, int[] targetNew, int[] targetTrue, List<int[]> paraphrases,
-            List<Neighbour> neighbours) {
-        this(prompt, targetNew, targetTrue, paraphrases, neighbours, List.of());
-    }
+        List<Neighbour> neighbours) {
 
     public EditCase {
         if (prompt.length == 0) {
@@ -38,6 +30,5 @@ public record EditCase(int[] prompt, int[] targetNew, int[] targetTrue, List<int
         }
         paraphrases = List.copyOf(paraphrases);
         neighbours = List.copyOf(neighbours);
-        contrasts = List.copyOf(contrasts);
     }
 }

@@ -2,7 +2,6 @@ package dev.engram.evaluation;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.engram.editing.ContrastPrompts;
 import dev.engram.editing.EditCase;
 import dev.engram.editing.Neighbour;
 import dev.engram.runtime.Model;
@@ -38,8 +37,7 @@ public record EditRecord(String label, String template, EditCase edit) {
                     model.tokenizer().encodeContinuation(n.get("expected").asText()))));
             EditCase edit = new EditCase(model.tokenizer().encodePrompt(prompt),
                     model.tokenizer().encodeContinuation(r.get("target_new").asText()),
-                    model.tokenizer().encodeContinuation(r.get("target_true").asText()), paraphrases, neighbours,
-                    r.hasNonNull("prompt") ? List.of() : ContrastPrompts.of(model, template));
+                    model.tokenizer().encodeContinuation(r.get("target_true").asText()), paraphrases, neighbours);
             out.add(new EditRecord((subject.isEmpty() ? prompt : subject) + " →" + r.get("target_new").asText(),
                     template, edit));
         }

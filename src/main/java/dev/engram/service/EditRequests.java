@@ -3,7 +3,6 @@ package dev.engram.service;
 import static dev.engram.service.GrpcErrors.invalid;
 
 import dev.engram.attribution.NeuronKind;
-import dev.engram.editing.ContrastPrompts;
 import dev.engram.editing.EditCase;
 import dev.engram.editing.EditMethod;
 import dev.engram.editing.EditOptions;
@@ -84,8 +83,7 @@ final class EditRequests {
             neighbours.add(new Neighbour(verificationPrompt(model, field + ".prompt", n.getPrompt(), limit),
                     continuation(model, field + ".expected", n.getExpected())));
         }
-        EditCase edit = new EditCase(promptTokens, targetNew, targetTrue, paraphrases, neighbours,
-                ContrastPrompts.of(model, r.getTemplate()));
+        EditCase edit = new EditCase(promptTokens, targetNew, targetTrue, paraphrases, neighbours);
         return new Checked(model, prompt, r.getTargetNew(), trueText, edit, options(r.getOptions(), model.config()),
                 thresholds(r.getThresholds()));
     }
@@ -177,7 +175,6 @@ final class EditRequests {
                 o.hasLearningRate() ? o.getLearningRate() : d.learningRate(),
                 o.hasStopProbability() ? o.getStopProbability() : d.stopProbability(),
                 o.hasKlWeight() ? o.getKlWeight() : d.klWeight(),
-                o.hasContrastWeight() ? o.getContrastWeight() : d.contrastWeight(),
                 o.hasL2Weight() ? o.getL2Weight() : d.l2Weight(),
                 o.hasRepetitionWeight() ? o.getRepetitionWeight() : d.repetitionWeight(),
                 o.hasMargin() ? o.getMargin() : d.margin(),
