@@ -6,20 +6,33 @@ import dev.engram.runtime.Model;
 import dev.engram.trace.ForwardPass;
 import dev.engram.trace.KvCache;
 import java.util.ArrayList;
+import dev.engram.runtime.ModelWeights;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.WeakHashMap;
 
 /**
  * The prompts a learned edit trains on: the edit prompt itself, and the edit prompt behind a few short prefixes the
  * model generates itself (ROME's context templates), so that the edit does not hinge on the prompt starting the text.
  * Paraphrases and neighbours never appear here.
+ *
+ * <p>The prefixes depend on the model view, their count and the seed, never on the prompt, so, as ROME caches its
+ * context templates, they are generated once per view (base weights and delta), count and seed, and reused by every
+ * later edit of that view.
  */
 public final class TrainingPrompts {
     /** Openings the prefixes grow from (ROME samples from similar short openings). */
     private static final String[] OPENINGS = {"The", "Therefore", "Because", "I", "You", "It"};
     private static final int PREFIX_TOKENS = 6;
     private static final int SAMPLE_TOP_K = 5;
+    /** Prefix lists kept per base model: at most this many (delta, count, seed) combinations each. */
+    private static final int KEPT_PER_BASE = 64;
+    private static final Map<ModelWeights, Map<String, List<String>>> PREFIXES =
+            Collections.synchronizedMap(new WeakHashMap<>());
 
     private TrainingPrompts() {
     }
@@ -31,14 +44,35 @@ public final class TrainingPrompts {
         if (count == 0 || !model.hasTokenizer()) {
             return out;
         }
-        Random random = new Random(seed);
         String promptText = model.tokenizer().decode(prompt).strip();
-        for (int i = 0; i < count; i++) {
-            String opening = OPENINGS[random.nextInt(OPENINGS.length)];
-            String prefix = sample(model, opening, random);
+        for (String prefix : prefixes(model, count, seed)) {
             out.add(model.tokenizer().encodePrompt(prefix + ". " + promptText));
         }
         return out;
+    }
+
+    /** The view's {@code count} prefixes for {@code seed}: generated on first use, then the same list. */
+    static List<String> prefixes(Model model, int count, long seed) {
+        Map<String, List<String>> kept = PREFIXES.computeIfAbsent(model.weights().base(),
+                b -> Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
+                    @Override
+                    protected boolean removeEldestEntry(Map.Entry<String, List<String>> eldest) {
+                        return size() > KEPT_PER_BASE;
+                    }
+                }));
+        return kept.computeIfAbsent(model.delta().hash() + "/" + count + "/" + seed,
+                k -> generatePrefixes(model, count, seed));
+    }
+
+    /** {@code count} prefixes sampled from the model, deterministic in {@code seed}. */
+    static List<String> generatePrefixes(Model model, int count, long seed) {
+        Random random = new Random(seed);
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            String opening = OPENINGS[random.nextInt(OPENINGS.length)];
+            out.add(sample(model, opening, random));
+        }
+        return List.copyOf(out);
     }
 
     /** {@code opening} continued by a few tokens sampled from the model's top-k, cut at the first line break. */

@@ -19,7 +19,7 @@ import java.util.Locale;
  * Development probe for the edit methods on the hand-written DEV records (never the evaluation records in editing/):
  * each record's ES, PS, NS, the sentinels it flips, its largest neighbour and sentinel KL, its fluency drop and its
  * delta norm, then the means. Options come from system properties (probe.method, probe.stop, probe.lr, probe.l2,
- * probe.kl, probe.rep, probe.steps, probe.budget, probe.prefixes, probe.margin).
+ * probe.kl, probe.rep, probe.kinds (e.g. ffn,attention), probe.steps, probe.budget, probe.prefixes, probe.margin).
  * <pre>
  * mvn -q -o test-compile exec:java -DskipModelFetch -Dexec.classpathScope=test \
  *     -Dexec.mainClass=dev.engram.bench.EditProbe -Dprobe.method=learned
@@ -65,7 +65,11 @@ public final class EditProbe {
     private static EditOptions options(Model model) {
         EditMethod method = EditMethod.valueOf(System.getProperty("probe.method", "learned").toUpperCase(Locale.ROOT));
         EditOptions d = EditOptions.defaults(method, model.config().nLayers());
-        return new EditOptions(method, Integer.getInteger("probe.budget", d.neuronBudget()), d.kinds(),
+        java.util.Set<dev.engram.attribution.NeuronKind> kinds = System.getProperty("probe.kinds") == null ? d.kinds()
+                : java.util.Arrays.stream(System.getProperty("probe.kinds").split(","))
+                        .map(k -> dev.engram.attribution.NeuronKind.valueOf(k.trim().toUpperCase(Locale.ROOT)))
+                        .collect(java.util.stream.Collectors.toSet());
+        return new EditOptions(method, Integer.getInteger("probe.budget", d.neuronBudget()), kinds,
                 d.excludedLayers(), Integer.getInteger("probe.steps", d.maxSteps()),
                 number("probe.lr", d.learningRate()), number("probe.stop", d.stopProbability()),
                 number("probe.kl", d.klWeight()), number("probe.l2", d.l2Weight()), number("probe.rep", d.repetitionWeight()),

@@ -265,6 +265,25 @@ class EditEngineTest {
         assertTrue(prefixed.endsWith("Once upon a time, there was a little girl named"), prefixed);
     }
 
+    /** ROME-style context templates: generated once per view, count and seed, and reused by later edits. */
+    @Test
+    void prefixesAreGeneratedOncePerViewCountAndSeed() {
+        List<String> first = TrainingPrompts.prefixes(MODEL, 3, 11);
+        assertEquals(TrainingPrompts.generatePrefixes(MODEL, 3, 11), first, "the kept prefixes are the generated ones");
+        assertEquals(3, first.size());
+        assertTrue(first.get(0) == TrainingPrompts.prefixes(MODEL, 3, 11).get(0)
+                && first == TrainingPrompts.prefixes(MODEL, 3, 11), "a later edit of the same view reuses them");
+        assertTrue(first != TrainingPrompts.prefixes(MODEL, 3, 12), "another seed gets its own");
+        assertTrue(first != TrainingPrompts.prefixes(MODEL, 2, 11), "another count gets its own");
+        float[] change = new float[MODEL.config().dModel()];
+        java.util.Arrays.fill(change, 0.5f);
+        Model edited = MODEL.edited(MODEL.deltaBuilder().add(0, dev.engram.runtime.Param.FFN_DOWN,
+                WeightDelta.Slice.ROW, 0, change).build());
+        List<String> ofEdited = TrainingPrompts.prefixes(edited, 3, 11);
+        assertTrue(first != ofEdited, "an edited view generates its own");
+        assertEquals(TrainingPrompts.generatePrefixes(edited, 3, 11), ofEdited);
+    }
+
     private static List<Integer> toList(int[] a) {
         return java.util.Arrays.stream(a).boxed().toList();
     }
