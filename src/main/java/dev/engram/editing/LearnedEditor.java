@@ -94,6 +94,13 @@ public final class LearnedEditor {
     }
 
     /**
+     * The packed training sequences and the residual stream entering block {@code layer}, the lowest layer with a
+     * selected subvalue: h^{layer−1} is the same at every step, since δ only acts from that block up.
+     */
+    private record Below(PackedSequences packed, int layer, NDArray residual) {
+    }
+
+    /**
      * DJL's PyTorch engine allows one gradient collector at a time in the whole JVM; concurrent learned edits take
      * turns on this lock (locating and verifying still run in parallel).
      */
@@ -121,11 +128,16 @@ public final class LearnedEditor {
                 parentLogProbs = klPositions == 0 ? null : parentLogProbs(parent, klPositions, manager);
                 groups = groups(units, SubvalueCoefficients.at(model, parent, units, klPositions), manager);
             }
+            // the blocks below the lowest selected layer do not depend on δ: run them once, not at every step
+            PackedSequences packed = PackedSequences.of(sequences.stream().map(Sequence::tokens).toList());
+            int firstLayer = units.stream().mapToInt(EditUnit::layer).min().orElse(0);
+            Below below = new Below(packed, firstLayer,
+                    ForwardPass.of(model).residualBefore(packed, firstLayer, manager));
             int step = 0;
             double minProbability = 0;
             while (true) {
                 Cancellation.checkpoint();
-                minProbability = step(sequences, groups, parentLogProbs, klPositions, options, step);
+                minProbability = step(sequences, below, groups, parentLogProbs, klPositions, options, step);
                 if (minProbability >= options.stopProbability() || step == options.maxSteps()) {
                     break;
                 }
@@ -139,15 +151,16 @@ public final class LearnedEditor {
      * One forward/backward over every training sequence at the current δ. Returns min_s P(new) at this δ; when that is
      * below the stop probability and steps remain, δ takes one Adam step (t = step + 1).
      */
-    private double step(List<Sequence> sequences, List<Group> groups, NDArray parentLogProbs,
+    private double step(List<Sequence> sequences, Below below, List<Group> groups, NDArray parentLogProbs,
             int klPositions, EditOptions options, int step) {
         double minProbability = 1;
-        PackedSequences packed = PackedSequences.of(sequences.stream().map(Sequence::tokens).toList());
+        PackedSequences packed = below.packed();
         Trace trace = null;
         try (NDScope scope = new NDScope(); GradientCollector collector = Engine.getInstance().newGradientCollector()) {
             List<RowUpdate> updates = groups.stream().map(g -> g.update(rowsOf(g.param))).toList();
-            // every training prompt in one packed forward pass
-            trace = ForwardPass.of(model).withRowUpdates(updates).logits(packed);
+            // every training prompt in one packed forward pass, from the lowest selected layer up
+            trace = ForwardPass.of(model).withRowUpdates(updates).fromResidual(below.layer(), below.residual())
+                    .logits(packed);
             NDArray logProbs = trace.logits().logSoftmax(-1);
             NDArray loss = null;
             for (int s = 0; s < sequences.size(); s++) {

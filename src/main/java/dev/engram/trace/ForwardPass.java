@@ -32,6 +32,9 @@ public final class ForwardPass {
     private final EffectiveWeights weights;
     private NeuronScaling scaling = NeuronScaling.none();
     private List<RowUpdate> rowUpdates = List.of();
+    /** Where a run starts: block {@code startLayer} reads {@code startResidual} as h^{startLayer−1} (0: the embedding). */
+    private int startLayer;
+    private NDArray startResidual;
     /** Packed runs only: sequence k reads the effective weights of view k (null: every sequence reads {@link #weights}). */
     private final List<EffectiveWeights> sequenceViews;
     /** During a run with {@link #sequenceViews}: per view, a [rows, 1] mask of 1 on its sequence's rows, 0 elsewhere. */
@@ -79,6 +82,35 @@ public final class ForwardPass {
     public ForwardPass withRowUpdates(List<RowUpdate> updates) {
         this.rowUpdates = List.copyOf(updates);
         return this;
+    }
+
+    /**
+     * Starts the next packed run at block {@code layer}, with {@code residual} [N, d] standing for the output of blocks
+     * 0 .. layer − 1: what {@link #residualBefore} gave for the same packed tokens. A learned edit whose trainable rows
+     * all lie at or above {@code layer} recomputes the blocks below once instead of at every step (they do not depend on
+     * the rows being learned). The caller keeps ownership of {@code residual}; the run never closes it.
+     */
+    public ForwardPass fromResidual(int layer, NDArray residual) {
+        if (layer < 0 || layer >= config.nLayers()) {
+            throw new IllegalArgumentException("start layer " + layer + " is outside [0, " + config.nLayers() + ")");
+        }
+        this.startLayer = layer;
+        this.startResidual = layer == 0 ? null : residual;
+        return this;
+    }
+
+    /**
+     * The residual stream entering block {@code layer} of a packed run, h^{layer−1} [N, d] (the embedding for layer 0),
+     * owned by {@code owner}, without gradients: the start of {@link #fromResidual}.
+     */
+    public NDArray residualBefore(PackedSequences packed, int layer, NDManager owner) {
+        checkContext(packed);
+        if (layer < 0 || layer >= config.nLayers()) {
+            throw new IllegalArgumentException("layer " + layer + " is outside [0, " + config.nLayers() + ")");
+        }
+        try (Trace run = run(packed.tokens(), Keep.RESIDUAL, null, packed, null, layer)) {
+            return keep(run.logits(), owner);
+        }
     }
 
     /** Runs the prompt and keeps every hook point. */
@@ -199,7 +231,8 @@ public final class ForwardPass {
     }
 
     /** What a run keeps. */
-    private enum Keep { EVERYTHING, LEAN, ALL_LOGITS, LAST_LOGITS, ROWS }
+    /** What a run keeps; RESIDUAL stops before a given block and keeps the residual stream entering it. */
+    private enum Keep { EVERYTHING, LEAN, ALL_LOGITS, LAST_LOGITS, ROWS, RESIDUAL }
 
     /** Prompts of at least this many tokens return freed native memory after every block ({@link NativeMemory}). */
     static final int TRIM_FROM_TOKENS = 1024;
@@ -238,6 +271,12 @@ public final class ForwardPass {
     }
 
     private Trace run(int[] tokens, Keep keep, KvCache cache, PackedSequences packed, long[] keptRows) {
+        return run(tokens, keep, cache, packed, keptRows, config.nLayers());
+    }
+
+    /** Runs blocks startLayer .. endLayer − 1 (all of them unless keep is RESIDUAL). */
+    private Trace run(int[] tokens, Keep keep, KvCache cache, PackedSequences packed, long[] keptRows, int endLayer) {
+        checkStart(keep, cache, tokens.length);
         if (packed == null) {
             validate(tokens);
         } else {
@@ -263,11 +302,11 @@ public final class ForwardPass {
             NDArray x;
             NDArray mask;
             try (BlockScope scope = new BlockScope()) {
-                x = keep(embed(tokens, positions), traceManager);
+                x = startLayer > 0 ? startResidual : keep(embed(tokens, positions), traceManager);
                 mask = keep(causalMask(traceManager, seqLen, offset, maskSegments(cache, packed)), traceManager);
                 viewRowMasks = sequenceViews == null ? null : viewRowMasks(traceManager, packed);
             }
-            for (int l = 0; l < config.nLayers(); l++) {
+            for (int l = startLayer; l < endLayer; l++) {
                 Cancellation.checkpoint();
                 try (BlockScope scope = new BlockScope()) {
                     LayerWeights w = weights.base().layer(l);
@@ -293,7 +332,9 @@ public final class ForwardPass {
                         keys.add(keep(attn.keys, traceManager));
                         keep(residPost, traceManager);
                     } else {
-                        x.close();
+                        if (x != startResidual) {
+                            x.close();
+                        }
                         keep(residPost, traceManager);
                     }
                     x = residPost;
@@ -312,6 +353,11 @@ public final class ForwardPass {
             }
             if (cache != null) {
                 cache.advance(packed != null ? packed.segments() : new int[seqLen]);
+            }
+            if (keep == Keep.RESIDUAL) {
+                // h^{endLayer−1}, carried in the logits slot of a trace that holds nothing else
+                return new Trace(traceManager, config, tokens, null, null, null, null, null, null, null,
+                        x == startResidual ? keep(x.duplicate(), traceManager) : x);
             }
             try (BlockScope scope = new BlockScope()) {
                 NDArray last = switch (keep) {
@@ -335,6 +381,36 @@ public final class ForwardPass {
         } catch (RuntimeException e) {
             traceManager.close();
             throw e;
+        }
+    }
+
+    /**
+     * A run that starts above block 0 ({@link #fromResidual}) skips the blocks below it, so it must not need anything
+     * from them: no row update or neuron scaling there, no KV cache, no recorded hook points, and a residual for every
+     * token.
+     */
+    private void checkStart(Keep keep, KvCache cache, int tokens) {
+        if (startLayer == 0) {
+            return;
+        }
+        if (cache != null || keep == Keep.EVERYTHING || keep == Keep.LEAN) {
+            throw new IllegalStateException("a run from block " + startLayer + " keeps logits only, without a KV cache");
+        }
+        for (RowUpdate u : rowUpdates) {
+            if (u.layer() < startLayer) {
+                throw new IllegalStateException("a row update at layer " + u.layer() + " lies below the start block "
+                        + startLayer);
+            }
+        }
+        for (int l = 0; l < startLayer; l++) {
+            if (!scaling.ffnAt(l).isEmpty() || !scaling.attentionAt(l).isEmpty()) {
+                throw new IllegalStateException("a neuron scaling at layer " + l + " lies below the start block "
+                        + startLayer);
+            }
+        }
+        if (startResidual.getShape().get(0) != tokens || startResidual.getShape().get(1) != config.dModel()) {
+            throw new IllegalArgumentException("the start residual " + startResidual.getShape() + " does not match "
+                    + tokens + " tokens of width " + config.dModel());
         }
     }
 

@@ -3,7 +3,13 @@ package dev.engram.trace;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import dev.engram.runtime.Param;
 import dev.engram.runtime.Model;
 import dev.engram.support.SyntheticModels;
 import dev.engram.support.TestModels;
@@ -60,6 +66,56 @@ class PackedSequencesTest {
             }
         }
         assertThrows(IllegalArgumentException.class, () -> ForwardPass.of(model).logitsAt(packed, new long[] {7}));
+    }
+
+    /**
+     * A run from block 3 with the residual entering it (what a learned edit does at every step) against the whole
+     * run: the same logits and the same gradient of a trainable row update at block 3, and a row update below the
+     * start block refused.
+     */
+    @Test
+    void runFromAResidualMatchesTheWholeRunAndItsGradient() {
+        Model model = TestModels.sharedStories260K();
+        PackedSequences packed = PackedSequences.of(List.of(new int[] {1, 403, 407, 261}, new int[] {1, 291, 262, 378}));
+        int start = 3;
+        try (NDManager manager = model.weights().manager().newSubManager()) {
+            NDArray residual = ForwardPass.of(model).residualBefore(packed, start, manager);
+            // a fixed random readout of every logit, so that the gradient depends on all of them
+            NDArray probe = manager.create(seeded(packed.tokens().length * model.config().vocabSize(), 3),
+                    new Shape(packed.tokens().length, model.config().vocabSize()));
+            float[][] logits = new float[2][];
+            float[][] gradients = new float[2][];
+            for (int from = 0; from < 2; from++) {
+                NDArray change = manager.create(seeded(2 * model.config().dModel(), 7),
+                        new Shape(2, model.config().dModel()));
+                change.setRequiresGradient(true);
+                RowUpdate update = new RowUpdate(start, Param.FFN_DOWN, new int[] {5, 17},
+                        model.config().dFfn(), change);
+                try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                    ForwardPass pass = ForwardPass.of(model).withRowUpdates(List.of(update));
+                    try (Trace run = from == 0 ? pass.logits(packed) : pass.fromResidual(start, residual).logits(packed)) {
+                        logits[from] = run.logits().toFloatArray();
+                        collector.backward(run.logits().mul(probe).sum());
+                    }
+                }
+                gradients[from] = change.getGradient().toFloatArray();
+            }
+            assertArrayEquals(logits[0], logits[1], 1e-5f, "logits");
+            assertArrayEquals(gradients[0], gradients[1], 1e-4f, "gradient of the row update");
+            RowUpdate below = new RowUpdate(start - 1, Param.FFN_DOWN, new int[] {5}, model.config().dFfn(),
+                    manager.zeros(new Shape(1, model.config().dModel())));
+            assertThrows(IllegalStateException.class, () -> ForwardPass.of(model).withRowUpdates(List.of(below))
+                    .fromResidual(start, residual).logits(packed));
+        }
+    }
+
+    private static float[] seeded(int size, long seed) {
+        float[] out = new float[size];
+        java.util.Random random = new java.util.Random(seed);
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) (0.1 * random.nextGaussian());
+        }
+        return out;
     }
 
     @Test
