@@ -44,52 +44,6 @@ public final class GreedyGenerator {
         return decode(views, prompt, maxNewTokens, (i, id, p, s) -> true);
     }
 
-    /**
-     * The greedy continuation of {@code prompt}, with tokens guessed from {@code drafts} checked several at a time:
-     * each pass runs the last token together with up to {@value #DRAFT_TOKENS} draft tokens against the KV cache,
-     * keeps the drafts that equal the model's own argmax at each position, adds the argmax after the last kept one, and
-     * forgets the cached rows of the rest. The result is the greedy continuation; a pass of 9 tokens costs about 1.4
-     * single steps on a 2-core CPU (the weights are read once), so it is faster whenever drafts are often right.
-     */
-    public int[] generate(int[] prompt, int maxNewTokens, DraftLookup drafts) {
-        int contextLength = model.config().maxSeqLen();
-        int[] sequence = prompt.clone();
-        if (maxNewTokens <= 0 || prompt.length >= contextLength) {
-            return sequence;
-        }
-        ForwardPass pass = ForwardPass.of(model);
-        try (KvCache cache = new KvCache(model)) {
-            float[] logits = pass.extend(prompt, cache);
-            int limit = Math.min(prompt.length + maxNewTokens, contextLength);
-            sequence = append(sequence, new NextTokenDistribution(logits).argmax());
-            while (sequence.length < limit) {
-                // the cache holds every token but the last; run it with the drafts that still fit
-                int[] draft = drafts.propose(sequence, Math.min(DRAFT_TOKENS, limit - sequence.length - 1));
-                int[] run = append(new int[] {sequence[sequence.length - 1]}, draft);
-                float[][] each = pass.extendEach(run, cache);
-                int accepted = 0;
-                while (accepted < draft.length && new NextTokenDistribution(each[accepted]).argmax() == draft[accepted]) {
-                    accepted++;
-                }
-                for (int i = 0; i < accepted; i++) {
-                    sequence = append(sequence, draft[i]);
-                }
-                cache.truncate(sequence.length); // the run token and the accepted drafts stay cached
-                sequence = append(sequence, new NextTokenDistribution(each[accepted]).argmax());
-            }
-        }
-        return sequence;
-    }
-
-    /** Draft tokens checked per pass by {@link #generate(int[], int, DraftLookup)}. */
-    static final int DRAFT_TOKENS = 8;
-
-    private static int[] append(int[] tokens, int... more) {
-        int[] out = Arrays.copyOf(tokens, tokens.length + more.length);
-        System.arraycopy(more, 0, out, tokens.length, more.length);
-        return out;
-    }
-
     /** Decodes every view in lockstep; the sink sees the first view's tokens and may stop them all. */
     private static List<int[]> decode(List<Model> views, int[] prompt, int maxNewTokens, TokenSink sink) {
         int contextLength = views.get(0).config().maxSeqLen();

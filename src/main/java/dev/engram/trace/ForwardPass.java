@@ -222,17 +222,6 @@ public final class ForwardPass {
         }
     }
 
-    /** A single sequence in {@code cache} can grow by {@code tokens} within the model's context. */
-    private void checkExtension(int tokens, KvCache cache) {
-        if (cache.length() + tokens > config.maxSeqLen()) {
-            throw new IllegalArgumentException("the sequence would have " + (cache.length() + tokens)
-                    + " tokens; the model's context is " + config.maxSeqLen());
-        }
-        if (cache.sequenceLengths(2)[1] > 0) {
-            throw new IllegalArgumentException("the cache holds several sequences; extend them together");
-        }
-    }
-
     /** Every packed sequence fits the model's context. */
     private void checkContext(PackedSequences packed) {
         if (packed.longest() > config.maxSeqLen()) {
@@ -241,6 +230,7 @@ public final class ForwardPass {
         }
     }
 
+    /** What a run keeps. */
     /** What a run keeps; RESIDUAL stops before a given block and keeps the residual stream entering it. */
     private enum Keep { EVERYTHING, LEAN, ALL_LOGITS, LAST_LOGITS, ROWS, RESIDUAL }
 
@@ -256,19 +246,16 @@ public final class ForwardPass {
      * have been filled by forward passes of this same model view.
      */
     public float[] extend(int[] tokens, KvCache cache) {
-        checkExtension(tokens.length, cache);
+        if (cache.length() + tokens.length > config.maxSeqLen()) {
+            throw new IllegalArgumentException("the sequence would have " + (cache.length() + tokens.length)
+                    + " tokens; the model's context is " + config.maxSeqLen());
+        }
+        if (cache.sequenceLengths(2)[1] > 0) {
+            throw new IllegalArgumentException("the cache holds several sequences; extend them together");
+        }
         try (Trace trace = run(tokens, Keep.LAST_LOGITS, cache, null, null)) {
             return trace.lastLogits();
         }
-    }
-
-    /**
-     * Like {@link #extend(int[], KvCache)}, but returns the logits at every new position, [tokens][V]: row i is what
-     * extending by tokens[0..i] alone would give. A decoder checks several draft tokens in one pass with it.
-     */
-    public float[][] extendEach(int[] tokens, KvCache cache) {
-        checkExtension(tokens.length, cache);
-        return sequenceEnds(run(tokens, Keep.ALL_LOGITS, cache, null, null), tokens.length);
     }
 
     /**
