@@ -230,7 +230,6 @@ public final class ForwardPass {
         }
     }
 
-    /** What a run keeps. */
     /** What a run keeps; RESIDUAL stops before a given block and keeps the residual stream entering it. */
     private enum Keep { EVERYTHING, LEAN, ALL_LOGITS, LAST_LOGITS, ROWS, RESIDUAL }
 
