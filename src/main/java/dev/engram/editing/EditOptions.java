@@ -17,6 +17,8 @@ import java.util.Set;
  * @param stopProbability LEARNED: stop once every token of target_new (teacher-forced) reaches this on every training
  *                        prompt
  * @param klWeight        LEARNED: weight of KL(parent ‖ edited) on the prompt's earlier positions
+ * @param contrastWeight  LEARNED: weight of KL(parent ‖ edited) at the last position of the contrast prompts (the
+ *                        template filled with other subjects, {@link ContrastPrompts}); no effect on a plain prompt
  * @param l2Weight        LEARNED: weight of Σ‖δ‖²
  * @param repetitionWeight LEARNED: weight of FiNE's repetition penalty −log(1 − p(target_new[0])) right after the
  *                        whole target, which keeps the edit from making the new answer repeat itself
@@ -25,7 +27,7 @@ import java.util.Set;
  * @param seed            seeds the prefixes; the same seed gives the same delta
  */
 public record EditOptions(EditMethod method, int neuronBudget, Set<NeuronKind> kinds, Set<Integer> excludedLayers,
-        int maxSteps, double learningRate, double stopProbability, double klWeight, double l2Weight, double repetitionWeight, double margin,
+        int maxSteps, double learningRate, double stopProbability, double klWeight, double contrastWeight, double l2Weight, double repetitionWeight, double margin,
         int prefixes, long seed) {
 
     public EditOptions {
@@ -43,6 +45,7 @@ public record EditOptions(EditMethod method, int neuronBudget, Set<NeuronKind> k
         }
         requireNonNegative("options.learning_rate", learningRate);
         requireNonNegative("options.kl_weight", klWeight);
+        requireNonNegative("options.contrast_weight", contrastWeight);
         requireNonNegative("options.l2_weight", l2Weight);
         requireNonNegative("options.repetition_weight", repetitionWeight);
         if (!Double.isFinite(stopProbability) || stopProbability <= 0 || stopProbability > 1) {
@@ -67,7 +70,8 @@ public record EditOptions(EditMethod method, int neuronBudget, Set<NeuronKind> k
     /**
      * Defaults for {@code method} on a model of {@code layers} blocks: 10 FFN neurons outside the last tenth of the
      * layers (FiNE leaves the last layers out: their neurons write the output for every prompt), up to 40 Adam steps at
-     * 0.01 stopping at P(new) ≥ 0.6, repetition weight 10 (or 6 solves), 2 prefixes. Chosen on the development edits in src/test/resources/dev.
+     * 0.01 stopping at P(new) ≥ 0.6, KL weights 1 (earlier positions) and 10 (contrast prompts), repetition weight 10
+     * (or 6 solves), 2 prefixes. Chosen on the development edits in src/test/resources/dev.
      */
     public static EditOptions defaults(EditMethod method, int layers) {
         Set<Integer> lastTenth = new java.util.HashSet<>();
@@ -75,31 +79,31 @@ public record EditOptions(EditMethod method, int neuronBudget, Set<NeuronKind> k
             lastTenth.add(l);
         }
         return new EditOptions(method, 10, EnumSet.of(NeuronKind.FFN), lastTenth,
-                method == EditMethod.LEARNED ? 40 : 6, 0.01, 0.6, 1.0, 0.01, 10.0, 3.0, 2, 0);
+                method == EditMethod.LEARNED ? 40 : 6, 0.01, 0.6, 1.0, 10.0, 0.01, 10.0, 3.0, 2, 0);
     }
 
     public EditOptions withBudget(int budget) {
         return new EditOptions(method, budget, kinds, excludedLayers, maxSteps, learningRate, stopProbability,
-                klWeight, l2Weight, repetitionWeight, margin, prefixes, seed);
+                klWeight, contrastWeight, l2Weight, repetitionWeight, margin, prefixes, seed);
     }
 
     public EditOptions withLearningRate(double rate) {
         return new EditOptions(method, neuronBudget, kinds, excludedLayers, maxSteps, rate, stopProbability,
-                klWeight, l2Weight, repetitionWeight, margin, prefixes, seed);
+                klWeight, contrastWeight, l2Weight, repetitionWeight, margin, prefixes, seed);
     }
 
     public EditOptions withSteps(int steps) {
         return new EditOptions(method, neuronBudget, kinds, excludedLayers, steps, learningRate, stopProbability,
-                klWeight, l2Weight, repetitionWeight, margin, prefixes, seed);
+                klWeight, contrastWeight, l2Weight, repetitionWeight, margin, prefixes, seed);
     }
 
     public EditOptions withKinds(Set<NeuronKind> k) {
         return new EditOptions(method, neuronBudget, k, excludedLayers, maxSteps, learningRate, stopProbability,
-                klWeight, l2Weight, repetitionWeight, margin, prefixes, seed);
+                klWeight, contrastWeight, l2Weight, repetitionWeight, margin, prefixes, seed);
     }
 
     public EditOptions withSeed(long s) {
         return new EditOptions(method, neuronBudget, kinds, excludedLayers, maxSteps, learningRate, stopProbability,
-                klWeight, l2Weight, repetitionWeight, margin, prefixes, s);
+                klWeight, contrastWeight, l2Weight, repetitionWeight, margin, prefixes, s);
     }
 }

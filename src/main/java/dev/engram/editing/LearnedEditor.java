@@ -27,19 +27,23 @@ import java.util.Map;
  * Learns deltas δ for the selected subvalues only (FiNE, ICLR 2025), with DJL autograd and Adam. Loss:
  * <pre>
  *   L(δ) = mean_s [NLL_s(target_new) + λ_rep · −log(1 − p_s(target_new[0] | prompt_s + target_new))]
- *          + λ_KL · KL(p_parent ‖ p_δ) + λ_2 · Σ‖δ‖²
+ *          + λ_KL · KL(p_parent ‖ p_δ) + λ_C · mean_c KL_c(p_parent ‖ p_δ) + λ_2 · Σ‖δ‖²
  * </pre>
  * NLL_s is the mean −log p of every target_new token, teacher-forced, on training prompt s (the edit prompt and its
- * prefixed copies, {@link TrainingPrompts}); the KL is averaged over the edit prompt's earlier positions. Training
+ * prefixed copies, {@link TrainingPrompts}); the first KL is averaged over the edit prompt's earlier positions; KL_c is
+ * taken at the last position of contrast prompt c, the template filled with another subject ({@link ContrastPrompts}:
+ * "The capital of Latvia is"), which keeps the edit off what the neurons write for every subject of the relation.
+ * Training
  * stops once every token of target_new, teacher-forced, has probability ≥ the stop probability on every training
  * prompt. Only δ carries gradients.
  *
- * <p>Each δ_j is learned as δ_j = s_j · θ_j with s_j = |c_j| / max_i |c_i|, c_j the subvalue's coefficient at the
- * prompt's last position, and Adam runs on θ. Adam's steps have the same size for every parameter whatever its
- * gradient, so without s_j a neuron that is nearly silent at the prompt would move as far as the one that carries the
- * fact, and that change would land wherever the neuron fires instead: on the neighbours. With s_j, each subvalue moves
- * in proportion to how much it writes at the prompt, as in the minimum-norm solution (δ_j ∝ c_j, {@link
- * ClosedFormEditor}).
+ * <p>Each δ_j is learned as δ_j = s_j · θ_j with s_j = |c_j − c̄_j| / max_i |c_i − c̄_i|, c_j the subvalue's
+ * coefficient at the prompt's last position and c̄_j its mean coefficient at the contrast prompts' last positions (0
+ * without contrasts), and Adam runs on θ. Adam's steps have the same size for every parameter whatever its gradient,
+ * so without s_j a neuron that is nearly silent at the prompt would move as far as the one that carries the fact, and
+ * that change would land wherever the neuron fires instead: on the neighbours. With s_j, each subvalue moves in
+ * proportion to how much it writes at the prompt beyond what it writes for any subject of the relation, as in the
+ * minimum-norm solution (δ_j ∝ c_j, {@link ClosedFormEditor}).
  */
 public final class LearnedEditor {
     private static final double BETA1 = 0.9;
@@ -124,12 +128,16 @@ public final class LearnedEditor {
         try (NDManager manager = model.weights().manager().newSubManager()) {
             NDArray parentLogProbs;
             List<Group> groups;
+            Contrasts contrasts = Contrasts.of(model, edit.contrasts(), units, manager);
             try (Trace parent = ForwardPass.of(model).trace(edit.prompt())) {
                 parentLogProbs = klPositions == 0 ? null : parentLogProbs(parent, klPositions, manager);
-                groups = groups(units, SubvalueCoefficients.at(model, parent, units, klPositions), manager);
+                groups = groups(units, contrasts.specific(SubvalueCoefficients.at(model, parent, units, klPositions)),
+                        manager);
             }
             // the blocks below the lowest selected layer do not depend on δ: run them once, not at every step
-            PackedSequences packed = PackedSequences.of(sequences.stream().map(Sequence::tokens).toList());
+            List<int[]> all = new ArrayList<>(sequences.stream().map(Sequence::tokens).toList());
+            all.addAll(contrasts.prompts());
+            PackedSequences packed = PackedSequences.of(all);
             int firstLayer = units.stream().mapToInt(EditUnit::layer).min().orElse(0);
             Below below = new Below(packed, firstLayer,
                     ForwardPass.of(model).residualBefore(packed, firstLayer, manager));
@@ -137,7 +145,7 @@ public final class LearnedEditor {
             double minProbability = 0;
             while (true) {
                 Cancellation.checkpoint();
-                minProbability = step(sequences, below, groups, parentLogProbs, klPositions, options, step);
+                minProbability = step(sequences, contrasts, below, groups, parentLogProbs, klPositions, options, step);
                 if (minProbability >= options.stopProbability() || step == options.maxSteps()) {
                     break;
                 }
@@ -151,8 +159,8 @@ public final class LearnedEditor {
      * One forward/backward over every training sequence at the current δ. Returns min_s P(new) at this δ; when that is
      * below the stop probability and steps remain, δ takes one Adam step (t = step + 1).
      */
-    private double step(List<Sequence> sequences, Below below, List<Group> groups, NDArray parentLogProbs,
-            int klPositions, EditOptions options, int step) {
+    private double step(List<Sequence> sequences, Contrasts contrasts, Below below, List<Group> groups,
+            NDArray parentLogProbs, int klPositions, EditOptions options, int step) {
         double minProbability = 1;
         PackedSequences packed = below.packed();
         Trace trace = null;
@@ -190,6 +198,18 @@ public final class LearnedEditor {
                 NDArray kl = parentLogProbs.exp().mul(parentLogProbs.sub(edited)).sum()
                         .div(TorchOwned.scalar(klPositions));
                 loss = loss.add(kl.mul(TorchOwned.scalar((float) options.klWeight())));
+            }
+            if (!contrasts.prompts().isEmpty() && options.contrastWeight() > 0) {
+                // KL(p_parent ‖ p_δ) at each contrast prompt's last position (packed after the training sequences),
+                // mean over the contrasts
+                long[] rows = new long[contrasts.prompts().size()];
+                for (int c = 0; c < rows.length; c++) {
+                    rows[c] = packed.row(sequences.size() + c, contrasts.prompts().get(c).length - 1);
+                }
+                NDArray edited = logProbs.get(logProbs.getManager().create(rows));
+                NDArray kl = contrasts.parentLogProbs().exp().mul(contrasts.parentLogProbs().sub(edited)).sum()
+                        .div(TorchOwned.scalar(rows.length));
+                loss = loss.add(kl.mul(TorchOwned.scalar((float) options.contrastWeight())));
             }
             for (RowUpdate u : updates) {
                 loss = loss.add(u.change().square().sum().mul(TorchOwned.scalar((float) options.l2Weight())));
@@ -235,6 +255,44 @@ public final class LearnedEditor {
             }
         } finally {
             JniUtils.setGradMode(gradMode);
+        }
+    }
+
+    /**
+     * The contrast prompts, the parent's log p at each one's last position, [C, V] (no gradients), and each selected
+     * subvalue's mean coefficient c̄_j there.
+     */
+    private record Contrasts(List<int[]> prompts, NDArray parentLogProbs, double[] meanCoefficients) {
+        static Contrasts of(Model model, List<int[]> prompts, List<EditUnit> units, NDManager manager) {
+            double[] mean = new double[units.size()];
+            if (prompts.isEmpty()) {
+                return new Contrasts(prompts, null, mean);
+            }
+            float[][] last = new float[prompts.size()][];
+            for (int c = 0; c < prompts.size(); c++) {
+                try (Trace trace = ForwardPass.of(model).trace(prompts.get(c))) {
+                    last[c] = trace.lastLogits();
+                    double[] coefficients = SubvalueCoefficients.at(model, trace, units, prompts.get(c).length - 1);
+                    for (int j = 0; j < mean.length; j++) {
+                        mean[j] += coefficients[j] / prompts.size();
+                    }
+                }
+            }
+            try (NDScope scope = new NDScope()) {
+                NDArray out = manager.create(last).logSoftmax(-1);
+                NDScope.unregister(out);
+                out.attach(manager);
+                return new Contrasts(prompts, out, mean);
+            }
+        }
+
+        /** c_j − c̄_j: what the subject adds to each coefficient at the prompt (c_j itself without contrasts). */
+        double[] specific(double[] atPrompt) {
+            double[] out = atPrompt.clone();
+            for (int j = 0; j < out.length; j++) {
+                out[j] -= meanCoefficients[j];
+            }
+            return out;
         }
     }
 

@@ -37,7 +37,8 @@ public record EditRecord(String label, String template, EditCase edit) {
                     model.tokenizer().encodeContinuation(n.get("expected").asText()))));
             EditCase edit = new EditCase(model.tokenizer().encodePrompt(prompt),
                     model.tokenizer().encodeContinuation(r.get("target_new").asText()),
-                    model.tokenizer().encodeContinuation(r.get("target_true").asText()), paraphrases, neighbours);
+                    model.tokenizer().encodeContinuation(r.get("target_true").asText()), paraphrases, neighbours)
+                    .withContrasts(model, subject, template);
             out.add(new EditRecord((subject.isEmpty() ? prompt : subject) + " →" + r.get("target_new").asText(),
                     template, edit));
         }

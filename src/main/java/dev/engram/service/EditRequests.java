@@ -83,7 +83,8 @@ final class EditRequests {
             neighbours.add(new Neighbour(verificationPrompt(model, field + ".prompt", n.getPrompt(), limit),
                     continuation(model, field + ".expected", n.getExpected())));
         }
-        EditCase edit = new EditCase(promptTokens, targetNew, targetTrue, paraphrases, neighbours);
+        EditCase edit = new EditCase(promptTokens, targetNew, targetTrue, paraphrases, neighbours)
+                .withContrasts(model, r.getSubject(), r.getTemplate());
         return new Checked(model, prompt, r.getTargetNew(), trueText, edit, options(r.getOptions(), model.config()),
                 thresholds(r.getThresholds()));
     }
@@ -175,6 +176,7 @@ final class EditRequests {
                 o.hasLearningRate() ? o.getLearningRate() : d.learningRate(),
                 o.hasStopProbability() ? o.getStopProbability() : d.stopProbability(),
                 o.hasKlWeight() ? o.getKlWeight() : d.klWeight(),
+                o.hasContrastWeight() ? o.getContrastWeight() : d.contrastWeight(),
                 o.hasL2Weight() ? o.getL2Weight() : d.l2Weight(),
                 o.hasRepetitionWeight() ? o.getRepetitionWeight() : d.repetitionWeight(),
                 o.hasMargin() ? o.getMargin() : d.margin(),

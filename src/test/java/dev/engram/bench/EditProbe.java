@@ -19,7 +19,8 @@ import java.util.Locale;
  * Development probe for the edit methods on the hand-written DEV records (never the evaluation records in editing/):
  * each record's ES, PS, NS, the sentinels it flips, its largest neighbour and sentinel KL, its fluency drop and its
  * delta norm, then the means. Options come from system properties (probe.method, probe.stop, probe.lr, probe.l2,
- * probe.kl, probe.rep, probe.kinds (e.g. ffn,attention), probe.steps, probe.budget, probe.prefixes, probe.margin).
+ * probe.kl, probe.contrast, probe.rep, probe.kinds (e.g. ffn,attention), probe.steps, probe.budget, probe.prefixes,
+ * probe.margin).
  * <pre>
  * mvn -q -o test-compile exec:java -DskipModelFetch -Dexec.classpathScope=test \
  *     -Dexec.mainClass=dev.engram.bench.EditProbe -Dprobe.method=learned
@@ -72,7 +73,8 @@ public final class EditProbe {
         return new EditOptions(method, Integer.getInteger("probe.budget", d.neuronBudget()), kinds,
                 d.excludedLayers(), Integer.getInteger("probe.steps", d.maxSteps()),
                 number("probe.lr", d.learningRate()), number("probe.stop", d.stopProbability()),
-                number("probe.kl", d.klWeight()), number("probe.l2", d.l2Weight()), number("probe.rep", d.repetitionWeight()),
+                number("probe.kl", d.klWeight()), number("probe.contrast", d.contrastWeight()),
+                number("probe.l2", d.l2Weight()), number("probe.rep", d.repetitionWeight()),
                 number("probe.margin", d.margin()), Integer.getInteger("probe.prefixes", d.prefixes()), d.seed());
     }
 

@@ -62,7 +62,7 @@ class EditEngineTest {
     @Test
     void selectionHonoursKindsAndExcludedLayers() {
         EditOptions attentionOnly = new EditOptions(EditMethod.LEARNED, 8, EnumSet.of(NeuronKind.ATTENTION),
-                Set.of(4), 5, 0.01, 0.9, 1, 0.01, 10, 3, 0, 0);
+                Set.of(4), 5, 0.01, 0.9, 1, 10, 0.01, 10, 3, 0, 0);
         List<EditUnit> units = new NeuronSelector(MODEL).select(PROMPT, LILY, SUE, attentionOnly);
         assertEquals(8, units.size());
         for (EditUnit u : units) {

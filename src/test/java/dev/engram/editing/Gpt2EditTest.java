@@ -40,7 +40,7 @@ class Gpt2EditTest {
                     List.of(gpt2.tokenizer().encodePrompt("The capital city of France is")), List.of());
             for (EditMethod method : EditMethod.values()) {
                 EditOptions options = new EditOptions(method, 6, EnumSet.of(NeuronKind.FFN, NeuronKind.ATTENTION),
-                        Set.of(), 40, 0.05, 0.6, 1, 0.01, 10, 3, 1, 0);
+                        Set.of(), 40, 0.05, 0.6, 1, 10, 0.01, 10, 3, 1, 0);
                 EditResult r = new Editor(gpt2).edit(edit, options);
                 Model edited = new Editor(gpt2).apply(r);
                 NextTokenDistribution after = new NextTokenDistribution(ForwardPass.of(edited).lastLogits(prompt));

@@ -1,0 +1,98 @@
+package dev.engram.editing;
+
+import ai.djl.ndarray.NDScope;
+import dev.engram.runtime.Model;
+import dev.engram.runtime.ModelWeights;
+import dev.engram.trace.ForwardPass;
+import dev.engram.trace.Trace;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.WeakHashMap;
+
+/**
+ * Other subjects for a learned edit to leave alone: the entries of a fixed pool of named entities
+ * ({@code contrast-subjects.txt}, written independently of every evaluation record) that the model represents most
+ * like the edited subject. A subject's representation is the residual stream after the middle block at its last
+ * token, the subject read alone; similarity is the cosine. The pool's representations depend only on the base
+ * weights, so they are computed once per base model, in one packed pass.
+ */
+public final class ContrastSubjects {
+    private static final List<String> POOL = read("contrast-subjects.txt");
+    private static final Map<ModelWeights, float[][]> POOL_REPRESENTATIONS =
+            Collections.synchronizedMap(new WeakHashMap<>());
+
+    private ContrastSubjects() {
+    }
+
+    /** The pool, in file order. */
+    public static List<String> pool() {
+        return POOL;
+    }
+
+    /**
+     * The {@code count} pool subjects nearest to {@code subject} by cosine of their representations, nearest first,
+     * leaving out the subject itself (ignoring case).
+     */
+    public static List<String> nearest(Model model, String subject, int count) {
+        float[][] pool = POOL_REPRESENTATIONS.computeIfAbsent(model.weights().base(),
+                base -> representations(model, POOL));
+        float[] target = representations(model, List.of(subject))[0];
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < POOL.size(); i++) {
+            if (!POOL.get(i).equalsIgnoreCase(subject.strip())) {
+                order.add(i);
+            }
+        }
+        double[] similarity = new double[POOL.size()];
+        for (int i : order) {
+            similarity[i] = cosine(target, pool[i]);
+        }
+        order.sort(Comparator.comparingDouble((Integer i) -> -similarity[i]).thenComparing(i -> i));
+        return order.stream().limit(Math.max(0, count)).map(POOL::get).toList();
+    }
+
+    /** h^{L/2} at the last token of each text read alone, as one packed pass. */
+    private static float[][] representations(Model model, List<String> texts) {
+        int layer = model.config().nLayers() / 2;
+        List<int[]> tokens = texts.stream().map(t -> model.tokenizer().encodePrompt(t)).toList();
+        float[][] out = new float[texts.size()][];
+        try (ForwardPass.PackedTraces traces = ForwardPass.of(model).traces(tokens); NDScope scope = new NDScope()) {
+            for (int i = 0; i < out.length; i++) {
+                Trace each = traces.each().get(i);
+                out[i] = each.residPost(layer).get(tokens.get(i).length - 1).toFloatArray();
+            }
+        }
+        return out;
+    }
+
+    /** cos(a, b) = a·b / (‖a‖ ‖b‖). */
+    static double cosine(float[] a, float[] b) {
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += (double) a[i] * b[i];
+            na += (double) a[i] * a[i];
+            nb += (double) b[i] * b[i];
+        }
+        return na == 0 || nb == 0 ? 0 : dot / Math.sqrt(na * nb);
+    }
+
+    private static List<String> read(String resource) {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(Objects.requireNonNull(
+                ContrastSubjects.class.getResourceAsStream(resource), resource), StandardCharsets.UTF_8))) {
+            return in.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
