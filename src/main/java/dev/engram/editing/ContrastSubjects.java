@@ -22,8 +22,9 @@ import java.util.WeakHashMap;
  * Other subjects for a learned edit to leave alone: the entries of a fixed pool of named entities
  * ({@code contrast-subjects.txt}, written independently of every evaluation record) that the model represents most
  * like the edited subject. A subject's representation is the residual stream after the middle block at its last
- * token, the subject read alone; similarity is the cosine. The pool's representations depend only on the base
- * weights, so they are computed once per base model, in one packed pass.
+ * token, the subject read alone, less the pool's mean representation (residual streams share a large common
+ * direction that would otherwise dominate every cosine); similarity is the cosine. The pool's representations depend
+ * only on the base weights, so they are computed once per base model, in one packed pass.
  */
 public final class ContrastSubjects {
     private static final List<String> POOL = read("contrast-subjects.txt");
@@ -45,7 +46,8 @@ public final class ContrastSubjects {
     public static List<String> nearest(Model model, String subject, int count) {
         float[][] pool = POOL_REPRESENTATIONS.computeIfAbsent(model.weights().base(),
                 base -> representations(model, POOL));
-        float[] target = representations(model, List.of(subject))[0];
+        float[] mean = pool[pool.length - 1];
+        float[] target = minus(representations(model, List.of(subject))[0], mean);
         List<Integer> order = new ArrayList<>();
         for (int i = 0; i < POOL.size(); i++) {
             if (!POOL.get(i).equalsIgnoreCase(subject.strip())) {
@@ -54,21 +56,39 @@ public final class ContrastSubjects {
         }
         double[] similarity = new double[POOL.size()];
         for (int i : order) {
-            similarity[i] = cosine(target, pool[i]);
+            similarity[i] = cosine(target, minus(pool[i], mean));
         }
         order.sort(Comparator.comparingDouble((Integer i) -> -similarity[i]).thenComparing(i -> i));
         return order.stream().limit(Math.max(0, count)).map(POOL::get).toList();
     }
 
-    /** h^{L/2} at the last token of each text read alone, as one packed pass. */
+    /** a − b. */
+    private static float[] minus(float[] a, float[] b) {
+        float[] out = new float[a.length];
+        for (int i = 0; i < a.length; i++) {
+            out[i] = a[i] - b[i];
+        }
+        return out;
+    }
+
+    /**
+     * h^{L/2} at the last token of each text read alone, as one packed pass; for the pool, one more row after them:
+     * their mean.
+     */
     private static float[][] representations(Model model, List<String> texts) {
         int layer = model.config().nLayers() / 2;
         List<int[]> tokens = texts.stream().map(t -> model.tokenizer().encodePrompt(t)).toList();
-        float[][] out = new float[texts.size()][];
+        float[][] out = new float[texts.size() + 1][];
         try (ForwardPass.PackedTraces traces = ForwardPass.of(model).traces(tokens); NDScope scope = new NDScope()) {
-            for (int i = 0; i < out.length; i++) {
+            for (int i = 0; i < texts.size(); i++) {
                 Trace each = traces.each().get(i);
                 out[i] = each.residPost(layer).get(tokens.get(i).length - 1).toFloatArray();
+            }
+        }
+        out[texts.size()] = new float[out[0].length];
+        for (int i = 0; i < texts.size(); i++) {
+            for (int d = 0; d < out[i].length; d++) {
+                out[texts.size()][d] += out[i][d] / texts.size();
             }
         }
         return out;
