@@ -12,7 +12,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The learned edit's contrast term on SmolLM2: France → Rome learned with and without it. With it, the edited model's
+ * The learned edit's contrast term on SmolLM2: the United Kingdom → Berlin (an edit that, without the term, spilt onto
+ * other countries' capital prompts: EVALUATION.md §3) learned with and without it. With it, the edited model's
  * next-token distribution at the contrast prompts (the template filled with other subjects) stays much closer to the
  * parent's, and the edit still passes its own prompt.
  */
@@ -21,9 +22,9 @@ class ContrastTrainingTest {
     @Test
     void theContrastTermKeepsOtherSubjectsOfTheTemplateWhereTheyWere() {
         Model model = TestModels.smolLM2();
-        EditCase edit = new EditCase(model.tokenizer().encodePrompt("The capital of France is"),
-                model.tokenizer().encodeContinuation(" Rome"), model.tokenizer().encodeContinuation(" Paris"),
-                List.of(), List.of()).withContrasts(model, "France", "The capital of {} is");
+        EditCase edit = new EditCase(model.tokenizer().encodePrompt("The capital of the United Kingdom is"),
+                model.tokenizer().encodeContinuation(" Berlin"), model.tokenizer().encodeContinuation(" London"),
+                List.of(), List.of()).withContrasts(model, "the United Kingdom", "The capital of {} is");
         assertEquals(ContrastPrompts.COUNT, edit.contrasts().size());
         EditOptions defaults = EditOptions.defaults(EditMethod.LEARNED, model.config().nLayers());
         double with = meanContrastKl(model, edit, defaults);
