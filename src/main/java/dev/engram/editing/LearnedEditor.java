@@ -306,7 +306,10 @@ public final class LearnedEditor {
         }
     }
 
-    /** The units grouped by matrix, each row scaled by s_j = |c_j| / max_i |c_i| (1 for all when every c_j is 0). */
+    /**
+     * The units grouped by matrix, each row scaled by s_j = |c_j| / max_i |c_i| of the coefficients given (the
+     * subject's share c_j − c̄_j when there are contrasts; 1 for all when every one is 0).
+     */
     private List<Group> groups(List<EditUnit> units, double[] coefficients, NDManager manager) {
         double largest = 0;
         for (double c : coefficients) {
