@@ -29,6 +29,9 @@ import java.util.Locale;
 public final class EditProbe {
     public static void main(String[] args) throws Exception {
         Model model = EvaluationModels.load(System.getProperty("probe.model", "smollm2"));
+        // as the server runs (engram.torch-threads, default 1): one intra-op thread per call, since verification
+        // already runs the parent's side on a second thread
+        ai.djl.pytorch.jni.JniUtils.setNumThreads(Integer.getInteger("probe.threads", 1));
         List<EditRecord> records = EditRecord.load(model,
                 Path.of(System.getProperty("probe.records", "src/test/resources/dev/smollm2-dev.jsonl")));
         List<String> sentinels = Files.readAllLines(Path.of("editing/sentinels/" + model.name() + ".txt")).stream()

@@ -27,6 +27,10 @@ public final class EditEvaluation {
         EngramConfig config = config();
         SentinelPrompts sentinels = new SentinelPrompts(config);
         List<String> lines = Files.readAllLines(file).stream().filter(l -> !l.isBlank()).toList();
+        // libtorch's intra-op threads as the server sets them (engram.torch-threads): its default, one per core,
+        // oversubscribes the cores while verification measures the parent on a second thread
+        model("smollm2");
+        ai.djl.pytorch.jni.JniUtils.setNumThreads(config.torchThreads());
         unedited(lines, config, sentinels);
         for (EditMethod method : new EditMethod[] {EditMethod.EDIT_METHOD_LEARNED, EditMethod.EDIT_METHOD_CLOSED_FORM}) {
             if (!method.name().contains(System.getProperty("edit.only", ""))) {
