@@ -22,8 +22,7 @@ import java.util.Set;
  * @param l2Weight        LEARNED: weight of Σ‖δ‖²
  * @param repetitionWeight LEARNED: weight of FiNE's repetition penalty −log(1 − p(target_new[0])) right after the
  *                        whole target, which keeps the edit from making the new answer repeat itself
- * @param margin          CLOSED_FORM: the log-odds log p(new) − log p(true) to reach at the prompt; LEARNED: the
- *                        same, for the closed-form solution its training starts from
+ * @param margin          CLOSED_FORM: the log-odds log p(new) − log p(true) to reach at the prompt
  * @param prefixes        LEARNED: how many model-generated prefixes the prompt is also trained behind (ROME)
  * @param seed            seeds the prefixes; the same seed gives the same delta
  */

@@ -37,10 +37,6 @@ import java.util.Map;
  * stops once every token of target_new, teacher-forced, has probability ≥ the stop probability on every training
  * prompt. Only δ carries gradients.
  *
- * <p>Training starts from the closed-form solution (the minimum-norm change that reaches options.margin of log-odds
- * at the prompt, {@link ClosedFormEditor}), not from δ = 0: on the development edits this raised paraphrase success
- * from 90.7 to 94.4% at the same neighbourhood score and took 1–5 Adam steps instead of 6–13 (EVALUATION.md).
- *
  * <p>Each δ_j is learned as δ_j = s_j · θ_j with s_j = |c_j − c̄_j| / max_i |c_i − c̄_i|, c_j the subvalue's
  * coefficient at the prompt's last position and c̄_j its mean coefficient at the contrast prompts' last positions (0
  * without contrasts), and Adam runs on θ. Adam's steps have the same size for every parameter whatever its gradient,
@@ -114,31 +110,13 @@ public final class LearnedEditor {
      */
     private static final Object AUTOGRAD = new Object();
 
-    /**
-     * Trains from the closed-form solution ({@link ClosedFormEditor}, options.margin on the prompt): Adam then only
-     * adds what the prefixed prompts, the stop probability and the KL still ask for.
-     */
     ComputedDelta train(EditCase edit, List<EditUnit> units, EditOptions options) {
-        WeightDelta start;
-        try {
-            start = new ClosedFormEditor(model).solve(edit, units, options.withSteps(CLOSED_FORM_SOLVES)).delta();
-        } catch (IllegalArgumentException inactive) { // every selected subvalue is silent at the prompt: from 0
-            start = WeightDelta.none();
-        }
-        return train(edit, units, options, start);
-    }
-
-    /** Solves of the closed-form starting point (its default). */
-    private static final int CLOSED_FORM_SOLVES = 6;
-
-    /** Trains from δ = {@code start} on the units' rows (rows it does not hold start at 0). */
-    ComputedDelta train(EditCase edit, List<EditUnit> units, EditOptions options, WeightDelta start) {
         synchronized (AUTOGRAD) {
-            return trainAlone(edit, units, options, start);
+            return trainAlone(edit, units, options);
         }
     }
 
-    private ComputedDelta trainAlone(EditCase edit, List<EditUnit> units, EditOptions options, WeightDelta start) {
+    private ComputedDelta trainAlone(EditCase edit, List<EditUnit> units, EditOptions options) {
         List<int[]> prompts = TrainingPrompts.of(model, edit.prompt(), options.prefixes(), options.seed());
         List<Sequence> sequences = new ArrayList<>();
         for (int[] p : prompts) {
@@ -154,7 +132,7 @@ public final class LearnedEditor {
             try (Trace parent = ForwardPass.of(model).trace(edit.prompt())) {
                 parentLogProbs = klPositions == 0 ? null : parentLogProbs(parent, klPositions, manager);
                 groups = groups(units, contrasts.specific(SubvalueCoefficients.at(model, parent, units, klPositions)),
-                        start, manager);
+                        manager);
             }
             // the blocks below the lowest selected layer do not depend on δ: run them once, not at every step
             List<int[]> all = new ArrayList<>(sequences.stream().map(Sequence::tokens).toList());
@@ -332,7 +310,7 @@ public final class LearnedEditor {
      * The units grouped by matrix, each row scaled by s_j = |c_j| / max_i |c_i| of the coefficients given (the
      * subject's share c_j − c̄_j when there are contrasts; 1 for all when every one is 0).
      */
-    private List<Group> groups(List<EditUnit> units, double[] coefficients, WeightDelta start, NDManager manager) {
+    private List<Group> groups(List<EditUnit> units, double[] coefficients, NDManager manager) {
         double largest = 0;
         for (double c : coefficients) {
             largest = Math.max(largest, Math.abs(c));
@@ -351,17 +329,7 @@ public final class LearnedEditor {
                 scales[r] = largest == 0 ? 1f : (float) (Math.abs(coefficients[members.get(r)]) / largest);
             }
             Shape shape = new Shape(rows.length, d);
-            float[] initial = new float[rows.length * d]; // θ = δ_start / s
-            for (int r = 0; r < rows.length; r++) {
-                WeightDelta.Entry e = start.get(new WeightDelta.Key(first.layer(), first.matrix(), WeightDelta.Slice.ROW,
-                        rows[r]));
-                if (e != null && scales[r] > 0) {
-                    for (int i = 0; i < d; i++) {
-                        initial[r * d + i] = e.changeAt(i) / scales[r];
-                    }
-                }
-            }
-            NDArray theta = manager.create(initial, shape);
+            NDArray theta = manager.zeros(shape);
             theta.setRequiresGradient(true);
             out.add(new Group(first.layer(), first.matrix(), rows, theta, manager.create(scales, new Shape(rows.length, 1)),
                     manager.zeros(shape), manager.zeros(shape)));
