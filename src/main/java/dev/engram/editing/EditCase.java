@@ -1,5 +1,7 @@
 package dev.engram.editing;
 
+import dev.engram.runtime.Model;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -25,7 +27,7 @@ public record EditCase(int[] prompt, int[] targetNew, int[] targetTrue, List<int
 
     /** Every prompt the edit is verified on: the prompt, its paraphrases and the neighbours. */
     public List<int[]> verificationPrompts() {
-        List<int[]> out = new java.util.ArrayList<>(paraphrases);
+        List<int[]> out = new ArrayList<>(paraphrases);
         out.add(prompt);
         neighbours.forEach(n -> out.add(n.prompt()));
         return out;
@@ -50,7 +52,7 @@ public record EditCase(int[] prompt, int[] targetNew, int[] targetTrue, List<int
     }
 
     /** The same edit with contrast prompts built for {@code subject} and {@code template} ({@link ContrastPrompts}). */
-    public EditCase withContrasts(dev.engram.runtime.Model model, String subject, String template) {
+    public EditCase withContrasts(Model model, String subject, String template) {
         return new EditCase(prompt, targetNew, targetTrue, paraphrases, neighbours,
                 ContrastPrompts.of(model, subject, template, verificationPrompts()));
     }
