@@ -153,6 +153,8 @@ class EditServiceGrpcTest extends GrpcClientTest {
                 .setOptions(good.getOptions().toBuilder().setMethodValue(9))));
         expect(Status.Code.INVALID_ARGUMENT, "options.learning_rate", () -> propose(good.toBuilder()
                 .setOptions(good.getOptions().toBuilder().setLearningRate(Double.NaN))));
+        expect(Status.Code.INVALID_ARGUMENT, "options.contrast_weight", () -> propose(good.toBuilder()
+                .setOptions(good.getOptions().toBuilder().setContrastWeight(-1))));
         expect(Status.Code.INVALID_ARGUMENT, "options.excluded_layers", () -> propose(good.toBuilder()
                 .setOptions(good.getOptions().toBuilder().addExcludedLayers(5))));
         expect(Status.Code.INVALID_ARGUMENT, "thresholds.max_neighbour_kl", () -> propose(good.toBuilder()
