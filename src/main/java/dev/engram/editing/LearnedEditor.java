@@ -101,7 +101,45 @@ public final class LearnedEditor {
      * The packed training sequences and the residual stream entering block {@code layer}, the lowest layer with a
      * selected subvalue: h^{layer−1} is the same at every step, since δ only acts from that block up.
      */
-    private record Below(PackedSequences packed, int layer, NDArray residual) {
+    private record Below(PackedSequences packed, int layer, NDArray residual, LossRows lossRows) {
+    }
+
+    /**
+     * The packed rows whose logits the loss reads, in the order the unembedding computes them: the edit prompt's KL
+     * positions, each training sequence's target and repetition rows, each contrast prompt's last row. The rest of the
+     * packed tokens only feed attention, so the V-wide unembedding and its backward skip them.
+     */
+    private static final class LossRows {
+        private final Map<Integer, Integer> index = new LinkedHashMap<>();
+
+        LossRows(PackedSequences packed, List<Sequence> sequences, int klPositions, List<int[]> contrasts) {
+            for (int i = 0; i < klPositions; i++) {
+                add(packed.row(0, i));
+            }
+            for (int s = 0; s < sequences.size(); s++) {
+                Sequence seq = sequences.get(s);
+                for (int i = 0; i < seq.targets().length; i++) {
+                    add(packed.row(s, seq.firstTargetPosition() + i));
+                }
+                add(packed.row(s, seq.tokens().length - 1));
+            }
+            for (int c = 0; c < contrasts.size(); c++) {
+                add(packed.row(sequences.size() + c, contrasts.get(c).length - 1));
+            }
+        }
+
+        private void add(int packedRow) {
+            index.putIfAbsent(packedRow, index.size());
+        }
+
+        /** Where packed row {@code packedRow} sits among the kept logits. */
+        int of(int packedRow) {
+            return index.get(packedRow);
+        }
+
+        long[] packedRows() {
+            return index.keySet().stream().mapToLong(Integer::longValue).toArray();
+        }
     }
 
     /**
@@ -117,6 +155,63 @@ public final class LearnedEditor {
     }
 
     private ComputedDelta trainAlone(EditCase edit, List<EditUnit> units, EditOptions options) {
+        try (NDManager manager = model.weights().manager().newSubManager()) {
+            Objective objective = objective(edit, units, options, manager);
+            int step = 0;
+            double minProbability = 0;
+            while (true) {
+                Cancellation.checkpoint();
+                minProbability = step(objective, step);
+                if (minProbability >= options.stopProbability() || step == options.maxSteps()) {
+                    break;
+                }
+                step++;
+            }
+            return new ComputedDelta(toDelta(objective.groups()), step, minProbability, objective.sequences().size());
+        }
+    }
+
+    /** L(δ) at one δ, with the δ it was taken at: what {@link #lossAtRandomTheta} gives a test. */
+    record EvaluatedLoss(double loss, WeightDelta delta) {
+    }
+
+    /**
+     * L(δ) with every θ drawn from N(0, σ²) by {@code seed} (δ = s ⊙ θ), computed as training computes it. For the
+     * test that checks the packed, row-selected loss against a literal one.
+     */
+    EvaluatedLoss lossAtRandomTheta(EditCase edit, List<EditUnit> units, EditOptions options, long seed, double sigma) {
+        synchronized (AUTOGRAD) {
+            try (NDManager manager = model.weights().manager().newSubManager()) {
+                Objective objective = objective(edit, units, options, manager);
+                java.util.Random random = new java.util.Random(seed);
+                boolean gradMode = JniUtils.isGradMode();
+                JniUtils.setGradMode(false);
+                try {
+                    for (Group g : objective.groups()) {
+                        float[] values = new float[Math.toIntExact(g.theta.size())];
+                        for (int i = 0; i < values.length; i++) {
+                            values[i] = (float) (sigma * random.nextGaussian());
+                        }
+                        try (NDArray drawn = manager.create(values, g.theta.getShape())) {
+                            g.theta.addi(drawn);
+                        }
+                    }
+                } finally {
+                    JniUtils.setGradMode(gradMode);
+                }
+                try (NDScope scope = new NDScope(); Loss loss = loss(objective)) {
+                    return new EvaluatedLoss(loss.value().getFloat(), toDelta(objective.groups()));
+                }
+            }
+        }
+    }
+
+    /** What the loss reads that does not depend on δ, built once per edit, and the trainable groups. */
+    private record Objective(List<Sequence> sequences, Contrasts contrasts, Below below, NDArray parentLogProbs,
+            int klPositions, List<Group> groups, EditOptions options) {
+    }
+
+    private Objective objective(EditCase edit, List<EditUnit> units, EditOptions options, NDManager manager) {
         List<int[]> prompts = TrainingPrompts.of(model, edit.prompt(), options.prefixes(), options.seed());
         List<Sequence> sequences = new ArrayList<>();
         for (int[] p : prompts) {
@@ -125,57 +220,76 @@ public final class LearnedEditor {
             sequences.add(new Sequence(tokens, p.length - 1, edit.targetNew()));
         }
         int klPositions = edit.prompt().length - 1;
-        try (NDManager manager = model.weights().manager().newSubManager()) {
-            NDArray parentLogProbs;
-            List<Group> groups;
-            Contrasts contrasts = Contrasts.of(model, edit.contrasts(), units, manager);
-            try (Trace parent = ForwardPass.of(model).trace(edit.prompt())) {
-                parentLogProbs = klPositions == 0 ? null : parentLogProbs(parent, klPositions, manager);
-                groups = groups(units, contrasts.specific(SubvalueCoefficients.at(model, parent, units, klPositions)),
-                        manager);
-            }
-            // the blocks below the lowest selected layer do not depend on δ: run them once, not at every step
-            List<int[]> all = new ArrayList<>(sequences.stream().map(Sequence::tokens).toList());
-            all.addAll(contrasts.prompts());
-            PackedSequences packed = PackedSequences.of(all);
-            int firstLayer = units.stream().mapToInt(EditUnit::layer).min().orElse(0);
-            Below below = new Below(packed, firstLayer,
-                    ForwardPass.of(model).residualBefore(packed, firstLayer, manager));
-            int step = 0;
-            double minProbability = 0;
-            while (true) {
-                Cancellation.checkpoint();
-                minProbability = step(sequences, contrasts, below, groups, parentLogProbs, klPositions, options, step);
-                if (minProbability >= options.stopProbability() || step == options.maxSteps()) {
-                    break;
-                }
-                step++;
-            }
-            return new ComputedDelta(toDelta(groups), step, minProbability, prompts.size());
+        NDArray parentLogProbs;
+        List<Group> groups;
+        Contrasts contrasts = Contrasts.of(model, edit.contrasts(), units, manager);
+        try (Trace parent = ForwardPass.of(model).trace(edit.prompt())) {
+            parentLogProbs = klPositions == 0 ? null : parentLogProbs(parent, klPositions, manager);
+            groups = groups(units, contrasts.specific(SubvalueCoefficients.at(model, parent, units, klPositions)),
+                    manager);
         }
+        // the blocks below the lowest selected layer do not depend on δ: run them once, not at every step
+        List<int[]> all = new ArrayList<>(sequences.stream().map(Sequence::tokens).toList());
+        all.addAll(contrasts.prompts());
+        PackedSequences packed = PackedSequences.of(all);
+        int firstLayer = units.stream().mapToInt(EditUnit::layer).min().orElse(0);
+        Below below = new Below(packed, firstLayer, ForwardPass.of(model).residualBefore(packed, firstLayer, manager),
+                new LossRows(packed, sequences, klPositions, contrasts.prompts()));
+        return new Objective(sequences, contrasts, below, parentLogProbs, klPositions, groups, options);
     }
 
     /**
      * One forward/backward over every training sequence at the current δ. Returns min_s P(new) at this δ; when that is
      * below the stop probability and steps remain, δ takes one Adam step (t = step + 1).
      */
-    private double step(List<Sequence> sequences, Contrasts contrasts, Below below, List<Group> groups,
-            NDArray parentLogProbs, int klPositions, EditOptions options, int step) {
-        double minProbability = 1;
+    private double step(Objective objective, int step) {
+        EditOptions options = objective.options();
+        double minProbability;
+        try (NDScope scope = new NDScope(); GradientCollector collector = Engine.getInstance().newGradientCollector();
+                Loss loss = loss(objective)) {
+            minProbability = loss.minProbability();
+            if (minProbability >= options.stopProbability() || step == options.maxSteps()) {
+                return minProbability;
+            }
+            if (!Double.isFinite(minProbability) || !Float.isFinite(loss.value().getFloat())) {
+                throw new IllegalStateException("the learned edit diverged at step " + step
+                        + " (the loss is not finite); lower options.learning_rate");
+            }
+            collector.backward(loss.value());
+        }
+        adam(objective.groups(), options.learningRate(), step + 1);
+        return minProbability;
+    }
+
+    /** L(δ) at the current θ, min_s P(new) at it, and the run it was read from (closed with it). */
+    private record Loss(NDArray value, double minProbability, Trace run) implements AutoCloseable {
+        @Override
+        public void close() {
+            run.close();
+        }
+    }
+
+    /** L(δ) at the current θ, inside the caller's NDScope (and its gradient collector when training). */
+    private Loss loss(Objective o) {
+        EditOptions options = o.options();
+        List<Sequence> sequences = o.sequences();
+        Contrasts contrasts = o.contrasts();
+        Below below = o.below();
         PackedSequences packed = below.packed();
-        Trace trace = null;
-        try (NDScope scope = new NDScope(); GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-            List<RowUpdate> updates = groups.stream().map(g -> g.update(rowsOf(g.param))).toList();
-            // every training prompt in one packed forward pass, from the lowest selected layer up
-            trace = ForwardPass.of(model).withRowUpdates(updates).fromResidual(below.layer(), below.residual())
-                    .logits(packed);
+        double minProbability = 1;
+        List<RowUpdate> updates = o.groups().stream().map(g -> g.update(rowsOf(g.param))).toList();
+        // every training prompt in one packed forward pass, from the lowest selected layer up
+        Trace trace = ForwardPass.of(model).withRowUpdates(updates).fromResidual(below.layer(), below.residual())
+                .logitsAt(packed, below.lossRows().packedRows());
+        try {
             NDArray logProbs = trace.logits().logSoftmax(-1);
+            LossRows kept = below.lossRows();
             NDArray loss = null;
             for (int s = 0; s < sequences.size(); s++) {
                 Sequence seq = sequences.get(s);
                 NDArray nll = null;
                 for (int i = 0; i < seq.targets().length; i++) {
-                    int row = packed.row(s, seq.firstTargetPosition() + i);
+                    int row = kept.of(packed.row(s, seq.firstTargetPosition() + i));
                     NDArray term = logProbs.get(new NDIndex("{}, {}", row, seq.targets()[i])).neg();
                     nll = nll == null ? term : nll.add(term);
                     // every token must pass, not their geometric mean: with a mean of 0.6 the first token of a
@@ -184,19 +298,19 @@ public final class LearnedEditor {
                 }
                 nll = nll.div(TorchOwned.scalar(seq.targets().length));
                 // FiNE's repetition penalty: −log(1 − p(target_new[0])) once the whole target has been said
-                int last = packed.row(s, seq.tokens().length - 1);
+                int last = kept.of(packed.row(s, seq.tokens().length - 1));
                 NDArray again = logProbs.get(new NDIndex("{}, {}", last, seq.targets()[0])).exp();
                 NDArray weighted = nll.add(again.neg().add(1).clip(1e-6, 1).log().neg()
                         .mul(TorchOwned.scalar((float) options.repetitionWeight())))
                         .div(TorchOwned.scalar(sequences.size()));
                 loss = loss == null ? weighted : loss.add(weighted);
             }
-            if (parentLogProbs != null && options.klWeight() > 0) {
+            if (o.parentLogProbs() != null && options.klWeight() > 0) {
                 // KL(p_parent ‖ p_δ) = Σ_v p_parent(v) (log p_parent(v) − log p_δ(v)), mean over the edit prompt's
-                // earlier positions (sequence 0 occupies the first packed rows)
-                NDArray edited = logProbs.get(new NDIndex(":{}", klPositions));
-                NDArray kl = parentLogProbs.exp().mul(parentLogProbs.sub(edited)).sum()
-                        .div(TorchOwned.scalar(klPositions));
+                // earlier positions (they lead the kept rows)
+                NDArray edited = logProbs.get(new NDIndex(":{}", o.klPositions()));
+                NDArray kl = o.parentLogProbs().exp().mul(o.parentLogProbs().sub(edited)).sum()
+                        .div(TorchOwned.scalar(o.klPositions()));
                 loss = loss.add(kl.mul(TorchOwned.scalar((float) options.klWeight())));
             }
             if (!contrasts.prompts().isEmpty() && options.contrastWeight() > 0) {
@@ -204,7 +318,7 @@ public final class LearnedEditor {
                 // mean over the contrasts
                 long[] rows = new long[contrasts.prompts().size()];
                 for (int c = 0; c < rows.length; c++) {
-                    rows[c] = packed.row(sequences.size() + c, contrasts.prompts().get(c).length - 1);
+                    rows[c] = kept.of(packed.row(sequences.size() + c, contrasts.prompts().get(c).length - 1));
                 }
                 NDArray edited = logProbs.get(logProbs.getManager().create(rows));
                 NDArray kl = contrasts.parentLogProbs().exp().mul(contrasts.parentLogProbs().sub(edited)).sum()
@@ -214,21 +328,11 @@ public final class LearnedEditor {
             for (RowUpdate u : updates) {
                 loss = loss.add(u.change().square().sum().mul(TorchOwned.scalar((float) options.l2Weight())));
             }
-            if (minProbability >= options.stopProbability() || step == options.maxSteps()) {
-                return minProbability;
-            }
-            if (!Double.isFinite(minProbability) || !Float.isFinite(loss.getFloat())) {
-                throw new IllegalStateException("the learned edit diverged at step " + step
-                        + " (the loss is not finite); lower options.learning_rate");
-            }
-            collector.backward(loss);
-        } finally {
-            if (trace != null) {
-                trace.close();
-            }
+            return new Loss(loss, minProbability, trace);
+        } catch (RuntimeException e) {
+            trace.close();
+            throw e;
         }
-        adam(groups, options.learningRate(), step + 1);
-        return minProbability;
     }
 
     /**
