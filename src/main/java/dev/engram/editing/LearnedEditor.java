@@ -222,8 +222,14 @@ public final class LearnedEditor {
         int klPositions = edit.prompt().length - 1;
         NDArray parentLogProbs;
         List<Group> groups;
-        Contrasts contrasts = Contrasts.of(model, edit.contrasts(), units, manager);
-        try (Trace parent = ForwardPass.of(model).trace(edit.prompt())) {
+        Contrasts contrasts;
+        // the parent on the prompt and on every contrast prompt, in one packed pass
+        List<int[]> traced = new ArrayList<>();
+        traced.add(edit.prompt());
+        traced.addAll(edit.contrasts());
+        try (ForwardPass.PackedTraces runs = ForwardPass.of(model).traces(traced)) {
+            Trace parent = runs.each().get(0);
+            contrasts = Contrasts.of(model, edit.contrasts(), runs.each().subList(1, traced.size()), units, manager);
             parentLogProbs = klPositions == 0 ? null : parentLogProbs(parent, klPositions, manager);
             groups = groups(units, contrasts.specific(SubvalueCoefficients.at(model, parent, units, klPositions)),
                     manager);
@@ -367,19 +373,20 @@ public final class LearnedEditor {
      * subvalue's mean coefficient c̄_j there.
      */
     private record Contrasts(List<int[]> prompts, NDArray parentLogProbs, double[] meanCoefficients) {
-        static Contrasts of(Model model, List<int[]> prompts, List<EditUnit> units, NDManager manager) {
+        /** From the parent's trace of each contrast prompt. */
+        static Contrasts of(Model model, List<int[]> prompts, List<Trace> traces, List<EditUnit> units,
+                NDManager manager) {
             double[] mean = new double[units.size()];
             if (prompts.isEmpty()) {
                 return new Contrasts(prompts, null, mean);
             }
             float[][] last = new float[prompts.size()][];
             for (int c = 0; c < prompts.size(); c++) {
-                try (Trace trace = ForwardPass.of(model).trace(prompts.get(c))) {
-                    last[c] = trace.lastLogits();
-                    double[] coefficients = SubvalueCoefficients.at(model, trace, units, prompts.get(c).length - 1);
-                    for (int j = 0; j < mean.length; j++) {
-                        mean[j] += coefficients[j] / prompts.size();
-                    }
+                Trace trace = traces.get(c);
+                last[c] = trace.lastLogits();
+                double[] coefficients = SubvalueCoefficients.at(model, trace, units, prompts.get(c).length - 1);
+                for (int j = 0; j < mean.length; j++) {
+                    mean[j] += coefficients[j] / prompts.size();
                 }
             }
             try (NDScope scope = new NDScope()) {
