@@ -15,6 +15,7 @@ import dev.engram.trace.Trace;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.BiPredicate;
 
 /**
  * Static neuron attribution (Yu & Ananiadou, EMNLP 2024): one forward pass, no gradients. For each target token
@@ -120,7 +121,7 @@ public final class Attributor {
         for (int i = 0; i < steps; i++) {
             int position = q.prompt().length - 1 + i;
             int w = q.target() != null ? q.target()[i] : argmaxAt(trace, position);
-            out.add(step(trace, position, w, q.options()));
+            out.add(step(trace, position, w, q.options(), (kind, layer) -> true));
         }
         return new AttributionResult(model.name(), q.prompt().clone(), q.options().mode(), out);
     }
@@ -130,13 +131,23 @@ public final class Attributor {
      * is the attribution of {@code tokens[i]}, as {@link #attribute} with that single-token target would give it.
      */
     public List<StepAttribution> attributeNextTokens(int[] prompt, int[] tokens, AttributionOptions options) {
+        return attributeNextTokens(prompt, tokens, options, (kind, layer) -> true);
+    }
+
+    /**
+     * {@link #attributeNextTokens(int[], int[], AttributionOptions)} with the value neurons ranked among the allowed
+     * (kind, layer) pairs only: the top k of those, not the top k of all filtered afterwards. Layer scores are
+     * unaffected.
+     */
+    public List<StepAttribution> attributeNextTokens(int[] prompt, int[] tokens, AttributionOptions options,
+            BiPredicate<NeuronKind, Integer> allowed) {
         if (prompt.length == 0 || prompt.length > config.maxSeqLen()) {
             throw new IllegalArgumentException("prompt: must hold 1 to " + config.maxSeqLen() + " tokens");
         }
         try (Trace trace = traced(prompt)) {
             List<StepAttribution> out = new ArrayList<>();
             for (int token : tokens) {
-                out.add(step(trace, prompt.length - 1, token, options));
+                out.add(step(trace, prompt.length - 1, token, options, allowed));
             }
             return out;
         }
@@ -148,7 +159,8 @@ public final class Attributor {
         }
     }
 
-    private StepAttribution step(Trace trace, int t, int w, AttributionOptions options) {
+    private StepAttribution step(Trace trace, int t, int w, AttributionOptions options,
+            BiPredicate<NeuronKind, Integer> allowed) {
         try (NDScope scope = new NDScope()) {
             int layers = config.nLayers();
             boolean bounded = !options.exhaustive();
@@ -165,8 +177,12 @@ public final class Attributor {
             }
             List<NeuronTable> tables = new ArrayList<>();
             for (int l = 0; l < layers; l++) {
-                tables.add(NeuronTable.attention(model, trace, l, t));
-                tables.add(NeuronTable.ffn(model, trace, l, t));
+                if (allowed.test(NeuronKind.ATTENTION, l)) {
+                    tables.add(NeuronTable.attention(model, trace, l, t));
+                }
+                if (allowed.test(NeuronKind.FFN, l)) {
+                    tables.add(NeuronTable.ffn(model, trace, l, t));
+                }
             }
             Ranking ranking = rank(scoring, tables, options.topValueNeurons(), options);
             if (trace.length() >= LONG_PROMPT) {

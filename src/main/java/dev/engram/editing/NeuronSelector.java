@@ -3,6 +3,7 @@ package dev.engram.editing;
 import dev.engram.attribution.AttributionOptions;
 import dev.engram.attribution.Attributor;
 import dev.engram.attribution.NeuronId;
+import dev.engram.attribution.NeuronKind;
 import dev.engram.attribution.NormMode;
 import dev.engram.attribution.ScoredNeuron;
 import dev.engram.attribution.StepAttribution;
@@ -25,11 +26,14 @@ public final class NeuronSelector {
 
     public List<EditUnit> select(int[] prompt, int trueToken, int newToken, EditOptions options) {
         int budget = options.neuronBudget();
-        // enough candidates to survive the kind and layer filters and the merging of attention sources
-        int candidates = Math.min(AttributionOptions.MAX_TOP, Math.max(64, 8 * budget));
+        // ranked among the allowed kinds and layers only; each list may have to fill the whole budget past the other's
+        // choices (2 × budget), and attention neurons, one per source position, merge into fewer W_O rows
+        int candidates = Math.min(AttributionOptions.MAX_TOP,
+                options.kinds().contains(NeuronKind.ATTENTION) ? Math.max(64, 8 * budget) : 2 * budget);
         // both targets attributed from one forward pass of the prompt
         List<StepAttribution> steps = new Attributor(model).attributeNextTokens(prompt, new int[] {trueToken, newToken},
-                AttributionOptions.valueNeuronsOnly(candidates, NormMode.FROZEN));
+                AttributionOptions.valueNeuronsOnly(candidates, NormMode.FROZEN),
+                (kind, layer) -> options.kinds().contains(kind) && !options.excludedLayers().contains(layer));
         List<EditUnit> carriers = located(steps.get(0).valueNeurons(), EditUnit.Reason.CARRIES_TRUE, options);
         List<EditUnit> promoters = located(steps.get(1).valueNeurons(), EditUnit.Reason.PROMOTES_NEW, options);
         List<EditUnit> chosen = new ArrayList<>();
@@ -48,7 +52,7 @@ public final class NeuronSelector {
                     || n.score() <= 0) {
                 continue;
             }
-            int row = id.kind() == dev.engram.attribution.NeuronKind.FFN
+            int row = id.kind() == NeuronKind.FFN
                     ? id.index() : id.head() * model.config().headDim() + id.dim();
             EditUnit unit = new EditUnit(id.kind(), id.layer(), row, reason, n.score());
             if (out.stream().noneMatch(unit::sameVector)) {

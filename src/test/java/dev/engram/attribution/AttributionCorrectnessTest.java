@@ -119,6 +119,40 @@ class AttributionCorrectnessTest {
         }
     }
 
+    /**
+     * Ranked among allowed (kind, layer) pairs only, the top k is the reference's ranking with the others left out:
+     * FFN neurons outside the last layer, and attention neurons of even layers.
+     */
+    @ParameterizedTest
+    @MethodSource("models")
+    void aRankingAmongAllowedKindsAndLayersIsTheFilteredReferenceRanking(Case c) {
+        int last = c.model().config().nLayers() - 1;
+        java.util.function.BiPredicate<NeuronKind, Integer> allowed =
+                (kind, layer) -> kind == NeuronKind.FFN ? layer != last : layer % 2 == 0;
+        Map<NeuronId, Double> reference = reference(c, NormMode.FROZEN);
+        List<Map.Entry<NeuronId, Double>> expected = new ArrayList<>(reference.entrySet().stream()
+                .filter(e -> allowed.test(e.getKey().kind(), e.getKey().layer())).toList());
+        expected.sort(Map.Entry.<NeuronId, Double>comparingByValue(Comparator.reverseOrder()));
+        int w;
+        try (Trace trace = ForwardPass.of(c.model()).trace(c.prompt())) {
+            w = new NextTokenDistribution(trace.lastLogits()).argmax();
+        }
+        int k = 20;
+        StepAttribution step = new Attributor(c.model()).attributeNextTokens(c.prompt(), new int[] {w},
+                AttributionOptions.valueNeuronsOnly(k, NormMode.FROZEN), allowed).get(0);
+        assertEquals(k, step.valueNeurons().size());
+        for (int i = 0; i < k; i++) {
+            NeuronId got = step.valueNeurons().get(i).id();
+            assertTrue(allowed.test(got.kind(), got.layer()), c.name() + ": " + got + " is not allowed");
+            assertTrue(got.equals(expected.get(i).getKey())
+                    || Math.abs(reference.get(got) - expected.get(i).getValue()) < 1e-6,
+                    c.name() + " rank " + i + ": " + got + " vs " + expected.get(i));
+        }
+        assertTrue(reference.entrySet().stream().sorted(Map.Entry.comparingByValue(Comparator.reverseOrder()))
+                .limit(k).anyMatch(e -> !allowed.test(e.getKey().kind(), e.getKey().layer())),
+                c.name() + ": the unfiltered top " + k + " holds a neuron the filter leaves out");
+    }
+
     @ParameterizedTest
     @MethodSource("models")
     void layerScoresTelescopeAndTheEndpointsAreTheReferenceLogProbs(Case c) {

@@ -73,6 +73,19 @@ class EditEngineTest {
     }
 
     @Test
+    void anEditWithEveryLayerExcludedNamesTheOptions() {
+        Set<Integer> every = new java.util.HashSet<>();
+        for (int l = 0; l < MODEL.config().nLayers(); l++) {
+            every.add(l);
+        }
+        EditOptions none = new EditOptions(EditMethod.LEARNED, 4, EnumSet.of(NeuronKind.FFN), every, 5, 0.01, 0.9, 1,
+                10, 0.01, 10, 3, 0, 0);
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new Editor(MODEL).edit(EDIT, none));
+        assertTrue(e.getMessage().startsWith("options:"), e.getMessage());
+    }
+
+    @Test
     void theSameSeedGivesTheSameDelta() {
         EditResult a = new Editor(MODEL).edit(EDIT, options(EditMethod.LEARNED).withSeed(7));
         EditResult b = new Editor(MODEL).edit(EDIT, options(EditMethod.LEARNED).withSeed(7));
