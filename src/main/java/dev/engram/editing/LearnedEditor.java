@@ -234,10 +234,11 @@ public final class LearnedEditor {
             groups = groups(units, contrasts.specific(SubvalueCoefficients.at(model, parent, units, klPositions)),
                     manager);
         }
-        // the blocks below the lowest selected layer do not depend on δ: run them once, not at every step
+        // the blocks below the lowest selected layer do not depend on δ: run them once, not at every step. The
+        // contrast prompts begin as the edit prompt does (the template before the subject): that beginning runs once
         List<int[]> all = new ArrayList<>(sequences.stream().map(Sequence::tokens).toList());
         all.addAll(contrasts.prompts());
-        PackedSequences packed = PackedSequences.of(all);
+        PackedSequences packed = PackedSequences.sharingPrefixes(all);
         int firstLayer = units.stream().mapToInt(EditUnit::layer).min().orElse(0);
         Below below = new Below(packed, firstLayer, ForwardPass.of(model).residualBefore(packed, firstLayer, manager),
                 new LossRows(packed, sequences, klPositions, contrasts.prompts()));

@@ -276,6 +276,11 @@ public final class ForwardPass {
     /** Runs blocks startLayer .. endLayer − 1 (all of them unless keep is RESIDUAL). */
     private Trace run(int[] tokens, Keep keep, KvCache cache, PackedSequences packed, long[] keptRows, int endLayer) {
         checkStart(keep, cache, tokens.length);
+        if (packed != null && packed.sharesPrefixes()
+                && (cache != null || sequenceViews != null || keep == Keep.EVERYTHING || keep == Keep.LEAN)) {
+            throw new IllegalStateException("sequences sharing prefixes run for logits or residuals only, on one view "
+                    + "and without a KV cache");
+        }
         if (packed == null) {
             validate(tokens);
         } else {
@@ -302,7 +307,9 @@ public final class ForwardPass {
             NDArray mask;
             try (BlockScope scope = new BlockScope()) {
                 x = startLayer > 0 ? startResidual : keep(embed(tokens, positions), traceManager);
-                mask = keep(causalMask(traceManager, seqLen, offset, maskSegments(cache, packed)), traceManager);
+                mask = keep(packed != null && packed.sharesPrefixes()
+                        ? traceManager.create(packed.visibility(), new Shape(seqLen, seqLen))
+                        : causalMask(traceManager, seqLen, offset, maskSegments(cache, packed)), traceManager);
                 viewRowMasks = sequenceViews == null ? null : viewRowMasks(traceManager, packed);
             }
             for (int l = startLayer; l < endLayer; l++) {

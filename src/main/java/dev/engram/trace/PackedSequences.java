@@ -13,37 +13,101 @@ public final class PackedSequences {
     private final int[] positions;
     private final int[] segments;
     private final int[] starts;
+    /** rowsOf[k][i]: the packed row holding token i of sequence k (a row of an earlier sequence for a shared prefix). */
+    private final int[][] rowsOf;
+    private final boolean sharing;
 
-    private PackedSequences(List<int[]> sequences, int[] firstPositions) {
+    /** Packs sequence k from token shared[k] on; its first shared[k] tokens are those of sequence from[k]. */
+    private PackedSequences(List<int[]> sequences, int[] firstPositions, int[] shared, int[] from) {
         int total = 0;
-        for (int[] s : sequences) {
-            if (s.length == 0) {
+        for (int k = 0; k < sequences.size(); k++) {
+            if (sequences.get(k).length == 0) {
                 throw new IllegalArgumentException("a packed sequence is empty");
             }
-            total += s.length;
+            total += sequences.get(k).length - shared[k];
         }
         tokens = new int[total];
         positions = new int[total];
         segments = new int[total];
         starts = new int[sequences.size()];
+        rowsOf = new int[sequences.size()][];
         int at = 0;
         for (int k = 0; k < sequences.size(); k++) {
             int[] s = sequences.get(k);
             starts[k] = at;
-            for (int i = 0; i < s.length; i++) {
+            rowsOf[k] = new int[s.length];
+            for (int i = 0; i < shared[k]; i++) {
+                rowsOf[k][i] = rowsOf[from[k]][i];
+            }
+            for (int i = shared[k]; i < s.length; i++) {
                 tokens[at] = s[i];
                 positions[at] = firstPositions[k] + i;
                 segments[at] = k;
+                rowsOf[k][i] = at;
                 at++;
             }
         }
+        sharing = java.util.Arrays.stream(shared).anyMatch(n -> n > 0);
     }
 
     public static PackedSequences of(List<int[]> sequences) {
         if (sequences.isEmpty()) {
             throw new IllegalArgumentException("nothing to pack");
         }
-        return new PackedSequences(sequences, new int[sequences.size()]);
+        int n = sequences.size();
+        return new PackedSequences(sequences, new int[n], new int[n], new int[n]);
+    }
+
+    /**
+     * Packs sequences that share beginnings, each shared beginning once: sequence k's longest common prefix with an
+     * earlier sequence (all but its last token at most) is not packed again, and its later tokens attend to that
+     * sequence's rows for those positions. In a causal model those rows hold what sequence k's own would, so every row
+     * still equals a separate run's ({@link #row} maps the shared positions). For logits-only runs without a KV cache.
+     */
+    public static PackedSequences sharingPrefixes(List<int[]> sequences) {
+        if (sequences.isEmpty()) {
+            throw new IllegalArgumentException("nothing to pack");
+        }
+        int n = sequences.size();
+        int[] shared = new int[n];
+        int[] from = new int[n];
+        for (int k = 1; k < n; k++) {
+            int[] s = sequences.get(k);
+            for (int j = 0; j < k; j++) {
+                int[] earlier = sequences.get(j);
+                int common = 0;
+                while (common < s.length - 1 && common < earlier.length && s[common] == earlier[common]) {
+                    common++;
+                }
+                if (common > shared[k]) {
+                    shared[k] = common;
+                    from[k] = j;
+                }
+            }
+        }
+        return new PackedSequences(sequences, new int[n], shared, from);
+    }
+
+    /** Whether some sequence reads another's rows for its beginning ({@link #sharingPrefixes}). */
+    boolean sharesPrefixes() {
+        return sharing;
+    }
+
+    /**
+     * M[t, r] = 0 where packed row r holds a position at or before query row t's in t's own sequence (its rows, or the
+     * shared rows it reads), −∞ elsewhere: [N, N].
+     */
+    float[] visibility() {
+        int n = tokens.length;
+        float[] mask = new float[n * n];
+        java.util.Arrays.fill(mask, Float.NEGATIVE_INFINITY);
+        for (int t = 0; t < n; t++) {
+            int[] rows = rowsOf[segments[t]];
+            for (int i = 0; i <= positions[t]; i++) {
+                mask[t * n + rows[i]] = 0;
+            }
+        }
+        return mask;
     }
 
     /**
@@ -54,12 +118,13 @@ public final class PackedSequences {
         if (sequences.isEmpty() || firstPositions.length != sequences.size()) {
             throw new IllegalArgumentException("need one first position per sequence");
         }
-        return new PackedSequences(sequences, firstPositions.clone());
+        int n = sequences.size();
+        return new PackedSequences(sequences, firstPositions.clone(), new int[n], new int[n]);
     }
 
     /** The packed row of token {@code i} of sequence {@code sequence}. */
     public int row(int sequence, int i) {
-        return starts[sequence] + i;
+        return rowsOf[sequence][i];
     }
 
     public int size() {
@@ -70,7 +135,7 @@ public final class PackedSequences {
     long[] lastRows() {
         long[] out = new long[starts.length];
         for (int k = 0; k < starts.length; k++) {
-            out[k] = (k + 1 < starts.length ? starts[k + 1] : tokens.length) - 1;
+            out[k] = rowsOf[k][rowsOf[k].length - 1];
         }
         return out;
     }

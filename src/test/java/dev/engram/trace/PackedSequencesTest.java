@@ -1,6 +1,7 @@
 package dev.engram.trace;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import ai.djl.engine.Engine;
@@ -20,7 +21,10 @@ import org.junit.jupiter.api.Test;
 class PackedSequencesTest {
 
     private static void checkAgainstSeparateRuns(Model model, List<int[]> sequences) {
-        PackedSequences packed = PackedSequences.of(sequences);
+        checkAgainstSeparateRuns(model, sequences, PackedSequences.of(sequences));
+    }
+
+    private static void checkAgainstSeparateRuns(Model model, List<int[]> sequences, PackedSequences packed) {
         try (Trace all = ForwardPass.of(model).logits(packed); NDScope scope = new NDScope()) {
             for (int s = 0; s < sequences.size(); s++) {
                 try (Trace alone = ForwardPass.of(model).logits(sequences.get(s))) {
@@ -45,6 +49,29 @@ class PackedSequencesTest {
         try (Model gpt2 = SyntheticModels.random("gpt2-packed", SyntheticModels.gpt2(32, 2, 4), true, 3,
                 TestModels.root())) {
             checkAgainstSeparateRuns(gpt2, List.of(new int[] {464, 3139, 286}, new int[] {4881, 318, 9, 11, 12}));
+        }
+    }
+
+    /**
+     * Sequences sharing beginnings, each beginning packed once (a three-way chain, one sequence whole inside another
+     * but for its last token, one sharing nothing): every token's logits equal a separate run's, on RoPE and on learned
+     * positions, in fewer rows.
+     */
+    @Test
+    void sharedPrefixesArePackedOnceAndEveryRowMatchesSeparateRuns() {
+        List<int[]> sequences = List.of(new int[] {1, 403, 407, 261, 378}, new int[] {1, 403, 407, 291, 262},
+                new int[] {1, 403, 407, 291, 500, 9}, new int[] {1, 403, 407, 261, 378, 432, 7}, new int[] {5, 403, 8});
+        PackedSequences shared = PackedSequences.sharingPrefixes(sequences);
+        assertEquals(5 + 2 + 2 + 2 + 3, shared.tokens().length);
+        assertEquals(shared.row(0, 2), shared.row(2, 2));
+        assertEquals(shared.row(1, 3), shared.row(2, 3));
+        checkAgainstSeparateRuns(TestModels.sharedStories260K(), sequences, shared);
+        try (Model gpt2 = SyntheticModels.random("gpt2-shared", SyntheticModels.gpt2(32, 2, 4), true, 3,
+                TestModels.root())) {
+            checkAgainstSeparateRuns(gpt2, sequences, shared);
+            // a shared row belongs to one sequence, so it cannot serve two views
+            assertThrows(IllegalStateException.class, () -> ForwardPass.ofEach(List.of(gpt2, gpt2, gpt2, gpt2, gpt2))
+                    .logits(shared));
         }
     }
 
