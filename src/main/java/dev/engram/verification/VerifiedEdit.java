@@ -24,6 +24,7 @@ public record VerifiedEdit(EditResult result, Model edited, VerificationReport r
         Editor editor = new Editor(parent);
         EditResult result = editor.edit(edit, options);
         Model edited = editor.apply(result);
-        return new VerifiedEdit(result, edited, verifier.verify(Verifier.joinQuietly(parentSide), edited));
+        // the edited side starts as soon as the delta exists, whether or not the parent's side has finished
+        return new VerifiedEdit(result, edited, verifier.verify(edit, parentSide, edited));
     }
 }
