@@ -220,29 +220,31 @@ public final class LearnedEditor {
             sequences.add(new Sequence(tokens, p.length - 1, edit.targetNew()));
         }
         int klPositions = edit.prompt().length - 1;
-        NDArray parentLogProbs;
-        List<Group> groups;
-        Contrasts contrasts;
-        // the parent on the prompt and on every contrast prompt, in one packed pass
-        List<int[]> traced = new ArrayList<>();
-        traced.add(edit.prompt());
-        traced.addAll(edit.contrasts());
-        try (ForwardPass.PackedTraces runs = ForwardPass.of(model).traces(traced)) {
-            Trace parent = runs.each().get(0);
-            contrasts = Contrasts.of(model, edit.contrasts(), runs.each().subList(1, traced.size()), units, manager);
-            parentLogProbs = klPositions == 0 ? null : parentLogProbs(parent, klPositions, manager);
-            groups = groups(units, contrasts.specific(SubvalueCoefficients.at(model, parent, units, klPositions)),
-                    manager);
-        }
-        // the blocks below the lowest selected layer do not depend on δ: run them once, not at every step. The
-        // contrast prompts begin as the edit prompt does (the template before the subject): that beginning runs once
+        // every training sequence and contrast prompt in one packed pass of the parent; the contrast prompts begin as
+        // the edit prompt does (the template before the subject), and that beginning runs once
         List<int[]> all = new ArrayList<>(sequences.stream().map(Sequence::tokens).toList());
-        all.addAll(contrasts.prompts());
+        all.addAll(edit.contrasts());
         PackedSequences packed = PackedSequences.sharingPrefixes(all);
         int firstLayer = units.stream().mapToInt(EditUnit::layer).min().orElse(0);
-        Below below = new Below(packed, firstLayer, ForwardPass.of(model).residualBefore(packed, firstLayer, manager),
-                new LossRows(packed, sequences, klPositions, contrasts.prompts()));
-        return new Objective(sequences, contrasts, below, parentLogProbs, klPositions, groups, options);
+        try (Trace parent = ForwardPass.of(model).trace(packed)) {
+            Contrasts contrasts = Contrasts.of(model, edit.contrasts(), parent, packed, sequences.size(), units,
+                    manager);
+            // sequence 0 is the edit prompt (then target_new), packed first: its rows are its positions
+            NDArray parentLogProbs = klPositions == 0 ? null : parentLogProbs(parent, klPositions, manager);
+            List<Group> groups = groups(units,
+                    contrasts.specific(SubvalueCoefficients.at(model, parent, units, klPositions)), manager);
+            // the blocks below the lowest selected layer do not depend on δ: their output is kept, not recomputed
+            Below below = new Below(packed, firstLayer, kept(parent.residPre(firstLayer), manager),
+                    new LossRows(packed, sequences, klPositions, edit.contrasts()));
+            return new Objective(sequences, contrasts, below, parentLogProbs, klPositions, groups, options);
+        }
+    }
+
+    /** A copy of {@code array} owned by {@code manager}, outliving the trace it came from. */
+    private static NDArray kept(NDArray array, NDManager manager) {
+        NDArray copy = array.duplicate();
+        copy.attach(manager);
+        return copy;
     }
 
     /**
@@ -374,18 +376,23 @@ public final class LearnedEditor {
      * subvalue's mean coefficient c̄_j there.
      */
     private record Contrasts(List<int[]> prompts, NDArray parentLogProbs, double[] meanCoefficients) {
-        /** From the parent's trace of each contrast prompt. */
-        static Contrasts of(Model model, List<int[]> prompts, List<Trace> traces, List<EditUnit> units,
-                NDManager manager) {
+        /**
+         * From the parent's packed trace, where contrast prompt c is packed sequence {@code first} + c: its logits and
+         * coefficients at its last row.
+         */
+        static Contrasts of(Model model, List<int[]> prompts, Trace parent, PackedSequences packed, int first,
+                List<EditUnit> units, NDManager manager) {
             double[] mean = new double[units.size()];
             if (prompts.isEmpty()) {
                 return new Contrasts(prompts, null, mean);
             }
             float[][] last = new float[prompts.size()][];
             for (int c = 0; c < prompts.size(); c++) {
-                Trace trace = traces.get(c);
-                last[c] = trace.lastLogits();
-                double[] coefficients = SubvalueCoefficients.at(model, trace, units, prompts.get(c).length - 1);
+                int row = packed.row(first + c, prompts.get(c).length - 1);
+                try (NDScope scope = new NDScope()) {
+                    last[c] = parent.logits().get(row).toFloatArray();
+                }
+                double[] coefficients = SubvalueCoefficients.at(model, parent, units, row);
                 for (int j = 0; j < mean.length; j++) {
                     mean[j] += coefficients[j] / prompts.size();
                 }

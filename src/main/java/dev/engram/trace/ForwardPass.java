@@ -119,6 +119,16 @@ public final class ForwardPass {
     }
 
     /**
+     * Runs several sequences as one packed pass and keeps every hook point of the whole pass: position t of a hook is
+     * packed row t ({@link PackedSequences#row}), and attention patterns run over packed rows, 0 outside a row's own
+     * sequence and the beginning it shares.
+     */
+    public Trace trace(PackedSequences packed) {
+        checkContext(packed);
+        return run(packed.tokens(), Keep.EVERYTHING, null, packed, null);
+    }
+
+    /**
      * Runs the prompt and keeps what attribution reads, in O(L·T·d) memory rather than a full trace's O(L·H·T²): the
      * residuals, each layer's keys and values, the final normed residual. Attention pattern rows, FFN coefficients and
      * logits at a position are recomputed from them when asked ({@link Trace#patternRow}, {@link
@@ -277,9 +287,9 @@ public final class ForwardPass {
     private Trace run(int[] tokens, Keep keep, KvCache cache, PackedSequences packed, long[] keptRows, int endLayer) {
         checkStart(keep, cache, tokens.length);
         if (packed != null && packed.sharesPrefixes()
-                && (cache != null || sequenceViews != null || keep == Keep.EVERYTHING || keep == Keep.LEAN)) {
-            throw new IllegalStateException("sequences sharing prefixes run for logits or residuals only, on one view "
-                    + "and without a KV cache");
+                && (cache != null || sequenceViews != null || keep == Keep.LEAN)) {
+            throw new IllegalStateException("sequences sharing prefixes run on one view, without a KV cache or a lean "
+                    + "trace");
         }
         if (packed == null) {
             validate(tokens);

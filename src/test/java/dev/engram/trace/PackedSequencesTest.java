@@ -75,6 +75,45 @@ class PackedSequencesTest {
         }
     }
 
+    /**
+     * A whole packed trace of sequences sharing beginnings: at every row, each layer's residual, FFN coefficients and
+     * attention read-out (Σ_p α_{t,p} · v_p over the packed rows up to t, which is how an edit reads an attention
+     * neuron's coefficient) equal a separate trace's at that token.
+     */
+    @Test
+    void aPackedTraceOfSharedPrefixesRecordsWhatSeparateTracesRecord() {
+        Model model = TestModels.sharedStories260K();
+        List<int[]> sequences = List.of(new int[] {1, 403, 407, 261, 378}, new int[] {1, 403, 407, 291, 262},
+                new int[] {9, 403, 407});
+        PackedSequences packed = PackedSequences.sharingPrefixes(sequences);
+        try (Trace whole = ForwardPass.of(model).trace(packed); NDScope scope = new NDScope()) {
+            for (int s = 0; s < sequences.size(); s++) {
+                try (Trace alone = ForwardPass.of(model).trace(sequences.get(s))) {
+                    for (int i = 0; i < sequences.get(s).length; i++) {
+                        int row = packed.row(s, i);
+                        for (int l = 0; l < model.config().nLayers(); l++) {
+                            String at = "sequence " + s + " token " + i + " layer " + l;
+                            assertArrayEquals(alone.residPre(l).get(i).toFloatArray(),
+                                    whole.residPre(l).get(row).toFloatArray(), 1e-4f, at);
+                            assertArrayEquals(alone.ffnCoefficients(l).get(i).toFloatArray(),
+                                    whole.ffnCoefficients(l).get(row).toFloatArray(), 1e-4f, at);
+                            assertArrayEquals(readOut(alone, l, i), readOut(whole, l, row), 1e-4f, at);
+                        }
+                        assertArrayEquals(alone.logits().get(i).toFloatArray(), whole.logits().get(row).toFloatArray(),
+                                1e-4f, "logits of sequence " + s + " token " + i);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Σ_{p ≤ t} α_{t,p}^h · v_p^h for every head h: [H · d_head]. */
+    private static float[] readOut(Trace trace, int layer, int t) {
+        NDArray pattern = trace.pattern(layer).get(":, " + t + ", :" + (t + 1));
+        NDArray value = trace.value(layer).get(":, :" + (t + 1) + ", :");
+        return pattern.expandDims(-1).mul(value).sum(new int[] {1}).toFloatArray();
+    }
+
     /** Logits kept at chosen rows only, in the order asked, equal those rows of separate runs. */
     @Test
     void logitsAtChosenRowsMatchThoseRowsOfSeparateRuns() {
