@@ -70,7 +70,7 @@ public record EditOptions(EditMethod method, int neuronBudget, Set<NeuronKind> k
     /**
      * Defaults for {@code method} on a model of {@code layers} blocks: 10 FFN neurons outside the last tenth of the
      * layers (FiNE leaves the last layers out: their neurons write the output for every prompt), up to 40 Adam steps at
-     * 0.01 stopping at P(new) ≥ 0.6, KL weights 1 (earlier positions) and 20 (contrast prompts), repetition weight 10
+     * 0.0125 stopping at P(new) ≥ 0.6, KL weights 1 (earlier positions) and 20 (contrast prompts), repetition weight 10
      * (or 6 solves), 2 prefixes. Chosen on the development edits in src/test/resources/dev.
      */
     public static EditOptions defaults(EditMethod method, int layers) {
@@ -79,7 +79,7 @@ public record EditOptions(EditMethod method, int neuronBudget, Set<NeuronKind> k
             lastTenth.add(l);
         }
         return new EditOptions(method, 10, EnumSet.of(NeuronKind.FFN), lastTenth,
-                method == EditMethod.LEARNED ? 40 : 6, 0.01, 0.6, 1.0, 20.0, 0.01, 10.0, 3.0, 2, 0);
+                method == EditMethod.LEARNED ? 40 : 6, 0.0125, 0.6, 1.0, 20.0, 0.01, 10.0, 3.0, 2, 0);
     }
 
     public EditOptions withBudget(int budget) {
