@@ -121,7 +121,10 @@ public final class Attributor {
         for (int i = 0; i < steps; i++) {
             int position = q.prompt().length - 1 + i;
             int w = q.target() != null ? q.target()[i] : argmaxAt(trace, position);
-            out.add(step(trace, position, w, q.options(), (kind, layer) -> true));
+            try (NDScope scope = new NDScope()) {
+                out.add(step(trace, position, ValueScoring.at(model, trace, position, w, q.options().mode(),
+                        !q.options().exhaustive()), q.options(), (kind, layer) -> true));
+            }
         }
         return new AttributionResult(model.name(), q.prompt().clone(), q.options().mode(), out);
     }
@@ -144,10 +147,13 @@ public final class Attributor {
         if (prompt.length == 0 || prompt.length > config.maxSeqLen()) {
             throw new IllegalArgumentException("prompt: must hold 1 to " + config.maxSeqLen() + " tokens");
         }
-        try (Trace trace = traced(prompt)) {
+        try (Trace trace = traced(prompt); NDScope scope = new NDScope()) {
+            // the bases' readout does not depend on the target: computed once for all of them
+            ValueScoring.Position position = ValueScoring.Position.at(model, trace, prompt.length - 1,
+                    options.mode(), !options.exhaustive());
             List<StepAttribution> out = new ArrayList<>();
             for (int token : tokens) {
-                out.add(step(trace, prompt.length - 1, token, options, allowed));
+                out.add(step(trace, prompt.length - 1, position.forTarget(token), options, allowed));
             }
             return out;
         }
@@ -159,12 +165,12 @@ public final class Attributor {
         }
     }
 
-    private StepAttribution step(Trace trace, int t, int w, AttributionOptions options,
+    /** The attribution of the scoring's target at its position; arrays live in the caller's scope or this step's. */
+    private StepAttribution step(Trace trace, int t, ValueScoring scoring, AttributionOptions options,
             BiPredicate<NeuronKind, Integer> allowed) {
+        int w = scoring.target();
         try (NDScope scope = new NDScope()) {
             int layers = config.nLayers();
-            boolean bounded = !options.exhaustive();
-            ValueScoring scoring = ValueScoring.at(model, trace, t, w, options.mode(), bounded);
             double[] logProbs = scoring.baseLogProbs();
             Readout readout = scoring.readout();
 

@@ -75,9 +75,18 @@ final class Readout {
      * onto the readout). {@code probs} [B, V] holds one distribution p per base; the result is [B, d].
      */
     NDArray firstOrderReadout(int target, NDArray probs) {
+        return firstOrderReadoutFrom(target, expectedColumns(probs));
+    }
+
+    /** W_U·p for each distribution p, the rows of {@code probs} [B, V]: [B, d]. The same for every target. */
+    NDArray expectedColumns(NDArray probs) {
+        return probs.matMul(weights.unembedding().transpose());
+    }
+
+    /** {@link #firstOrderReadout} from the expected columns W_U·p ({@link #expectedColumns}). */
+    NDArray firstOrderReadoutFrom(int target, NDArray expectedColumns) {
         NDArray targetColumn = weights.unembedding().get(new NDIndex(":, {}", target)); // W_U[:, w], [d]
-        NDArray expectedColumn = probs.matMul(weights.unembedding().transpose()); // W_U·p per row, [B, d]
-        return centre(expectedColumn.neg().add(targetColumn).mul(weights.finalNormWeight())).div(frozenScale);
+        return centre(expectedColumns.neg().add(targetColumn).mul(weights.finalNormWeight())).div(frozenScale);
     }
 
     /** Vocabulary projections W_U · (γ_f ⊙ C(u)) of the rows of u [B, d], for the top-token view of subvalues. */

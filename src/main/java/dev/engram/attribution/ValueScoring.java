@@ -28,25 +28,45 @@ record ValueScoring(Readout readout, int target, NDArray bases, NDArray baseLogi
      * first-order rows the bounds need. The arrays live in the caller's NDScope.
      */
     static ValueScoring at(Model model, Trace trace, int t, int w, NormMode mode, boolean bounded) {
-        int layers = model.config().nLayers();
-        NDArray finalResidual = trace.residPost(layers - 1).get(t);
-        Readout readout = new Readout(model.config(), model.weights().base(), mode, finalResidual);
-        // bases: h^{l−1} at row 2l, mid^l at row 2l + 1, h^L at row 2L
-        NDList rows = new NDList();
-        for (int l = 0; l < layers; l++) {
-            rows.add(trace.residPre(l).get(t));
-            rows.add(trace.residMid(l).get(t));
+        return Position.at(model, trace, t, mode, bounded).forTarget(w);
+    }
+
+    /**
+     * What does not depend on the target at one position: the readout, the bases, their logits s(base) and
+     * log-softmax, and (bounded) W_U·p(base) per base. Several targets at one position share it; the arrays live in
+     * the caller's NDScope.
+     */
+    record Position(Readout readout, NDArray bases, NDArray baseLogits, NDArray baseLogSoftmax,
+            NDArray expectedColumns) {
+
+        static Position at(Model model, Trace trace, int t, NormMode mode, boolean bounded) {
+            int layers = model.config().nLayers();
+            NDArray finalResidual = trace.residPost(layers - 1).get(t);
+            Readout readout = new Readout(model.config(), model.weights().base(), mode, finalResidual);
+            // bases: h^{l−1} at row 2l, mid^l at row 2l + 1, h^L at row 2L
+            NDList rows = new NDList();
+            for (int l = 0; l < layers; l++) {
+                rows.add(trace.residPre(l).get(t));
+                rows.add(trace.residMid(l).get(t));
+            }
+            rows.add(finalResidual);
+            NDArray bases = NDArrays.stack(rows);
+            NDArray baseLogits = readout.logits(bases);
+            NDArray logSoftmax = baseLogits.logSoftmax(-1);
+            return new Position(readout, bases, baseLogits, logSoftmax,
+                    bounded ? readout.expectedColumns(logSoftmax.exp()) : null);
         }
-        rows.add(finalResidual);
-        NDArray bases = NDArrays.stack(rows);
-        NDArray baseLogits = readout.logits(bases);
-        float[] lp = baseLogits.logSoftmax(-1).get(new NDIndex(":, {}", w)).toFloatArray();
-        double[] logProbs = new double[lp.length];
-        for (int i = 0; i < lp.length; i++) {
-            logProbs[i] = lp[i];
+
+        /** The scoring for target {@code w}: log p(w | base) per base and, when bounded, the first-order rows. */
+        ValueScoring forTarget(int w) {
+            float[] lp = baseLogSoftmax.get(new NDIndex(":, {}", w)).toFloatArray();
+            double[] logProbs = new double[lp.length];
+            for (int i = 0; i < lp.length; i++) {
+                logProbs[i] = lp[i];
+            }
+            NDArray firstOrder = expectedColumns == null ? null : readout.firstOrderReadoutFrom(w, expectedColumns);
+            return new ValueScoring(readout, w, bases, baseLogits, logProbs, firstOrder);
         }
-        NDArray firstOrder = bounded ? readout.firstOrderReadout(w, baseLogits.softmax(-1)) : null;
-        return new ValueScoring(readout, w, bases, baseLogits, logProbs, firstOrder);
     }
 
     /** The rows of {@code table}'s neurons {@code indices}, each scaled by its coefficient: [B, d]. */

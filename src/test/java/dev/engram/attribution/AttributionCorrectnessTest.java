@@ -153,6 +153,32 @@ class AttributionCorrectnessTest {
                 c.name() + ": the unfiltered top " + k + " holds a neuron the filter leaves out");
     }
 
+    /**
+     * Several candidate next tokens attributed from one call (one trace, the bases' readout shared) give what
+     * attributing each alone gives: value neurons, their scores and the layer scores.
+     */
+    @ParameterizedTest
+    @MethodSource("models")
+    void severalNextTokensAtOnceEqualEachAlone(Case c) {
+        int[] targets;
+        try (Trace trace = ForwardPass.of(c.model()).trace(c.prompt())) {
+            NextTokenDistribution d = new NextTokenDistribution(trace.lastLogits());
+            targets = d.topK(3, id -> "").stream().mapToInt(dev.engram.inference.TokenProbability::id).toArray();
+        }
+        AttributionOptions options = AttributionOptions.valueNeuronsOnly(15, NormMode.FROZEN);
+        List<StepAttribution> together = new Attributor(c.model()).attributeNextTokens(c.prompt(), targets, options);
+        for (int i = 0; i < targets.length; i++) {
+            StepAttribution alone = new Attributor(c.model())
+                    .attribute(c.prompt(), new int[] {targets[i]}, options).steps().get(0);
+            assertEquals(targets[i], together.get(i).target());
+            assertSameRanking(alone.valueNeurons(), together.get(i).valueNeurons(), c.name() + " target " + i);
+            for (int l = 0; l < c.model().config().nLayers(); l++) {
+                assertEquals(alone.ffnLayers()[l], together.get(i).ffnLayers()[l], 1e-5, c.name() + " layer " + l);
+                assertEquals(alone.attentionLayers()[l], together.get(i).attentionLayers()[l], 1e-5);
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("models")
     void layerScoresTelescopeAndTheEndpointsAreTheReferenceLogProbs(Case c) {
