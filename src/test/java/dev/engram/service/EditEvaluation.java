@@ -91,8 +91,11 @@ public final class EditEvaluation {
                     100 * es / n, 100 * ps / n, 100 * ns / n, fluency / n, parentFluency / n, passed, n, params / n,
                     ms / n);
             java.util.Collections.sort(timesMs);
-            System.out.printf("median %d ms per edit (locate + edit + verify), largest peak RSS added by one edit %d MiB%n",
-                    timesMs.get(timesMs.size() / 2), peakAdded / 1024);
+            // the median of an even count is the mean of the two middle values
+            int mid = timesMs.size() / 2;
+            long median = timesMs.size() % 2 == 1 ? timesMs.get(mid) : (timesMs.get(mid - 1) + timesMs.get(mid)) / 2;
+            System.out.printf("median %d ms per edit (locate + edit + verify; %s), largest peak RSS added by one edit "
+                    + "%d MiB%n", median, timesMs, peakAdded / 1024);
         }
     }
 
