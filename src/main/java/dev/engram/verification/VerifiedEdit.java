@@ -1,13 +1,11 @@
 package dev.engram.verification;
 
-import dev.engram.runtime.Cancellation;
 import dev.engram.editing.EditCase;
 import dev.engram.editing.EditOptions;
 import dev.engram.editing.EditResult;
 import dev.engram.editing.Editor;
 import dev.engram.runtime.Model;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * One edit made and verified: locate → edit → verify on a model view. The parent's side of verification (its scores
@@ -19,12 +17,11 @@ public record VerifiedEdit(EditResult result, Model edited, VerificationReport r
     public static VerifiedEdit run(Model parent, EditCase edit, EditOptions options, GateThresholds thresholds,
             List<String> sentinels) {
         Verifier verifier = new Verifier(thresholds);
-        CompletableFuture<Verifier.ParentMeasurement> parentSide = CompletableFuture.supplyAsync(Cancellation.carried(
-                () -> verifier.measureParent(parent, edit, sentinels)), Verifier.BACKGROUND);
+        Verifier.StartedParent parentSide = verifier.startParent(parent, edit, sentinels);
         Editor editor = new Editor(parent);
         EditResult result = editor.edit(edit, options);
         Model edited = editor.apply(result);
         // the edited side starts as soon as the delta exists, whether or not the parent's side has finished
-        return new VerifiedEdit(result, edited, verifier.verify(edit, parentSide, edited));
+        return new VerifiedEdit(result, edited, verifier.verify(parentSide, edited));
     }
 }

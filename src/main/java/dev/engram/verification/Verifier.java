@@ -44,10 +44,34 @@ public final class Verifier {
      * It does not depend on the edit's delta, so a caller may measure it while the edit is still being computed.
      */
     public ParentMeasurement measureParent(Model parent, EditCase edit, List<String> sentinels) {
-        Probes probes = new Probes(parent, edit, sentinels);
+        return measure(parent, new Probes(parent, edit, sentinels), sentinels);
+    }
+
+    private ParentMeasurement measure(Model parent, Probes probes, List<String> sentinels) {
         ScoredPrompts.Scores before = probes.batch.run(parent);
-        String continuation = continuation(parent, edit.prompt());
+        String continuation = continuation(parent, probes.edit.prompt());
         return new ParentMeasurement(parent, sentinels, probes, before, continuation);
+    }
+
+    /**
+     * {@link #measureParent} started on a background thread: the prompts are registered at once, so the edited side
+     * can be scored on them before the parent's side has finished.
+     */
+    public StartedParent startParent(Model parent, EditCase edit, List<String> sentinels) {
+        Probes probes = new Probes(parent, edit, sentinels);
+        return new StartedParent(probes, CompletableFuture.supplyAsync(Cancellation.carried(
+                () -> measure(parent, probes, sentinels)), BACKGROUND));
+    }
+
+    /** A parent measurement under way ({@link #startParent}) and the prompts it scores. */
+    public static final class StartedParent {
+        private final Probes probes;
+        private final CompletableFuture<ParentMeasurement> measurement;
+
+        private StartedParent(Probes probes, CompletableFuture<ParentMeasurement> measurement) {
+            this.probes = probes;
+            this.measurement = measurement;
+        }
     }
 
     /** The parent's side of one verification ({@link #measureParent}). */
@@ -70,28 +94,25 @@ public final class Verifier {
 
     /** Measures {@code edited} against a parent measured before. */
     public VerificationReport verify(ParentMeasurement parentSide, Model edited) {
-        return verify(parentSide.probes.edit, CompletableFuture.completedFuture(parentSide), edited);
+        return verify(new StartedParent(parentSide.probes, CompletableFuture.completedFuture(parentSide)), edited);
     }
 
     /**
      * Measures {@code edited} against a parent whose measurement may still be running. The edited model's greedy
-     * continuation starts at once on a second thread, without waiting for the parent's side, and runs beside the
-     * packed forward pass: decoding is bound by reading the weights once per token, not by arithmetic, so the two
-     * overlap on a 2-core machine.
+     * continuation starts at once on a second thread and its packed pass over every prompt runs here, neither waiting
+     * for the parent's side: decoding is bound by reading the weights once per token, not by arithmetic, so the
+     * continuation overlaps the packed pass on a 2-core machine. Only the comparison waits for the parent.
      */
-    public VerificationReport verify(EditCase edit, CompletableFuture<ParentMeasurement> parentSideFuture,
-            Model edited) {
+    public VerificationReport verify(StartedParent started, Model edited) {
         long start = System.nanoTime();
+        Probes probes = started.probes;
+        EditCase edit = probes.edit;
         CompletableFuture<String> editedText = CompletableFuture.supplyAsync(Cancellation.carried(
                 () -> continuation(edited, edit.prompt())), BACKGROUND);
-        ParentMeasurement parentSide = joinQuietly(parentSideFuture);
-        Model parent = parentSide.parent;
-        Probes probes = parentSide.probes;
-        if (probes.edit != edit) {
-            throw new IllegalArgumentException("the parent was measured for another edit");
-        }
-        ScoredPrompts.Scores before = parentSide.before;
         ScoredPrompts.Scores after = probes.batch.run(edited);
+        ParentMeasurement parentSide = joinQuietly(started.measurement);
+        Model parent = parentSide.parent;
+        ScoredPrompts.Scores before = parentSide.before;
         List<PromptCheck> checks = new ArrayList<>();
         for (int i = 0; i < probes.checkPrompts.size(); i++) {
             checks.add(check(parent, edited, probes, i, before, after));
