@@ -86,7 +86,7 @@ public final class ForwardPass {
 
     /**
      * Starts the next packed run at block {@code layer}, with {@code residual} [N, d] standing for the output of blocks
-     * 0 .. layer − 1: what {@link #residualBefore} gave for the same packed tokens. A learned edit whose trainable rows
+     * 0 .. layer − 1: h^{layer−1}, {@link Trace#residPre} of a packed trace of the same tokens. A learned edit whose trainable rows
      * all lie at or above {@code layer} recomputes the blocks below once instead of at every step (they do not depend on
      * the rows being learned). The caller keeps ownership of {@code residual}; the run never closes it.
      */
@@ -97,20 +97,6 @@ public final class ForwardPass {
         this.startLayer = layer;
         this.startResidual = layer == 0 ? null : residual;
         return this;
-    }
-
-    /**
-     * The residual stream entering block {@code layer} of a packed run, h^{layer−1} [N, d] (the embedding for layer 0),
-     * owned by {@code owner}, without gradients: the start of {@link #fromResidual}.
-     */
-    public NDArray residualBefore(PackedSequences packed, int layer, NDManager owner) {
-        checkContext(packed);
-        if (layer < 0 || layer >= config.nLayers()) {
-            throw new IllegalArgumentException("layer " + layer + " is outside [0, " + config.nLayers() + ")");
-        }
-        try (Trace run = run(packed.tokens(), Keep.RESIDUAL, null, packed, null, layer)) {
-            return keep(run.logits(), owner);
-        }
     }
 
     /** Runs the prompt and keeps every hook point. */
@@ -240,8 +226,8 @@ public final class ForwardPass {
         }
     }
 
-    /** What a run keeps; RESIDUAL stops before a given block and keeps the residual stream entering it. */
-    private enum Keep { EVERYTHING, LEAN, ALL_LOGITS, LAST_LOGITS, ROWS, RESIDUAL }
+    /** What a run keeps. */
+    private enum Keep { EVERYTHING, LEAN, ALL_LOGITS, LAST_LOGITS, ROWS }
 
     /** Prompts of at least this many tokens return freed native memory after every block ({@link NativeMemory}). */
     static final int TRIM_FROM_TOKENS = 1024;
@@ -279,12 +265,8 @@ public final class ForwardPass {
         return sequenceEnds(run(packed.tokens(), Keep.ROWS, cache, packed, packed.lastRows()), packed.size());
     }
 
+    /** Runs blocks startLayer .. L − 1 and keeps what {@code keep} names. */
     private Trace run(int[] tokens, Keep keep, KvCache cache, PackedSequences packed, long[] keptRows) {
-        return run(tokens, keep, cache, packed, keptRows, config.nLayers());
-    }
-
-    /** Runs blocks startLayer .. endLayer − 1 (all of them unless keep is RESIDUAL). */
-    private Trace run(int[] tokens, Keep keep, KvCache cache, PackedSequences packed, long[] keptRows, int endLayer) {
         checkStart(keep, cache, tokens.length);
         if (packed != null && packed.sharesPrefixes()
                 && (cache != null || sequenceViews != null || keep == Keep.LEAN)) {
@@ -322,7 +304,7 @@ public final class ForwardPass {
                         : causalMask(traceManager, seqLen, offset, maskSegments(cache, packed)), traceManager);
                 viewRowMasks = sequenceViews == null ? null : viewRowMasks(traceManager, packed);
             }
-            for (int l = startLayer; l < endLayer; l++) {
+            for (int l = startLayer; l < config.nLayers(); l++) {
                 Cancellation.checkpoint();
                 try (BlockScope scope = new BlockScope()) {
                     LayerWeights w = weights.base().layer(l);
@@ -369,11 +351,6 @@ public final class ForwardPass {
             }
             if (cache != null) {
                 cache.advance(packed != null ? packed.segments() : new int[seqLen]);
-            }
-            if (keep == Keep.RESIDUAL) {
-                // h^{endLayer−1}, carried in the logits slot of a trace that holds nothing else
-                return new Trace(traceManager, config, tokens, null, null, null, null, null, null, null,
-                        x == startResidual ? keep(x.duplicate(), traceManager) : x);
             }
             try (BlockScope scope = new BlockScope()) {
                 NDArray last = switch (keep) {

@@ -145,7 +145,11 @@ class PackedSequencesTest {
         PackedSequences packed = PackedSequences.of(List.of(new int[] {1, 403, 407, 261}, new int[] {1, 291, 262, 378}));
         int start = 3;
         try (NDManager manager = model.weights().manager().newSubManager()) {
-            NDArray residual = ForwardPass.of(model).residualBefore(packed, start, manager);
+            NDArray residual;
+            try (Trace whole = ForwardPass.of(model).trace(packed)) {
+                residual = whole.residPre(start).duplicate();
+                residual.attach(manager);
+            }
             // a fixed random readout of every logit, so that the gradient depends on all of them
             NDArray probe = manager.create(seeded(packed.tokens().length * model.config().vocabSize(), 3),
                     new Shape(packed.tokens().length, model.config().vocabSize()));
