@@ -72,21 +72,17 @@ final class Readout {
     /**
      * First-order readout of the target against each base: rows q_w − q_p with S(u)_w − ⟨p, S(u)⟩ = u · (q_w − q_p)
      * for every u, where q_w = C(γ_f ⊙ W_U[:, w]) / r* and q_p = C(γ_f ⊙ W_U·p) / r* (C is symmetric, so it moves
-     * onto the readout). {@code probs} [B, V] holds one distribution p per base; the result is [B, d].
+     * onto the readout). {@code expectedColumns} [B, d] holds W_U·p for one distribution p per base ({@link
+     * #expectedColumns}); the result is [B, d].
      */
-    NDArray firstOrderReadout(int target, NDArray probs) {
-        return firstOrderReadoutFrom(target, expectedColumns(probs));
+    NDArray firstOrderReadout(int target, NDArray expectedColumns) {
+        NDArray targetColumn = weights.unembedding().get(new NDIndex(":, {}", target)); // W_U[:, w], [d]
+        return centre(expectedColumns.neg().add(targetColumn).mul(weights.finalNormWeight())).div(frozenScale);
     }
 
     /** W_U·p for each distribution p, the rows of {@code probs} [B, V]: [B, d]. The same for every target. */
     NDArray expectedColumns(NDArray probs) {
         return probs.matMul(weights.unembedding().transpose());
-    }
-
-    /** {@link #firstOrderReadout} from the expected columns W_U·p ({@link #expectedColumns}). */
-    NDArray firstOrderReadoutFrom(int target, NDArray expectedColumns) {
-        NDArray targetColumn = weights.unembedding().get(new NDIndex(":, {}", target)); // W_U[:, w], [d]
-        return centre(expectedColumns.neg().add(targetColumn).mul(weights.finalNormWeight())).div(frozenScale);
     }
 
     /** Vocabulary projections W_U · (γ_f ⊙ C(u)) of the rows of u [B, d], for the top-token view of subvalues. */

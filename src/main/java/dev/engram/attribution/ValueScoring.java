@@ -64,7 +64,7 @@ record ValueScoring(Readout readout, int target, NDArray bases, NDArray baseLogi
             for (int i = 0; i < lp.length; i++) {
                 logProbs[i] = lp[i];
             }
-            NDArray firstOrder = expectedColumns == null ? null : readout.firstOrderReadoutFrom(w, expectedColumns);
+            NDArray firstOrder = expectedColumns == null ? null : readout.firstOrderReadout(w, expectedColumns);
             return new ValueScoring(readout, w, bases, baseLogits, logProbs, firstOrder);
         }
     }

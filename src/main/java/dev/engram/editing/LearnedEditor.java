@@ -98,8 +98,9 @@ public final class LearnedEditor {
     }
 
     /**
-     * The packed training sequences and the residual stream entering block {@code layer}, the lowest layer with a
-     * selected subvalue: h^{layer−1} is the same at every step, since δ only acts from that block up.
+     * The packed training sequences, the residual stream entering block {@code layer}, the lowest layer with a
+     * selected subvalue (h^{layer−1} is the same at every step, since δ only acts from that block up), and the packed
+     * rows the loss reads.
      */
     private record Below(PackedSequences packed, int layer, NDArray residual, LossRows lossRows) {
     }
@@ -111,6 +112,7 @@ public final class LearnedEditor {
      */
     private static final class LossRows {
         private final Map<Integer, Integer> index = new LinkedHashMap<>();
+        private final long[] packedRows;
 
         LossRows(PackedSequences packed, List<Sequence> sequences, int klPositions, List<int[]> contrasts) {
             for (int i = 0; i < klPositions; i++) {
@@ -126,6 +128,7 @@ public final class LearnedEditor {
             for (int c = 0; c < contrasts.size(); c++) {
                 add(packed.row(sequences.size() + c, contrasts.get(c).length - 1));
             }
+            packedRows = index.keySet().stream().mapToLong(Integer::longValue).toArray();
         }
 
         private void add(int packedRow) {
@@ -137,8 +140,9 @@ public final class LearnedEditor {
             return index.get(packedRow);
         }
 
+        /** The packed rows in the order the unembedding computes them (the caller must not change the array). */
         long[] packedRows() {
-            return index.keySet().stream().mapToLong(Integer::longValue).toArray();
+            return packedRows;
         }
     }
 
