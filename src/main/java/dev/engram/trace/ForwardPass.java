@@ -178,7 +178,7 @@ public final class ForwardPass {
         return sequenceEnds(run(packed.tokens(), Keep.ROWS, null, packed, packed.lastRows()), packed.size());
     }
 
-    /** Splits the [sequences, V] logits of a run that kept each sequence's last row into one array per sequence, and frees the run. */
+    /** Splits the [rows, V] logits of a run (each sequence's last row, or every row) into one array per row, and frees the run. */
     private float[][] sequenceEnds(Trace run, int sequences) {
         try (Trace trace = run) {
             float[] flat = trace.logits().toFloatArray();
@@ -241,15 +241,29 @@ public final class ForwardPass {
      * have been filled by forward passes of this same model view.
      */
     public float[] extend(int[] tokens, KvCache cache) {
-        if (cache.length() + tokens.length > config.maxSeqLen()) {
-            throw new IllegalArgumentException("the sequence would have " + (cache.length() + tokens.length)
+        checkExtension(tokens.length, cache);
+        try (Trace trace = run(tokens, Keep.LAST_LOGITS, cache, null, null)) {
+            return trace.lastLogits();
+        }
+    }
+
+    /**
+     * Like {@link #extend(int[], KvCache)}, but returns the logits at every new position, [tokens][V]: row i is what
+     * extending by tokens[0..i] alone would give. A decoder checks several guessed tokens in one pass with it.
+     */
+    public float[][] extendEach(int[] tokens, KvCache cache) {
+        checkExtension(tokens.length, cache);
+        return sequenceEnds(run(tokens, Keep.ALL_LOGITS, cache, null, null), tokens.length);
+    }
+
+    /** A single sequence in {@code cache} can grow by {@code tokens} within the model's context. */
+    private void checkExtension(int tokens, KvCache cache) {
+        if (cache.length() + tokens > config.maxSeqLen()) {
+            throw new IllegalArgumentException("the sequence would have " + (cache.length() + tokens)
                     + " tokens; the model's context is " + config.maxSeqLen());
         }
         if (cache.sequenceLengths(2)[1] > 0) {
             throw new IllegalArgumentException("the cache holds several sequences; extend them together");
-        }
-        try (Trace trace = run(tokens, Keep.LAST_LOGITS, cache, null, null)) {
-            return trace.lastLogits();
         }
     }
 

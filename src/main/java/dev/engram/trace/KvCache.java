@@ -59,6 +59,34 @@ public final class KvCache implements AutoCloseable {
         }
     }
 
+    /**
+     * Forgets every position from {@code keep} on, as if only the first {@code keep} had been run: for a decoder that
+     * ran draft tokens and keeps only those it accepted. One sequence only.
+     */
+    public void truncate(int keep) {
+        if (keep < 0 || keep > length) {
+            throw new IllegalArgumentException("cannot keep " + keep + " of " + length + " cached positions");
+        }
+        if (sequenceLengths.length > 1 && sequenceLengths[1] > 0) {
+            throw new IllegalStateException("the cache holds several sequences; only a single one can be truncated");
+        }
+        for (NDArray[] part : parts) {
+            for (int layer = 0; layer < part.length; layer++) {
+                if (part[layer] != null && keep < length) {
+                    NDArray kept = part[layer].get(new ai.djl.ndarray.index.NDIndex(":{}", keep)).duplicate();
+                    NDScope.unregister(kept);
+                    kept.attach(manager);
+                    part[layer].close();
+                    part[layer] = kept;
+                }
+            }
+        }
+        length = keep;
+        if (sequenceLengths.length > 0) {
+            sequenceLengths[0] = keep;
+        }
+    }
+
     /** The sequence of every cached row, in row order. */
     int[] segments() {
         return java.util.Arrays.copyOf(segments, length);

@@ -35,11 +35,20 @@ public final class ScoredPrompts {
         }
     }
 
-    /** Registers a pair; returns its index. An empty continuation asks only for the distribution after the prompt. */
+    /**
+     * Registers a pair; returns its index. An empty continuation asks only for the distribution after the prompt. A pair
+     * that runs the same tokens as one registered before (a one-token target_new and target_true after one prompt) gets
+     * that pair's index, so the two read the very same rows.
+     */
     public int add(int[] prompt, int[] continuation) {
         int extra = Math.max(0, continuation.length - 1);
         int[] tokens = Arrays.copyOf(prompt, prompt.length + extra);
         System.arraycopy(continuation, 0, tokens, prompt.length, extra);
+        for (int k = 0; k < sequences.size(); k++) {
+            if (firstRows.get(k) == prompt.length - 1 && Arrays.equals(sequences.get(k), tokens)) {
+                return k;
+            }
+        }
         sequences.add(tokens);
         firstRows.add(prompt.length - 1);
         return sequences.size() - 1;
@@ -51,7 +60,8 @@ public final class ScoredPrompts {
         if (sequences.isEmpty()) {
             return new Scores(rows);
         }
-        PackedSequences packed = PackedSequences.of(sequences);
+        // pairs that share a prompt (target_new and target_true after it) run its tokens once
+        PackedSequences packed = PackedSequences.sharingPrefixes(sequences);
         List<Long> wanted = new ArrayList<>();
         for (int k = 0; k < sequences.size(); k++) {
             for (int i = firstRows.get(k); i < sequences.get(k).length; i++) {

@@ -44,13 +44,35 @@ public final class Verifier {
      * It does not depend on the edit's delta, so a caller may measure it while the edit is still being computed.
      */
     public ParentMeasurement measureParent(Model parent, EditCase edit, List<String> sentinels) {
-        return measure(parent, new Probes(parent, edit, sentinels), sentinels);
+        return measure(parent, new Probes(parent, edit, sentinels), sentinels, new CompletableFuture<>());
     }
 
-    private ParentMeasurement measure(Model parent, Probes probes, List<String> sentinels) {
+    /**
+     * The parent's two continuations first (completing {@code guess} as soon as they are there), then its scores on
+     * every prompt.
+     */
+    private ParentMeasurement measure(Model parent, Probes probes, List<String> sentinels,
+            CompletableFuture<int[]> guess) {
+        String continuation;
+        try {
+            int[] prompt = probes.edit.prompt();
+            int[] withTarget = Arrays.copyOf(prompt, prompt.length + probes.edit.targetNew().length);
+            System.arraycopy(probes.edit.targetNew(), 0, withTarget, prompt.length, probes.edit.targetNew().length);
+            // the parent's continuation of the prompt (fluency's reference) and of the prompt with target_new after
+            // it, side by side: what the parent says after the new answer is the guess the edited model's decode
+            // checks, since an edit changes the answer and little after it
+            List<int[]> both = new GreedyGenerator(parent).generateEach(List.of(prompt, withTarget),
+                    thresholds.fluencyTokens());
+            continuation = generated(parent, prompt, both.get(0));
+            int[] after = both.get(1);
+            guess.complete(Arrays.copyOfRange(after, prompt.length,
+                    Math.min(after.length, prompt.length + thresholds.fluencyTokens())));
+        } catch (RuntimeException | Error e) {
+            guess.completeExceptionally(e);
+            throw e;
+        }
         ScoredPrompts.Scores before = probes.batch.run(parent);
-        String continuation = continuation(parent, probes.edit.prompt());
-        return new ParentMeasurement(parent, sentinels, probes, before, continuation);
+        return new ParentMeasurement(parent, sentinels, probes, before, continuation, guess.join());
     }
 
     /**
@@ -59,17 +81,24 @@ public final class Verifier {
      */
     public StartedParent startParent(Model parent, EditCase edit, List<String> sentinels) {
         Probes probes = new Probes(parent, edit, sentinels);
-        return new StartedParent(probes, CompletableFuture.supplyAsync(Cancellation.carried(
-                () -> measure(parent, probes, sentinels)), BACKGROUND));
+        CompletableFuture<int[]> guess = new CompletableFuture<>();
+        return new StartedParent(probes, guess, CompletableFuture.supplyAsync(Cancellation.carried(
+                () -> measure(parent, probes, sentinels, guess)), BACKGROUND));
     }
 
-    /** A parent measurement under way ({@link #startParent}) and the prompts it scores. */
+    /**
+     * A parent measurement under way ({@link #startParent}), the prompts it scores, and the guess of the edited model's
+     * continuation it completes first.
+     */
     public static final class StartedParent {
         private final Probes probes;
+        private final CompletableFuture<int[]> guess;
         private final CompletableFuture<ParentMeasurement> measurement;
 
-        private StartedParent(Probes probes, CompletableFuture<ParentMeasurement> measurement) {
+        private StartedParent(Probes probes, CompletableFuture<int[]> guess,
+                CompletableFuture<ParentMeasurement> measurement) {
             this.probes = probes;
+            this.guess = guess;
             this.measurement = measurement;
         }
     }
@@ -81,34 +110,46 @@ public final class Verifier {
         private final Probes probes;
         private final ScoredPrompts.Scores before;
         private final String continuation;
+        /** The tokens the parent says after the prompt once target_new is said: target_new, then its continuation. */
+        private final int[] guess;
 
         private ParentMeasurement(Model parent, List<String> sentinels, Probes probes, ScoredPrompts.Scores before,
-                String continuation) {
+                String continuation, int[] guess) {
             this.parent = parent;
             this.sentinels = sentinels;
             this.probes = probes;
             this.before = before;
             this.continuation = continuation;
+            this.guess = guess;
+        }
+
+        /** The guess of the edited model's continuation: the tokens the parent says after the prompt and target_new. */
+        int[] guess() {
+            return guess.clone();
         }
     }
 
     /** Measures {@code edited} against a parent measured before. */
     public VerificationReport verify(ParentMeasurement parentSide, Model edited) {
-        return verify(new StartedParent(parentSide.probes, CompletableFuture.completedFuture(parentSide)), edited);
+        return verify(new StartedParent(parentSide.probes, CompletableFuture.completedFuture(parentSide.guess),
+                CompletableFuture.completedFuture(parentSide)), edited);
     }
 
     /**
      * Measures {@code edited} against a parent whose measurement may still be running. The edited model's greedy
      * continuation starts at once on a second thread and its packed pass over every prompt runs here, neither waiting
      * for the parent's side: decoding is bound by reading the weights once per token, not by arithmetic, so the
-     * continuation overlaps the packed pass on a 2-core machine. Only the comparison waits for the parent.
+     * continuation overlaps the packed pass on a 2-core machine. The continuation checks the parent's guess of it
+     * several tokens per pass once the guess is there ({@link GreedyGenerator#generate(int[], int, CompletableFuture)}).
+     * Only the comparison waits for the parent.
      */
     public VerificationReport verify(StartedParent started, Model edited) {
         long start = System.nanoTime();
         Probes probes = started.probes;
         EditCase edit = probes.edit;
         CompletableFuture<String> editedText = CompletableFuture.supplyAsync(Cancellation.carried(
-                () -> continuation(edited, edit.prompt())), BACKGROUND);
+                () -> generated(edited, edit.prompt(), new GreedyGenerator(edited).generate(edit.prompt(),
+                        thresholds.fluencyTokens(), started.guess))), BACKGROUND);
         ScoredPrompts.Scores after = probes.batch.run(edited);
         ParentMeasurement parentSide = joinQuietly(started.measurement);
         Model parent = parentSide.parent;
@@ -242,8 +283,8 @@ public final class Verifier {
                 kl(b, a), expectedAfter > newAfter, top(parent, b), top(edited, a));
     }
 
-    private String continuation(Model model, int[] prompt) {
-        int[] all = new GreedyGenerator(model).generate(prompt, thresholds.fluencyTokens());
+    /** The text a greedy decode ({@code all}: the prompt and what followed) added after the prompt. */
+    private static String generated(Model model, int[] prompt, int[] all) {
         int[] generated = Arrays.copyOfRange(all, prompt.length, all.length);
         return model.hasTokenizer() ? model.tokenizer().decode(generated) : Arrays.toString(generated);
     }

@@ -1,5 +1,6 @@
 package dev.engram.verification;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -28,16 +29,41 @@ import org.junit.jupiter.api.Test;
 class VerifiedEditTest {
     private static final Model MODEL = TestModels.sharedStories260K();
 
-    @Test
-    void overlappedVerificationEqualsVerifyingAfterTheEdit() throws Exception {
-        int[] prompt = MODEL.tokenizer().encodePrompt("Once upon a time, there was a little girl named");
-        EditCase edit = new EditCase(prompt, MODEL.tokenizer().encodeContinuation(" Sue"),
-                MODEL.tokenizer().encodeContinuation(" Lily"),
+    private static EditCase edit() {
+        return new EditCase(MODEL.tokenizer().encodePrompt("Once upon a time, there was a little girl named"),
+                MODEL.tokenizer().encodeContinuation(" Sue"), MODEL.tokenizer().encodeContinuation(" Lily"),
                 List.of(MODEL.tokenizer().encodePrompt("One day, a little girl named")),
                 List.of(new Neighbour(MODEL.tokenizer().encodePrompt("Once upon a time, there was a little boy named"),
                         MODEL.tokenizer().encodeContinuation(" Tim"))));
-        List<String> sentinels = Files.readAllLines(Path.of("editing/sentinels/stories260K.txt")).stream()
+    }
+
+    private static List<String> sentinels() throws Exception {
+        return Files.readAllLines(Path.of("editing/sentinels/stories260K.txt")).stream()
                 .filter(s -> !s.isBlank() && !s.startsWith("#")).toList();
+    }
+
+    /**
+     * The guess the edited model's decode checks is what the parent says once target_new is said: target_new, then the
+     * parent's greedy continuation of the prompt with target_new after it, as long as the fluency continuation.
+     */
+    @Test
+    void theParentsGuessIsItsContinuationAfterTargetNew() throws Exception {
+        EditCase edit = edit();
+        GateThresholds thresholds = GateThresholds.defaults();
+        int[] guess = new Verifier(thresholds).measureParent(MODEL, edit, sentinels()).guess();
+        int[] prompt = edit.prompt();
+        int[] withTarget = Arrays.copyOf(prompt, prompt.length + edit.targetNew().length);
+        System.arraycopy(edit.targetNew(), 0, withTarget, prompt.length, edit.targetNew().length);
+        int[] parentAfterTarget = new GreedyGenerator(MODEL).generate(withTarget, thresholds.fluencyTokens());
+        assertArrayEquals(Arrays.copyOfRange(parentAfterTarget, prompt.length, prompt.length + thresholds.fluencyTokens()),
+                guess);
+    }
+
+    @Test
+    void overlappedVerificationEqualsVerifyingAfterTheEdit() throws Exception {
+        EditCase edit = edit();
+        int[] prompt = edit.prompt();
+        List<String> sentinels = sentinels();
         GateThresholds thresholds = GateThresholds.defaults();
         EditOptions options = EditOptions.defaults(EditMethod.CLOSED_FORM, MODEL.config().nLayers());
 
