@@ -7,7 +7,7 @@ import dev.engram.runtime.load.WeightDeltaFiles;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -89,17 +89,22 @@ final class CheckpointFiles {
         }
     }
 
-    /** Renames the staged directory to its id (atomic) and fsyncs the model directory. Already there: keeps that copy. */
+    /**
+     * Renames the staged directory to its id (atomic) and fsyncs the model directory. Already there, published before or
+     * by a concurrent commit of the same edit on the same parent: keeps that copy. The rename is tried first, since
+     * checking first would leave a window in which the other commit publishes; renaming onto a published (never empty)
+     * directory fails with "Directory not empty" on Linux, "file exists" elsewhere.
+     */
     void publish(Staged staged) throws IOException {
         Path target = dir(staged.model(), staged.id());
-        if (Files.isDirectory(target)) {
-            AtomicFiles.deleteTree(staged.dir()); // same content address: the same files are already published
-            return;
-        }
         try {
             Files.move(staged.dir(), target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (FileAlreadyExistsException raced) {
-            AtomicFiles.deleteTree(staged.dir());
+        } catch (FileSystemException refused) {
+            if (!Files.isDirectory(target)) {
+                throw refused;
+            }
+            AtomicFiles.deleteTree(staged.dir()); // same content address: the same files are already published
+            return;
         }
         fsync(target.getParent());
     }

@@ -178,6 +178,50 @@ abstract class CheckpointStoreContract {
         }
     }
 
+    /**
+     * Two commits of the very same edit on one parent, at once: one wins, the other is told that the head moved to the
+     * same checkpoint, and its files are the winner's (the same content address), published once.
+     */
+    @Test
+    void theSameEditCommittedTwiceAtOnceHasOneWinnerAndOneCopy() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 4; round++) {
+                String parent = store.head(NAME);
+                WeightDelta same = delta(view(parent), round % 3, 30 + round, 200 + round);
+                CyclicBarrier start = new CyclicBarrier(2);
+                List<Future<CheckpointRecord>> racers = new ArrayList<>();
+                for (int r = 0; r < 2; r++) {
+                    racers.add(pool.submit((Callable<CheckpointRecord>) () -> {
+                        start.await();
+                        return commit(parent, same);
+                    }));
+                }
+                List<CheckpointRecord> winners = new ArrayList<>();
+                List<String> movedTo = new ArrayList<>();
+                for (Future<CheckpointRecord> f : racers) {
+                    try {
+                        winners.add(f.get());
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        movedTo.add(((HeadMovedException) e.getCause()).actual());
+                    }
+                }
+                assertEquals(1, winners.size(), "round " + round + ": exactly one commit wins");
+                String id = winners.get(0).id();
+                assertEquals(List.of(id), movedTo, "the other is told the head is now that same checkpoint");
+                assertEquals(id, store.head(NAME));
+                assertEquals(same.hash(), winners.get(0).deltaHash());
+                // its files are there and load (a missing or altered file is refused)
+                assertFalse(view(id).delta().isEmpty());
+            }
+            try (Stream<Path> dirs = Files.list(storeDir.resolve(NAME))) {
+                assertEquals(4, dirs.count(), "one directory per checkpoint, no staged leftovers");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     @Test
     void theLedgerSurvivesAReopen() throws Exception {
         CheckpointRecord a = commit(CheckpointStore.BASE, delta(MODEL, 2, 3, 11));
