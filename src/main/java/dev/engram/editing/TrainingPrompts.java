@@ -3,17 +3,13 @@ package dev.engram.editing;
 import dev.engram.inference.NextTokenDistribution;
 import dev.engram.inference.TokenProbability;
 import dev.engram.runtime.Model;
-import dev.engram.runtime.ModelWeights;
+import dev.engram.runtime.ViewMemo;
 import dev.engram.trace.ForwardPass;
 import dev.engram.trace.KvCache;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
-import java.util.WeakHashMap;
 
 /**
  * The prompts a learned edit trains on: the edit prompt itself, and the edit prompt behind a few short prefixes the
@@ -29,10 +25,8 @@ public final class TrainingPrompts {
     private static final String[] OPENINGS = {"The", "Therefore", "Because", "I", "You", "It"};
     private static final int PREFIX_TOKENS = 6;
     private static final int SAMPLE_TOP_K = 5;
-    /** Prefix lists kept per base model: at most this many (delta, count, seed) combinations each. */
-    private static final int KEPT_PER_BASE = 64;
-    private static final Map<ModelWeights, Map<String, List<String>>> PREFIXES =
-            Collections.synchronizedMap(new WeakHashMap<>());
+    /** Prefix lists kept per view: at most this many (view, count, seed) combinations per base model. */
+    private static final ViewMemo<List<String>> PREFIXES = new ViewMemo<>(64);
 
     private TrainingPrompts() {
     }
@@ -53,15 +47,7 @@ public final class TrainingPrompts {
 
     /** The view's {@code count} prefixes for {@code seed}: generated on first use, then the same list. */
     static List<String> prefixes(Model model, int count, long seed) {
-        Map<String, List<String>> kept = PREFIXES.computeIfAbsent(model.weights().base(),
-                b -> Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
-                    @Override
-                    protected boolean removeEldestEntry(Map.Entry<String, List<String>> eldest) {
-                        return size() > KEPT_PER_BASE;
-                    }
-                }));
-        return kept.computeIfAbsent(model.delta().hash() + "/" + count + "/" + seed,
-                k -> generatePrefixes(model, count, seed));
+        return PREFIXES.computeIfAbsent(model, count + "/" + seed, () -> generatePrefixes(model, count, seed));
     }
 
     /** {@code count} prefixes sampled from the model, deterministic in {@code seed}. */

@@ -8,6 +8,7 @@ import dev.engram.trace.Trace;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.IntFunction;
 
 /**
  * Many (prompt, continuation) pairs, registered once and scored on any model in a single packed forward pass. Pair k
@@ -56,16 +57,38 @@ public final class ScoredPrompts {
 
     /** Runs every registered pair on {@code model}. */
     public Scores run(Model model) {
+        return run(model, k -> null);
+    }
+
+    /** The tokens pair {@code pair} runs (its prompt and all but the last continuation token). */
+    int[] tokens(int pair) {
+        return sequences.get(pair).clone();
+    }
+
+    /**
+     * Runs the registered pairs on {@code model} except those whose rows {@code known} already gives (not null for
+     * them): the rest in one packed pass.
+     */
+    public Scores run(Model model, IntFunction<float[][]> known) {
         List<float[][]> rows = new ArrayList<>();
-        if (sequences.isEmpty()) {
+        List<Integer> toRun = new ArrayList<>();
+        for (int k = 0; k < sequences.size(); k++) {
+            float[][] given = known.apply(k);
+            rows.add(given);
+            if (given == null) {
+                toRun.add(k);
+            }
+        }
+        if (toRun.isEmpty()) {
             return new Scores(rows);
         }
         // pairs that share a prompt (target_new and target_true after it) run its tokens once
-        PackedSequences packed = PackedSequences.sharingPrefixes(sequences);
+        PackedSequences packed = PackedSequences.sharingPrefixes(toRun.stream().map(sequences::get).toList());
         List<Long> wanted = new ArrayList<>();
-        for (int k = 0; k < sequences.size(); k++) {
+        for (int j = 0; j < toRun.size(); j++) {
+            int k = toRun.get(j);
             for (int i = firstRows.get(k); i < sequences.get(k).length; i++) {
-                wanted.add((long) packed.row(k, i));
+                wanted.add((long) packed.row(j, i));
             }
         }
         // the unembedding runs only for the rows scored here, not for every prompt token
@@ -73,13 +96,13 @@ public final class ScoredPrompts {
             int vocab = (int) trace.logits().getShape().get(1);
             float[] flat = trace.logits().toFloatArray();
             int at = 0;
-            for (int k = 0; k < sequences.size(); k++) {
+            for (int k : toRun) {
                 float[][] mine = new float[sequences.get(k).length - firstRows.get(k)][];
                 for (int i = 0; i < mine.length; i++) {
                     mine[i] = Arrays.copyOfRange(flat, at * vocab, (at + 1) * vocab);
                     at++;
                 }
-                rows.add(mine);
+                rows.set(k, mine);
             }
         }
         return new Scores(rows);

@@ -8,6 +8,7 @@ import dev.engram.inference.NextTokenDistribution;
 import dev.engram.inference.TokenProbability;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ThreadPriority;
+import dev.engram.runtime.ViewMemo;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -30,6 +31,13 @@ public final class Verifier {
     public static final Executor BACKGROUND = Executors.newCachedThreadPool(
             ThreadPriority.factory("engram-verify", ThreadPriority.HEAVY_NICE));
     private final GateThresholds thresholds;
+    /**
+     * What the parent's side measures that depends on neither the edit nor its targets, kept per parent view for later
+     * edits of it: its greedy continuation of a prompt (prompt and continuation, per length) and its next-token logits
+     * after each sentinel prompt (22 rows of V floats for SmolLM2, 4.3 MB a view; at most 128 rows per base model).
+     */
+    private static final ViewMemo<int[]> PARENT_CONTINUATIONS = new ViewMemo<>(64);
+    private static final ViewMemo<float[][]> SENTINEL_ROWS = new ViewMemo<>(128);
 
     public Verifier(GateThresholds thresholds) {
         this.thresholds = thresholds;
@@ -61,17 +69,33 @@ public final class Verifier {
             // the parent's continuation of the prompt (fluency's reference) and of the prompt with target_new after
             // it, side by side: what the parent says after the new answer is the guess the edited model's decode
             // checks, since an edit changes the answer and little after it
-            List<int[]> both = new GreedyGenerator(parent).generateEach(List.of(prompt, withTarget),
-                    thresholds.fluencyTokens());
-            continuation = generated(parent, prompt, both.get(0));
-            int[] after = both.get(1);
+            int tokens = thresholds.fluencyTokens();
+            String key = tokens + ":" + Arrays.toString(prompt);
+            int[] parentAll = PARENT_CONTINUATIONS.get(parent, key);
+            int[] after;
+            if (parentAll == null) {
+                List<int[]> both = new GreedyGenerator(parent).generateEach(List.of(prompt, withTarget), tokens);
+                parentAll = both.get(0);
+                PARENT_CONTINUATIONS.put(parent, key, parentAll);
+                after = both.get(1);
+            } else {
+                // an earlier edit of this view decoded the parent's continuation of this prompt: only the guess is left
+                after = new GreedyGenerator(parent).generate(withTarget, tokens);
+            }
+            continuation = generated(parent, prompt, parentAll);
             guess.complete(Arrays.copyOfRange(after, prompt.length,
                     Math.min(after.length, prompt.length + thresholds.fluencyTokens())));
         } catch (RuntimeException | Error e) {
             guess.completeExceptionally(e);
             throw e;
         }
-        ScoredPrompts.Scores before = probes.batch.run(parent);
+        // the sentinel prompts are the same for every edit of a view: their rows are scored once per view
+        java.util.Set<Integer> sentinelPairs = new java.util.HashSet<>(probes.sentinelPairs);
+        ScoredPrompts.Scores before = probes.batch.run(parent, k -> sentinelPairs.contains(k)
+                ? SENTINEL_ROWS.get(parent, Arrays.toString(probes.batch.tokens(k))) : null);
+        for (int k : sentinelPairs) {
+            SENTINEL_ROWS.put(parent, Arrays.toString(probes.batch.tokens(k)), before.rows(k));
+        }
         return new ParentMeasurement(parent, sentinels, probes, before, continuation, guess.join());
     }
 

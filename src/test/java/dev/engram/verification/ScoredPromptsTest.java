@@ -3,6 +3,7 @@ package dev.engram.verification;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 import dev.engram.runtime.Model;
 import dev.engram.support.TestModels;
@@ -55,5 +56,15 @@ class ScoredPromptsTest {
                     .logProbability(target[i]);
         }
         assertEquals(expected / target.length, scores.meanLogProb(index[2], target), 1e-4);
+
+        // rows the caller already has are taken as given; the other pairs run as before
+        float[][] given = {new float[model.config().vocabSize()]};
+        ScoredPrompts.Scores partly = batch.run(model, k -> k == index[4] ? given : null);
+        assertSame(given, partly.rows(index[4]));
+        for (int k : new int[] {index[0], index[2], index[3], index[5]}) {
+            for (int i = 0; i < scores.rows(k).length; i++) {
+                assertArrayEquals(scores.rows(k)[i], partly.rows(k)[i], 1e-5f, "pair " + k + " row " + i);
+            }
+        }
     }
 }

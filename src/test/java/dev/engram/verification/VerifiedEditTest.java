@@ -92,9 +92,40 @@ class VerifiedEditTest {
         return ReferenceMath.teacherForcedProbability(model, prompt, target);
     }
 
+    /**
+     * The parent's side is kept per view (its continuation of a prompt, its sentinel rows): a later edit of the same
+     * view reads it, and a view with another delta on the same base does not. Each report's parent numbers must equal a
+     * direct measurement on its own parent.
+     */
+    @Test
+    void aParentsKeptMeasurementsServeLaterEditsOfThatViewOnly() throws Exception {
+        List<String> sentinels = sentinels();
+        GateThresholds thresholds = GateThresholds.defaults();
+        EditOptions options = EditOptions.defaults(EditMethod.CLOSED_FORM, MODEL.config().nLayers());
+        EditCase first = edit();
+        EditCase second = new EditCase(first.prompt(), MODEL.tokenizer().encodeContinuation(" Tom"),
+                first.targetTrue(), first.paraphrases(), first.neighbours());
+        Model otherParent = VerifiedEdit.run(MODEL, first, options, thresholds, sentinels).edited();
+        for (Model parent : List.of(MODEL, MODEL, otherParent, otherParent)) {
+            VerifiedEdit run = VerifiedEdit.run(parent, second, options, thresholds, sentinels);
+            VerificationReport r = run.report();
+            assertEquals(greedy(parent, first.prompt(), thresholds.fluencyTokens()), r.fluency().parentText());
+            for (int i = 0; i < sentinels.size(); i++) {
+                assertEquals(kl(parent, MODEL.tokenizer().encodePrompt(sentinels.get(i)), run.edited()),
+                        r.sentinels().get(i).kl(), 1e-5, "sentinel " + i);
+            }
+        }
+        assertNotEquals(greedy(MODEL, first.prompt(), thresholds.fluencyTokens()),
+                greedy(otherParent, first.prompt(), thresholds.fluencyTokens()), "the two parents must differ here");
+    }
+
     /** KL(parent ‖ edited) at the prompt's last position, summed over the vocabulary in doubles. */
     private static double kl(int[] prompt, Model edited) {
-        NextTokenDistribution p = new NextTokenDistribution(ForwardPass.of(MODEL).lastLogits(prompt));
+        return kl(MODEL, prompt, edited);
+    }
+
+    private static double kl(Model parent, int[] prompt, Model edited) {
+        NextTokenDistribution p = new NextTokenDistribution(ForwardPass.of(parent).lastLogits(prompt));
         NextTokenDistribution q = new NextTokenDistribution(ForwardPass.of(edited).lastLogits(prompt));
         double sum = 0;
         for (int v = 0; v < p.vocabSize(); v++) {
