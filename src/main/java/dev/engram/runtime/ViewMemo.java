@@ -42,6 +42,11 @@ public final class ViewMemo<V> {
         of(view).put(qualified(view, key), value);
     }
 
+    /** Forgets every value kept, for every view. */
+    public void clear() {
+        byBase.clear();
+    }
+
     /** The value kept for {@code key} on {@code view}, computed and kept first if there is none (one at a time). */
     public V computeIfAbsent(Model view, String key, Supplier<V> compute) {
         return of(view).computeIfAbsent(qualified(view, key), k -> compute.get());

@@ -39,6 +39,15 @@ public final class Verifier {
     private static final ViewMemo<int[]> PARENT_CONTINUATIONS = new ViewMemo<>(64);
     private static final ViewMemo<float[][]> SENTINEL_ROWS = new ViewMemo<>(128);
 
+    /**
+     * Forgets the parents' continuations kept for later edits, so that the next edit of any view decodes its parent's
+     * continuation as for a prompt never verified before. For benchmarks that time edits of new prompts after the same
+     * prompts were verified otherwise (the sentinel rows, the same for every edit, are kept).
+     */
+    public static void forgetKeptContinuations() {
+        PARENT_CONTINUATIONS.clear();
+    }
+
     public Verifier(GateThresholds thresholds) {
         this.thresholds = thresholds;
     }

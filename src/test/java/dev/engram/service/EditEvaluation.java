@@ -55,6 +55,11 @@ public final class EditEvaluation {
                 overrides(b.getOptionsBuilder());
                 EditRequest r = b.build();
                 Model parent = model(r.getModel().getName());
+                if (!Boolean.getBoolean("edit.warmPrompts")) {
+                    // each edit timed as for a prompt the server has not verified before (the unedited pass above
+                    // and the other method verified these prompts); -Dedit.warmPrompts=true times a repeated prompt
+                    Verifier.forgetKeptContinuations();
+                }
                 System.gc();
                 long rssBefore = ProcessMemory.kib("VmRSS");
                 ProcessMemory.resetPeak();
