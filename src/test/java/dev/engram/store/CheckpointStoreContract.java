@@ -150,32 +150,46 @@ abstract class CheckpointStoreContract {
             for (int round = 0; round < 4; round++) {
                 String parent = store.head(NAME);
                 Model on = view(parent);
-                CyclicBarrier start = new CyclicBarrier(2);
-                List<Future<CheckpointRecord>> racers = new ArrayList<>();
+                List<WeightDelta> deltas = new ArrayList<>();
                 for (int r = 0; r < 2; r++) {
-                    WeightDelta d = delta(on, r, 20 + round, 100 + 10L * round + r);
-                    racers.add(pool.submit((Callable<CheckpointRecord>) () -> {
-                        start.await();
-                        return commit(parent, d);
-                    }));
+                    deltas.add(delta(on, r, 20 + round, 100 + 10L * round + r));
                 }
-                List<String> winners = new ArrayList<>();
-                List<HeadMovedException> losers = new ArrayList<>();
-                for (Future<CheckpointRecord> f : racers) {
-                    try {
-                        winners.add(f.get().id());
-                    } catch (java.util.concurrent.ExecutionException e) {
-                        losers.add((HeadMovedException) e.getCause());
-                    }
-                }
-                assertEquals(1, winners.size(), "round " + round + ": exactly one commit wins");
-                assertEquals(winners.get(0), losers.get(0).actual(), "the loser is told the new head");
-                assertEquals(winners.get(0), store.head(NAME));
+                Race race = race(pool, parent, deltas);
+                assertEquals(1, race.winners().size(), "round " + round + ": exactly one commit wins");
+                String winner = race.winners().get(0).id();
+                assertEquals(List.of(winner), race.movedTo(), "the loser is told the new head");
+                assertEquals(winner, store.head(NAME));
             }
             assertEquals(4, store.list(NAME).size());
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /** Commits that raced: those that won, and the head each loser was told it had moved to. */
+    private record Race(List<CheckpointRecord> winners, List<String> movedTo) {
+    }
+
+    /** Commits every delta on {@code parent} at once, one thread each, released together. */
+    private Race race(ExecutorService pool, String parent, List<WeightDelta> deltas) throws Exception {
+        CyclicBarrier start = new CyclicBarrier(deltas.size());
+        List<Future<CheckpointRecord>> racers = new ArrayList<>();
+        for (WeightDelta d : deltas) {
+            racers.add(pool.submit((Callable<CheckpointRecord>) () -> {
+                start.await();
+                return commit(parent, d);
+            }));
+        }
+        List<CheckpointRecord> winners = new ArrayList<>();
+        List<String> movedTo = new ArrayList<>();
+        for (Future<CheckpointRecord> f : racers) {
+            try {
+                winners.add(f.get());
+            } catch (java.util.concurrent.ExecutionException e) {
+                movedTo.add(((HeadMovedException) e.getCause()).actual());
+            }
+        }
+        return new Race(winners, movedTo);
     }
 
     /**
@@ -189,28 +203,12 @@ abstract class CheckpointStoreContract {
             for (int round = 0; round < 4; round++) {
                 String parent = store.head(NAME);
                 WeightDelta same = delta(view(parent), round % 3, 30 + round, 200 + round);
-                CyclicBarrier start = new CyclicBarrier(2);
-                List<Future<CheckpointRecord>> racers = new ArrayList<>();
-                for (int r = 0; r < 2; r++) {
-                    racers.add(pool.submit((Callable<CheckpointRecord>) () -> {
-                        start.await();
-                        return commit(parent, same);
-                    }));
-                }
-                List<CheckpointRecord> winners = new ArrayList<>();
-                List<String> movedTo = new ArrayList<>();
-                for (Future<CheckpointRecord> f : racers) {
-                    try {
-                        winners.add(f.get());
-                    } catch (java.util.concurrent.ExecutionException e) {
-                        movedTo.add(((HeadMovedException) e.getCause()).actual());
-                    }
-                }
-                assertEquals(1, winners.size(), "round " + round + ": exactly one commit wins");
-                String id = winners.get(0).id();
-                assertEquals(List.of(id), movedTo, "the other is told the head is now that same checkpoint");
+                Race race = race(pool, parent, List.of(same, same));
+                assertEquals(1, race.winners().size(), "round " + round + ": exactly one commit wins");
+                String id = race.winners().get(0).id();
+                assertEquals(List.of(id), race.movedTo(), "the other is told the head is now that same checkpoint");
                 assertEquals(id, store.head(NAME));
-                assertEquals(same.hash(), winners.get(0).deltaHash());
+                assertEquals(same.hash(), race.winners().get(0).deltaHash());
                 // its files are there and load (a missing or altered file is refused)
                 assertFalse(view(id).delta().isEmpty());
             }
