@@ -81,9 +81,10 @@ public final class GreedyGenerator {
             boolean guessing = true;
             while (sequence.length < limit) {
                 // the cache holds every token but the last
-                int[] guessed = guessing && guess.isDone() ? usableGuess(guess, prompt, sequence, limit) : null;
+                boolean arrived = guessing && guess.isDone();
+                int[] guessed = arrived ? usableGuess(guess, prompt, sequence, limit) : null;
                 if (guessed == null) {
-                    guessing = guessing && !guess.isDone();
+                    guessing = guessing && !arrived; // a guess that arrived and does not fit now never will
                     float[] logits = pass.extend(new int[] {sequence[sequence.length - 1]}, cache);
                     sequence = append(sequence, new NextTokenDistribution(logits).argmax());
                     continue;

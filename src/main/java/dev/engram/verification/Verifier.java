@@ -11,7 +11,9 @@ import dev.engram.runtime.ThreadPriority;
 import dev.engram.runtime.ViewMemo;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -72,40 +74,49 @@ public final class Verifier {
             CompletableFuture<int[]> guess) {
         String continuation;
         try {
-            int[] prompt = probes.edit.prompt();
-            int[] withTarget = Arrays.copyOf(prompt, prompt.length + probes.edit.targetNew().length);
-            System.arraycopy(probes.edit.targetNew(), 0, withTarget, prompt.length, probes.edit.targetNew().length);
-            // the parent's continuation of the prompt (fluency's reference) and of the prompt with target_new after
-            // it, side by side: what the parent says after the new answer is the guess the edited model's decode
-            // checks, since an edit changes the answer and little after it
-            int tokens = thresholds.fluencyTokens();
-            String key = tokens + ":" + Arrays.toString(prompt);
-            int[] parentAll = PARENT_CONTINUATIONS.get(parent, key);
-            int[] after;
-            if (parentAll == null) {
-                List<int[]> both = new GreedyGenerator(parent).generateEach(List.of(prompt, withTarget), tokens);
-                parentAll = both.get(0);
-                PARENT_CONTINUATIONS.put(parent, key, parentAll);
-                after = both.get(1);
-            } else {
-                // an earlier edit of this view decoded the parent's continuation of this prompt: only the guess is left
-                after = new GreedyGenerator(parent).generate(withTarget, tokens);
-            }
-            continuation = generated(parent, prompt, parentAll);
-            guess.complete(Arrays.copyOfRange(after, prompt.length,
-                    Math.min(after.length, prompt.length + thresholds.fluencyTokens())));
+            continuation = continuationAndGuess(parent, probes.edit, guess);
         } catch (RuntimeException | Error e) {
             guess.completeExceptionally(e);
             throw e;
         }
-        // the sentinel prompts are the same for every edit of a view: their rows are scored once per view
-        java.util.Set<Integer> sentinelPairs = new java.util.HashSet<>(probes.sentinelPairs);
+        return new ParentMeasurement(parent, sentinels, probes, scores(parent, probes), continuation, guess.join());
+    }
+
+    /**
+     * The parent's continuation of the prompt (fluency's reference), and the guess it completes: what the parent says
+     * once target_new is said (target_new, then its continuation of the prompt with target_new after it), since an
+     * edit changes the answer and little after it. The two decode side by side unless an earlier edit of this view
+     * decoded the first.
+     */
+    private String continuationAndGuess(Model parent, EditCase edit, CompletableFuture<int[]> guess) {
+        int[] prompt = edit.prompt();
+        int[] withTarget = Arrays.copyOf(prompt, prompt.length + edit.targetNew().length);
+        System.arraycopy(edit.targetNew(), 0, withTarget, prompt.length, edit.targetNew().length);
+        int tokens = thresholds.fluencyTokens();
+        String key = tokens + ":" + Arrays.toString(prompt);
+        int[] parentAll = PARENT_CONTINUATIONS.get(parent, key);
+        int[] after;
+        if (parentAll == null) {
+            List<int[]> both = new GreedyGenerator(parent).generateEach(List.of(prompt, withTarget), tokens);
+            parentAll = both.get(0);
+            PARENT_CONTINUATIONS.put(parent, key, parentAll);
+            after = both.get(1);
+        } else {
+            after = new GreedyGenerator(parent).generate(withTarget, tokens);
+        }
+        guess.complete(Arrays.copyOfRange(after, prompt.length, Math.min(after.length, prompt.length + tokens)));
+        return generated(parent, prompt, parentAll);
+    }
+
+    /** The parent's scores on every prompt; the sentinel prompts, the same for every edit, are scored once per view. */
+    private static ScoredPrompts.Scores scores(Model parent, Probes probes) {
+        Set<Integer> sentinelPairs = new HashSet<>(probes.sentinelPairs);
         ScoredPrompts.Scores before = probes.batch.run(parent, k -> sentinelPairs.contains(k)
                 ? SENTINEL_ROWS.get(parent, Arrays.toString(probes.batch.tokens(k))) : null);
         for (int k : sentinelPairs) {
             SENTINEL_ROWS.put(parent, Arrays.toString(probes.batch.tokens(k)), before.rows(k));
         }
-        return new ParentMeasurement(parent, sentinels, probes, before, continuation, guess.join());
+        return before;
     }
 
     /**
