@@ -11,9 +11,9 @@ import dev.engram.runtime.ThreadPriority;
 import dev.engram.runtime.ViewMemo;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -110,12 +110,11 @@ public final class Verifier {
 
     /** The parent's scores on every prompt; the sentinel prompts, the same for every edit, are scored once per view. */
     private static ScoredPrompts.Scores scores(Model parent, Probes probes) {
-        Set<Integer> sentinelPairs = new HashSet<>(probes.sentinelPairs);
-        ScoredPrompts.Scores before = probes.batch.run(parent, k -> sentinelPairs.contains(k)
-                ? SENTINEL_ROWS.get(parent, Arrays.toString(probes.batch.tokens(k))) : null);
-        for (int k : sentinelPairs) {
-            SENTINEL_ROWS.put(parent, Arrays.toString(probes.batch.tokens(k)), before.rows(k));
-        }
+        Map<Integer, String> sentinelKeys = new HashMap<>();
+        probes.sentinelPairs.forEach(k -> sentinelKeys.put(k, Arrays.toString(probes.batch.tokens(k))));
+        ScoredPrompts.Scores before = probes.batch.run(parent,
+                k -> sentinelKeys.containsKey(k) ? SENTINEL_ROWS.get(parent, sentinelKeys.get(k)) : null);
+        sentinelKeys.forEach((k, key) -> SENTINEL_ROWS.put(parent, key, before.rows(k)));
         return before;
     }
 
