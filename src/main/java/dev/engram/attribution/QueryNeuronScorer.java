@@ -8,7 +8,6 @@ import ai.djl.ndarray.types.Shape;
 import dev.engram.runtime.LayerWeights;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelConfig;
-import dev.engram.runtime.ModelFamily;
 import dev.engram.runtime.Param;
 import dev.engram.trace.Trace;
 import java.util.ArrayList;
@@ -59,7 +58,7 @@ final class QueryNeuronScorer {
         int position;
         if (id.kind() == NeuronKind.FFN) {
             // κ = gate_k ⊙ γ_2 (or up_k, or GPT-2's c_fc column); reads mid_T^l
-            Param subkeys = config.family() == ModelFamily.LLAMA && queryKey == QueryKey.GATE
+            Param subkeys = config.family().feedForward().gated() && queryKey == QueryKey.GATE
                     ? Param.FFN_GATE : Param.FFN_UP;
             key = foldedKey(id.layer(), subkeys, id.index(), w.ffnNormWeight());
             read = vector(trace.residMid(id.layer()), id.position());
@@ -249,15 +248,10 @@ final class QueryNeuronScorer {
             k = model.weights().column(layer, subkeys, column).mul(gamma).toFloatArray();
         }
         double[] key = new double[k.length];
-        double mean = 0;
-        for (float x : k) {
-            mean += x / (double) k.length;
-        }
-        boolean centre = config.family() == ModelFamily.GPT2;
         for (int i = 0; i < k.length; i++) {
-            key[i] = centre ? k[i] - mean : k[i];
+            key[i] = k[i];
         }
-        return key;
+        return config.family().norm().centre(key);
     }
 
     private static double[] vector(NDArray rows, int position) {

@@ -3,7 +3,6 @@ package dev.engram.attribution;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import dev.engram.runtime.ModelConfig;
-import dev.engram.runtime.ModelFamily;
 import dev.engram.runtime.ModelWeights;
 import dev.engram.runtime.Norms;
 
@@ -36,9 +35,7 @@ final class Readout {
     }
 
     private static float frozenScale(ModelConfig config, NDArray finalResidual) {
-        try (NDArray scale = config.family() == ModelFamily.GPT2
-                ? Norms.layerScale(finalResidual, config.normEps())
-                : Norms.rmsScale(finalResidual, config.normEps())) {
+        try (NDArray scale = Norms.scale(config, finalResidual)) {
             return scale.getFloat();
         }
     }
@@ -92,6 +89,6 @@ final class Readout {
 
     /** C(x) = x − mean(x) for LayerNorm; the identity for RMSNorm. Rows of x [B, d]. */
     NDArray centre(NDArray x) {
-        return config.family() == ModelFamily.GPT2 ? x.sub(x.mean(new int[] {-1}, true)) : x;
+        return config.family().norm().centre(x);
     }
 }

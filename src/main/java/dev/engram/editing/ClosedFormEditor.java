@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import dev.engram.inference.NextTokenDistribution;
-import dev.engram.runtime.ModelFamily;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.Norms;
 import dev.engram.runtime.WeightDelta;
@@ -100,15 +99,10 @@ public final class ClosedFormEditor {
     /** g = γ_f ⊙ C(W_U[:, new] − W_U[:, true]) / r*, r* the final norm's scale at the real final residual. */
     private float[] readoutDirection(NDArray finalResidual, int newToken, int trueToken) {
         var base = model.weights().base();
-        boolean layerNorm = model.config().family() == ModelFamily.GPT2;
-        NDArray scale = layerNorm ? Norms.layerScale(finalResidual, model.config().normEps())
-                : Norms.rmsScale(finalResidual, model.config().normEps());
+        NDArray scale = Norms.scale(model.config(), finalResidual);
         NDArray diff = base.unembedding().get(new NDIndex(":, {}", newToken))
                 .sub(base.unembedding().get(new NDIndex(":, {}", trueToken)));
-        NDArray g = diff.mul(base.finalNormWeight());
-        if (layerNorm) {
-            g = g.sub(g.mean());
-        }
+        NDArray g = model.config().family().norm().centre(diff.mul(base.finalNormWeight()));
         return g.div(scale).toFloatArray();
     }
 

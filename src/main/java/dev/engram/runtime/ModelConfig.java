@@ -3,7 +3,7 @@ package dev.engram.runtime;
 /**
  * The shape and hyper-parameters of one transformer, for both families.
  *
- * @param family         GPT2 or LLAMA
+ * @param family         the family's description (norm, FFN, positions, embeddings)
  * @param dModel         residual width d
  * @param nLayers        number of blocks L
  * @param nHeads         query heads
@@ -13,8 +13,8 @@ package dev.engram.runtime;
  * @param vocabSize      V
  * @param maxSeqLen      context length
  * @param normEps        epsilon of every LayerNorm / RMSNorm
- * @param ropeTheta      rotary base (LLAMA only)
- * @param ropeLayout     which dimensions rotate together (LLAMA only)
+ * @param ropeTheta      rotary base (rotary families only)
+ * @param ropeLayout     which dimensions rotate together (rotary families only)
  * @param tiedEmbeddings whether W_U is the transposed token embedding
  */
 public record ModelConfig(
@@ -40,7 +40,10 @@ public record ModelConfig(
         if (nHeads % nKvHeads != 0) {
             throw new IllegalArgumentException("n_heads " + nHeads + " is not a multiple of n_kv_heads " + nKvHeads);
         }
-        if (family == ModelFamily.LLAMA && headDim % 2 != 0) {
+        if (family == null) {
+            throw new IllegalArgumentException("a model needs a family");
+        }
+        if (family.positions() == PositionEncoding.ROTARY && headDim % 2 != 0) {
             throw new IllegalArgumentException("rotary embeddings need an even head_dim, got " + headDim);
         }
     }
@@ -61,6 +64,16 @@ public record ModelConfig(
 
     public int kvDim() {
         return nKvHeads * headDim;
+    }
+
+    /**
+     * Every weight of the model: embeddings, blocks (biases left out), norms, and the unembedding when untied.
+     */
+    public long parameterCount() {
+        long d = dModel;
+        long perLayer = d * qDim() + 2 * d * kvDim() + (long) qDim() * d
+                + family.feedForward().matrixCount() * d * dFfn + 2 * d;
+        return (long) vocabSize * d * (tiedEmbeddings ? 1 : 2) + nLayers * perLayer + d;
     }
 
     /** [in, out] of a block matrix in the runtime's layout (y = x · W). */

@@ -29,10 +29,13 @@ public final class Norms {
         return centred.square().mean(new int[] {-1}, true).add(TorchOwned.scalar((float) eps)).sqrt();
     }
 
-    /** The family's norm: LayerNorm for GPT-2 (β may not be null), RMSNorm for Llama. */
+    /** The model's norm (its family's {@link NormKind}) with gain γ and bias β at the model's ε. */
     public static NDArray apply(ModelConfig config, NDArray x, NDArray gamma, NDArray beta) {
-        return config.family() == ModelFamily.GPT2
-                ? layer(x, gamma, beta, config.normEps())
-                : rms(x, gamma, config.normEps());
+        return config.family().norm().apply(x, gamma, beta, config.normEps());
+    }
+
+    /** The model's norm scale s(x) at the model's ε, kept as a trailing axis of size 1. */
+    public static NDArray scale(ModelConfig config, NDArray x) {
+        return config.family().norm().scale(x, config.normEps());
     }
 }

@@ -318,7 +318,7 @@ public final class WeightDelta {
                 throw new IllegalArgumentException("weight delta " + key + ": layer is outside [0, "
                         + config.nLayers() + ")");
             }
-            if (param == Param.FFN_GATE && config.family() != ModelFamily.LLAMA) {
+            if (param == Param.FFN_GATE && !config.family().feedForward().gated()) {
                 throw new IllegalArgumentException("weight delta " + key + ": " + config.family()
                         + " models have no FFN gate");
             }

@@ -48,7 +48,7 @@ final class EditMapper {
                         ? dev.engram.grpc.v1.EditMethod.EDIT_METHOD_LEARNED
                         : dev.engram.grpc.v1.EditMethod.EDIT_METHOD_CLOSED_FORM)
                 .setParametersTouched(delta.parametersTouched())
-                .setParametersTouchedFraction(delta.parametersTouched() / (double) parameterCount(model.config()))
+                .setParametersTouchedFraction(delta.parametersTouched() / (double) model.config().parameterCount())
                 .setNorm(delta.norm()).setHash(delta.hash()).setSteps(result.steps())
                 .setTrainingPrompts(result.trainingPrompts());
         int dh = model.config().headDim();
@@ -71,13 +71,6 @@ final class EditMapper {
         return out.build();
     }
 
-    /** Every weight of the model: embeddings, blocks, norms (and the unembedding when untied). */
-    static long parameterCount(ModelConfig c) {
-        long d = c.dModel();
-        long perLayer = d * c.qDim() + 2 * d * c.kvDim() + (long) c.qDim() * d
-                + (c.family() == dev.engram.runtime.ModelFamily.LLAMA ? 3 : 2) * d * c.dFfn() + 2 * d;
-        return (long) c.vocabSize() * d * (c.tiedEmbeddings() ? 1 : 2) + c.nLayers() * perLayer + d;
-    }
 
     static dev.engram.grpc.v1.VerificationReport report(Model model, VerificationReport r) {
         dev.engram.grpc.v1.VerificationReport.Builder out = dev.engram.grpc.v1.VerificationReport.newBuilder()

@@ -8,16 +8,14 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import dev.engram.runtime.Cancellation;
-import dev.engram.runtime.Activations;
+import dev.engram.runtime.FeedForward;
 import dev.engram.runtime.LayerWeights;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelConfig;
-import dev.engram.runtime.ModelFamily;
 import dev.engram.runtime.NativeMemory;
 import dev.engram.runtime.EffectiveWeights;
 import dev.engram.runtime.Norms;
 import dev.engram.runtime.Param;
-import dev.engram.runtime.Rope;
 import dev.engram.runtime.TorchOwned;
 import java.util.ArrayList;
 import java.util.List;
@@ -475,13 +473,16 @@ public final class ForwardPass {
         }
     }
 
-    /** h^0 = W_E[tokens] (+ W_pos[positions] for GPT-2). */
+    /** h^0 = c·W_E[tokens] (+ W_pos[positions] with learned positions); c = sqrt(d) for scaled embeddings, else 1. */
     private NDArray embed(int[] tokens, int[] positions) {
         NDList rows = new NDList(tokens.length);
         for (int token : tokens) {
             rows.add(weights.base().tokenEmbedding().get(token));
         }
         NDArray h0 = NDArrays.stack(rows);
+        if (config.family().scaledEmbeddings()) {
+            h0 = h0.mul(TorchOwned.scalar(config.family().embeddingScale(config.dModel())));
+        }
         if (weights.base().positionEmbedding() != null) {
             long[] at = new long[positions.length];
             for (int i = 0; i < at.length; i++) {
@@ -509,9 +510,7 @@ public final class ForwardPass {
         NDArray q = queries(layer, w, a, positions);
         NDArray k = linear(a, layer, Param.ATTN_K, w.bK()).reshape(seqLen, nKv, dh);
         NDArray v = linear(a, layer, Param.ATTN_V, w.bV()).reshape(seqLen, nKv, dh);
-        if (config.family() == ModelFamily.LLAMA) {
-            k = Rope.apply(k, config, positions);
-        }
+        k = config.family().positions().rotate(k, config, positions);
         if (cache != null) {
             k = cache.append(layer, k, KvCache.Part.KEY);
             v = cache.append(layer, v, KvCache.Part.VALUE);
@@ -548,7 +547,7 @@ public final class ForwardPass {
     private NDArray queries(int layer, LayerWeights w, NDArray a, int[] positions) {
         NDArray q = linear(a, layer, Param.ATTN_Q, w.bQ()).reshape(a.getShape().get(0), config.nHeads(),
                 config.headDim());
-        return config.family() == ModelFamily.LLAMA ? Rope.apply(q, config, positions) : q;
+        return config.family().positions().rotate(q, config, positions);
     }
 
     /** Key or value heads [T, n_kv, dh] as one per query head [T, H, dh]: g(j) = floor(j / group). */
@@ -598,14 +597,11 @@ public final class ForwardPass {
         }
     }
 
-    /** Llama: m = silu(x·W_gate) ⊙ (x·W_up). GPT-2: m = gelu(x·W_fc + b_fc). */
+    /** Gated: m = σ(x·W_gate) ⊙ (x·W_up) (SwiGLU, GeGLU). Ungated: m = σ(x·W_fc + b_fc) (GPT-2). */
     private NDArray ffnCoefficients(int layer, LayerWeights w, NDArray x) {
-        if (config.family() == ModelFamily.LLAMA) {
-            NDArray gate = linear(x, layer, Param.FFN_GATE, null);
-            NDArray up = linear(x, layer, Param.FFN_UP, null);
-            return Activations.silu(gate).mul(up);
-        }
-        return Activations.geluTanh(linear(x, layer, Param.FFN_UP, w.bUp()));
+        FeedForward ffn = config.family().feedForward();
+        NDArray gate = ffn.gated() ? linear(x, layer, Param.FFN_GATE, null) : null;
+        return ffn.coefficients(gate, linear(x, layer, Param.FFN_UP, w.bUp()));
     }
 
     /**

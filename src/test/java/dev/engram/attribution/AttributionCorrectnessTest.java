@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.engram.inference.NextTokenDistribution;
 import dev.engram.runtime.Model;
-import dev.engram.runtime.ModelFamily;
 import dev.engram.support.SyntheticModels;
 import dev.engram.support.TestModels;
 import dev.engram.trace.ForwardPass;
@@ -23,7 +22,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The attribution engine against the literal double-precision reference, on three kinds of model. */
+/** The attribution engine against the literal double-precision reference, on four kinds of model. */
 class AttributionCorrectnessTest {
 
     record Case(String name, Model model, int[] prompt) {
@@ -36,16 +35,23 @@ class AttributionCorrectnessTest {
     @TempDir
     static Path checkpoints;
 
-    /** stories260K, and seeded synthetic GPT-2 and Llama (GQA) checkpoints written in the HF layout and read back. */
+    /**
+     * stories260K, and seeded synthetic GPT-2, Llama (GQA) and Gemma (one key/value head, heads wider than d / H)
+     * checkpoints written in the HF layout and read back.
+     */
     static Stream<Case> models() throws IOException {
         Model stories = TestModels.sharedStories260K();
         Model gpt2 = SyntheticModels.gpt2Checkpoint(checkpoints.resolve("gpt2"), "gpt2-synthetic", 32, 2, 4, 21);
         Model llama = SyntheticModels.llamaCheckpoint(checkpoints.resolve("llama"), "llama-gqa",
                 SyntheticModels.llama(48, 3, 6, 2, 211, false), false, 23);
+        Model gemma = SyntheticModels.writeAndLoad(checkpoints.resolve("gemma"), SyntheticModels.random(
+                "gemma-mqa", SyntheticModels.gemma(48, 3, 4, 1, 16, 211), false, 27, TestModels.root()),
+                dev.engram.runtime.load.Dtype.F32, 1, null);
         return Stream.of(
                 new Case("stories260K", stories, stories.tokenizer().encodePrompt("Once upon a time, there was a")),
                 new Case("gpt2-synthetic", gpt2, gpt2.tokenizer().encodePrompt("The capital of France is")),
-                new Case("llama-gqa-synthetic", llama, new int[] {1, 17, 200, 5, 64, 9}));
+                new Case("llama-gqa-synthetic", llama, new int[] {1, 17, 200, 5, 64, 9}),
+                new Case("gemma-mqa-synthetic", gemma, new int[] {2, 17, 200, 5, 64, 9}));
     }
 
     /** The literal reference's Imp for every neuron, for the model's top-1 token at the last position. */
@@ -195,7 +201,7 @@ class AttributionCorrectnessTest {
                     NormMode.FROZEN);
             assertEquals(ref.logProb(ref.residual(c.model().config().nLayers() - 1)), s.finalLogProb(), 1e-4);
             assertEquals(ref.logProb(ref.embedding()), s.embeddingLogProb(), 1e-4);
-            if (c.model().config().family() == ModelFamily.LLAMA) {
+            if (!c.model().config().family().norm().centres()) {
                 // RMSNorm has no bias: the frozen readout of h^L is the model's own prediction
                 double model = new NextTokenDistribution(trace.lastLogits()).logProbability(s.target());
                 assertEquals(model, s.finalLogProb(), 1e-4);
@@ -274,7 +280,7 @@ class AttributionCorrectnessTest {
 
     /** Models without biases: GPT-2's biases are residual components too, and are never attributed to neurons. */
     static Stream<Case> biasFreeModels() throws IOException {
-        return models().filter(c -> c.model().config().family() == ModelFamily.LLAMA);
+        return models().filter(c -> !c.model().config().family().norm().centres());
     }
 
     /**

@@ -3,7 +3,6 @@ package dev.engram.attribution;
 import dev.engram.runtime.LayerWeights;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelConfig;
-import dev.engram.runtime.ModelFamily;
 import dev.engram.support.ReferenceMath;
 import dev.engram.trace.Trace;
 import java.util.LinkedHashMap;
@@ -43,7 +42,7 @@ final class LiteralReference {
         int d = c.dModel();
         int vocab = c.vocabSize();
         double mean = 0;
-        if (c.family() == ModelFamily.GPT2) {
+        if (c.family().norm().centres()) {
             for (double v : x) {
                 mean += v / d;
             }
@@ -65,7 +64,7 @@ final class LiteralReference {
     /** RMS or LayerNorm scale of x. */
     private double scale(double[] x) {
         double mean = 0;
-        if (c.family() == ModelFamily.GPT2) {
+        if (c.family().norm().centres()) {
             for (double v : x) {
                 mean += v / x.length;
             }
@@ -171,7 +170,7 @@ final class LiteralReference {
         int position;
         double[] read;
         if (v.kind() == NeuronKind.FFN) {
-            subkeys = (c.family() == ModelFamily.LLAMA ? lw.wGate() : lw.wUp()).toFloatArray();
+            subkeys = (c.family().feedForward().gated() ? lw.wGate() : lw.wUp()).toFloatArray();
             gammaIn = lw.ffnNormWeight().toFloatArray();
             column = v.index();
             position = v.position();
@@ -191,7 +190,7 @@ final class LiteralReference {
             key[i] = (double) subkeys[i * width + column] * gammaIn[i];
             mean += key[i] / d;
         }
-        if (c.family() == ModelFamily.GPT2) {
+        if (c.family().norm().centres()) {
             for (int i = 0; i < d; i++) {
                 key[i] -= mean;
             }

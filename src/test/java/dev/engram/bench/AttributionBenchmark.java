@@ -1,11 +1,11 @@
 package dev.engram.bench;
 
+import dev.engram.runtime.family.Gpt2Family;
 import dev.engram.attribution.AttributionOptions;
 import dev.engram.attribution.Attributor;
 import dev.engram.attribution.StepAttribution;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelConfig;
-import dev.engram.runtime.ModelFamily;
 import dev.engram.runtime.RopeLayout;
 import dev.engram.runtime.load.ModelLoader;
 import dev.engram.support.SyntheticModels;
@@ -31,7 +31,7 @@ public final class AttributionBenchmark {
         try (Model smollm2 = ModelLoader.load("smollm2", smol, TestModels.root())) {
             report(smollm2, smollm2.tokenizer().encodePrompt("The capital of France is"), runs);
         }
-        ModelConfig gpt2Small = new ModelConfig(ModelFamily.GPT2, 768, 12, 12, 12, 64, 3072, 50257, 1024, 1e-5, 0,
+        ModelConfig gpt2Small = new ModelConfig(Gpt2Family.FAMILY, 768, 12, 12, 12, 64, 3072, 50257, 1024, 1e-5, 0,
                 RopeLayout.HALF, true);
         try (Model gpt2 = SyntheticModels.random("gpt2-small-shaped", gpt2Small, false, 1, TestModels.root())) {
             report(gpt2, new Random(42).ints(16, 0, 50257).toArray(), runs);

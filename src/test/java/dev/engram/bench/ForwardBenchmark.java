@@ -38,7 +38,7 @@ public final class ForwardBenchmark {
             throw new java.io.UncheckedIOException(e);
         }
         // GPT-2 small: d 768, 12 layers, 12 heads, d_ffn 3072, vocab 50,257, context 1,024 (random weights)
-        var gpt2Small = new dev.engram.runtime.ModelConfig(dev.engram.runtime.ModelFamily.GPT2, 768, 12, 12, 12, 64,
+        var gpt2Small = new dev.engram.runtime.ModelConfig(dev.engram.runtime.family.Gpt2Family.FAMILY, 768, 12, 12, 12, 64,
                 3072, 50257, 1024, 1e-5, 0, dev.engram.runtime.RopeLayout.HALF, true);
         try (Model gpt2 = SyntheticModels.random("gpt2-small-shaped", gpt2Small, false, 1, TestModels.root())) {
             report(gpt2, runs);

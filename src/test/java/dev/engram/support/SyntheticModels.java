@@ -1,12 +1,13 @@
 package dev.engram.support;
 
+import dev.engram.runtime.family.Gpt2Family;
+import dev.engram.runtime.family.LlamaFamily;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.engram.runtime.LayerWeights;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelConfig;
-import dev.engram.runtime.ModelFamily;
 import dev.engram.runtime.ModelWeights;
 import dev.engram.runtime.RopeLayout;
 import dev.engram.runtime.load.Dtype;
@@ -30,14 +31,23 @@ public final class SyntheticModels {
 
     /** GPT-2 shaped, with the real GPT-2 vocabulary (50,257) so the real tokenizer fits. */
     public static ModelConfig gpt2(int d, int layers, int heads) {
-        return new ModelConfig(ModelFamily.GPT2, d, layers, heads, heads, d / heads, 4 * d, 50257, 128, 1e-5, 0,
+        return new ModelConfig(Gpt2Family.FAMILY, d, layers, heads, heads, d / heads, 4 * d, 50257, 128, 1e-5, 0,
                 RopeLayout.HALF, true);
     }
 
     /** Llama shaped with grouped-query attention (heads / kvHeads query heads per key/value head). */
     public static ModelConfig llama(int d, int layers, int heads, int kvHeads, int vocab, boolean tied) {
-        return new ModelConfig(ModelFamily.LLAMA, d, layers, heads, kvHeads, d / heads, 3 * d, vocab, 128, 1e-5,
+        return new ModelConfig(LlamaFamily.FAMILY, d, layers, heads, kvHeads, d / heads, 3 * d, vocab, 128, 1e-5,
                 10000, RopeLayout.HALF, tied);
+    }
+
+    /**
+     * Gemma shaped: GeGLU, (1 + w) RMSNorm, sqrt(d)-scaled embeddings tied to the unembedding, and a head width
+     * that is not d / heads (as in Gemma's 256-wide heads), with {@code kvHeads} key/value heads.
+     */
+    public static ModelConfig gemma(int d, int layers, int heads, int kvHeads, int headDim, int vocab) {
+        return new ModelConfig(dev.engram.runtime.family.GemmaFamily.FAMILY, d, layers, heads, kvHeads, headDim, 3 * d,
+                vocab, 128, 1e-6, 10000, RopeLayout.HALF, true);
     }
 
     /** A model with random weights, held in memory (no tokenizer). */
@@ -45,7 +55,10 @@ public final class SyntheticModels {
         Random rng = new Random(seed);
         NDManager m = parent.newSubManager();
         int d = c.dModel();
-        boolean gpt2 = c.family() == ModelFamily.GPT2;
+        // GPT-2-shaped families (LayerNorm, learned positions) have biases everywhere; the others at most on q, k, v
+        boolean gpt2 = c.family().norm().centres();
+        boolean gated = c.family().feedForward().gated();
+        boolean positions = c.family().positions() == dev.engram.runtime.PositionEncoding.LEARNED;
         boolean bias = gpt2 || qkvBias;
         List<LayerWeights> layers = new ArrayList<>();
         for (int l = 0; l < c.nLayers(); l++) {
@@ -56,13 +69,13 @@ public final class SyntheticModels {
                     bias ? rand(m, rng, c.kvDim()) : null,
                     rand(m, rng, c.qDim(), d), gpt2 ? rand(m, rng, d) : null,
                     gamma(m, rng, d), gpt2 ? rand(m, rng, d) : null,
-                    gpt2 ? null : rand(m, rng, d, c.dFfn()), rand(m, rng, d, c.dFfn()),
+                    gated ? rand(m, rng, d, c.dFfn()) : null, rand(m, rng, d, c.dFfn()),
                     gpt2 ? rand(m, rng, c.dFfn()) : null,
                     rand(m, rng, c.dFfn(), d), gpt2 ? rand(m, rng, d) : null));
         }
         NDArray embedding = rand(m, rng, c.vocabSize(), d);
         NDArray unembedding = c.tiedEmbeddings() ? embedding.transpose() : rand(m, rng, d, c.vocabSize());
-        ModelWeights w = new ModelWeights(m, embedding, gpt2 ? rand(m, rng, c.maxSeqLen(), d) : null, layers,
+        ModelWeights w = new ModelWeights(m, embedding, positions ? rand(m, rng, c.maxSeqLen(), d) : null, layers,
                 gamma(m, rng, d), gpt2 ? rand(m, rng, d) : null, unembedding);
         return new Model(name, c, w, null);
     }

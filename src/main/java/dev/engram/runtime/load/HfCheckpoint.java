@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelConfig;
-import dev.engram.runtime.ModelFamily;
 import dev.engram.runtime.ModelWeights;
 import dev.engram.runtime.tokenizer.HfTokenizer;
 import dev.engram.runtime.tokenizer.TextTokenizer;
@@ -31,7 +30,7 @@ public final class HfCheckpoint {
         SafetensorsCheckpoint tensors = new SafetensorsCheckpoint(dir);
         NDManager manager = parent.newSubManager();
         try {
-            ModelWeights weights = config.family() == ModelFamily.GPT2
+            ModelWeights weights = HfConfig.usesGpt2Layout(config.family())
                     ? HfGpt2Layout.load(tensors, config, manager)
                     : LlamaLayout.load(tensors, config, manager, LlamaTensorNames.HF);
             TextTokenizer tokenizer = Files.exists(dir.resolve(TOKENIZER_FILE))
@@ -53,13 +52,13 @@ public final class HfCheckpoint {
         ModelConfig config = model.config();
         Files.createDirectories(dir);
         SafetensorsWriter all = new SafetensorsWriter();
-        boolean qkvBias = config.family() == ModelFamily.LLAMA && model.weights().base().layer(0).bQ() != null;
+        boolean qkvBias = !HfConfig.usesGpt2Layout(config.family()) && model.weights().base().layer(0).bQ() != null;
         ObjectMapper json = new ObjectMapper();
         // the layouts give suppliers that read the weights while the files are written: the copies stay open till then
         try (NDManager copies = model.weights().manager().newSubManager()) {
             ModelWeights weights = model.delta().isEmpty() ? model.weights().base()
                     : model.weights().materialize(copies);
-            if (config.family() == ModelFamily.GPT2) {
+            if (HfConfig.usesGpt2Layout(config.family())) {
                 HfGpt2Layout.export(weights, config, all);
             } else {
                 HfLlamaLayout.export(weights, config, all);

@@ -21,7 +21,7 @@ final class HfLlamaLayout {
         out.put(N.embedding(), new long[] {c.vocabSize(), d}, () -> w.tokenEmbedding().toFloatArray());
         for (int l = 0; l < c.nLayers(); l++) {
             LayerWeights lw = w.layer(l);
-            out.put(at(N.attnNorm(), l), new long[] {d}, () -> lw.attnNormWeight().toFloatArray());
+            out.put(at(N.attnNorm(), l), new long[] {d}, () -> stored(lw.attnNormWeight(), c));
             out.put(at(N.q(), l), new long[] {c.qDim(), d}, () -> rope(c, linear(lw.wQ()), c.nHeads(), d));
             out.put(at(N.k(), l), new long[] {c.kvDim(), d}, () -> rope(c, linear(lw.wK()), c.nKvHeads(), d));
             out.put(at(N.v(), l), new long[] {c.kvDim(), d}, () -> linear(lw.wV()));
@@ -31,15 +31,25 @@ final class HfLlamaLayout {
                 out.put(at(N.vBias(), l), new long[] {c.kvDim()}, () -> lw.bV().toFloatArray());
             }
             out.put(at(N.o(), l), new long[] {d, c.qDim()}, () -> linear(lw.wO()));
-            out.put(at(N.ffnNorm(), l), new long[] {d}, () -> lw.ffnNormWeight().toFloatArray());
+            out.put(at(N.ffnNorm(), l), new long[] {d}, () -> stored(lw.ffnNormWeight(), c));
             out.put(at(N.gate(), l), new long[] {c.dFfn(), d}, () -> linear(lw.wGate()));
             out.put(at(N.up(), l), new long[] {c.dFfn(), d}, () -> linear(lw.wUp()));
             out.put(at(N.down(), l), new long[] {d, c.dFfn()}, () -> linear(lw.wDown()));
         }
-        out.put(N.finalNorm(), new long[] {d}, () -> w.finalNormWeight().toFloatArray());
+        out.put(N.finalNorm(), new long[] {d}, () -> stored(w.finalNormWeight(), c));
         if (!c.tiedEmbeddings()) {
             out.put(N.output(), new long[] {c.vocabSize(), d}, () -> linear(w.unembedding()));
         }
+    }
+
+    /** The stored norm weight w = γ − offset of a gain γ ({@link dev.engram.runtime.ModelFamily#normGainOffset}). */
+    private static float[] stored(NDArray gain, ModelConfig c) {
+        float[] w = gain.toFloatArray();
+        float offset = c.family().normGainOffset();
+        for (int i = 0; i < w.length; i++) {
+            w[i] -= offset;
+        }
+        return w;
     }
 
     /** Our [in, out] matrix as nn.Linear's [out, in]. */

@@ -6,9 +6,9 @@ import ai.djl.ndarray.types.Shape;
 import dev.engram.runtime.LayerWeights;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelConfig;
-import dev.engram.runtime.ModelFamily;
 import dev.engram.runtime.ModelWeights;
 import dev.engram.runtime.RopeLayout;
+import dev.engram.runtime.family.LlamaFamily;
 import dev.engram.runtime.tokenizer.Llama2cTokenizer;
 import java.io.IOException;
 import java.nio.ByteOrder;
@@ -42,7 +42,7 @@ public final class Llama2cCheckpoint {
             int seqLen = map.getInt();
             boolean tied = vocab > 0;
             vocab = Math.abs(vocab);
-            ModelConfig c = new ModelConfig(ModelFamily.LLAMA, dim, layers, heads, kvHeads, dim / heads, hidden,
+            ModelConfig c = new ModelConfig(LlamaFamily.FAMILY, dim, layers, heads, kvHeads, dim / heads, hidden,
                     vocab, seqLen, 1e-5, 10000, RopeLayout.ADJACENT, tied);
             FloatBuffer f = map.position(HEADER_INTS * 4).slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
             NDManager manager = parent.newSubManager();

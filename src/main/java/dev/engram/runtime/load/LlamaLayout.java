@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.engram.runtime.LayerWeights;
 import dev.engram.runtime.ModelConfig;
+import dev.engram.runtime.ModelFamily;
 import dev.engram.runtime.ModelWeights;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -24,7 +25,7 @@ public final class LlamaLayout {
         List<LayerWeights> layers = new ArrayList<>();
         for (int l = 0; l < c.nLayers(); l++) {
             layers.add(new LayerWeights(
-                    r.asIs(at(n.attnNorm(), l), d), null,
+                    gain(r.asIs(at(n.attnNorm(), l), d), c), null,
                     r.transposed(at(n.q(), l), c.qDim(), d),
                     r.transposed(at(n.k(), l), c.kvDim(), d),
                     r.transposed(at(n.v(), l), c.kvDim(), d),
@@ -33,7 +34,7 @@ public final class LlamaLayout {
                     r.optional(at(n.vBias(), l), c.kvDim()),
                     r.transposed(at(n.o(), l), d, c.qDim()),
                     r.optional(at(n.oBias(), l), d),
-                    r.asIs(at(n.ffnNorm(), l), d), null,
+                    gain(r.asIs(at(n.ffnNorm(), l), d), c), null,
                     r.transposed(at(n.gate(), l), c.dFfn(), d),
                     r.transposed(at(n.up(), l), c.dFfn(), d), null,
                     r.transposed(at(n.down(), l), d, c.dFfn()), null));
@@ -41,6 +42,18 @@ public final class LlamaLayout {
         NDArray unembedding = c.tiedEmbeddings() || !r.has(n.output())
                 ? embedding.transpose()
                 : r.transposed(n.output(), c.vocabSize(), d);
-        return new ModelWeights(manager, embedding, null, layers, r.asIs(n.finalNorm(), d), null, unembedding);
+        return new ModelWeights(manager, embedding, null, layers, gain(r.asIs(n.finalNorm(), d), c), null,
+                unembedding);
+    }
+
+    /** The gain γ = offset + w that the runtime holds for a stored norm weight w ({@link ModelFamily#normGainOffset}). */
+    private static NDArray gain(NDArray stored, ModelConfig c) {
+        float offset = c.family().normGainOffset();
+        if (offset == 0) {
+            return stored;
+        }
+        NDArray gain = stored.add(offset);
+        stored.close();
+        return gain;
     }
 }

@@ -16,7 +16,7 @@ public final class HfTokenizer implements TextTokenizer {
     public static HfTokenizer load(Path tokenizerJson, ModelFamily family) throws IOException {
         return new HfTokenizer(HuggingFaceTokenizer.builder()
                 .optTokenizerPath(tokenizerJson)
-                .optAddSpecialTokens(family == ModelFamily.LLAMA)
+                .optAddSpecialTokens(family.prependsBos())
                 .optTruncation(false)
                 .optPadding(false)
                 .build());

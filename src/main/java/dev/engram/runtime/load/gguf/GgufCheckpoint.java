@@ -3,9 +3,9 @@ package dev.engram.runtime.load.gguf;
 import ai.djl.ndarray.NDManager;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelConfig;
-import dev.engram.runtime.ModelFamily;
 import dev.engram.runtime.ModelWeights;
 import dev.engram.runtime.RopeLayout;
+import dev.engram.runtime.family.LlamaFamily;
 import dev.engram.runtime.load.LlamaLayout;
 import dev.engram.runtime.load.LlamaTensorNames;
 import dev.engram.runtime.load.TensorSource;
@@ -58,7 +58,7 @@ public final class GgufCheckpoint {
         if (g.has("llama.rope.dimension_count") && g.integer("llama.rope.dimension_count") != headDim) {
             throw new IllegalArgumentException("partial rotary embeddings are not supported");
         }
-        return new ModelConfig(ModelFamily.LLAMA, d, (int) g.integer("llama.block_count"), heads, kvHeads, headDim,
+        return new ModelConfig(LlamaFamily.FAMILY, d, (int) g.integer("llama.block_count"), heads, kvHeads, headDim,
                 (int) g.integer("llama.feed_forward_length"), vocab, (int) g.integer("llama.context_length"),
                 g.real("llama.attention.layer_norm_rms_epsilon", 1e-5), g.real("llama.rope.freq_base", 10000),
                 RopeLayout.ADJACENT, !g.tensors().containsKey("output.weight"));
