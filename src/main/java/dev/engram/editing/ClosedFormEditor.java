@@ -31,7 +31,7 @@ public final class ClosedFormEditor {
         this.model = model;
     }
 
-    ComputedDelta solve(EditCase edit, List<EditUnit> units, EditOptions options) {
+    ComputedDelta solve(EditCase edit, List<EditUnit> units, ClosedFormOptions options) {
         int[] prompt = edit.prompt();
         int newToken = edit.targetNew()[0];
         int trueToken = edit.targetTrue()[0];
@@ -63,7 +63,7 @@ public final class ClosedFormEditor {
         WeightDelta delta = WeightDelta.none();
         NextTokenDistribution edited = null;
         int solves = 0;
-        while (solves < options.maxSteps()) {
+        while (solves < options.maxSolves()) {
             delta = delta(units, coefficients, g, shift / (gNorm2 * sumSquares));
             solves++;
             edited = new NextTokenDistribution(ForwardPass.of(model.edited(model.delta().then(delta)))

@@ -1,9 +1,38 @@
 package dev.engram.editing;
 
-/** How the located subvalues are changed. */
-public enum EditMethod {
-    /** Deltas trained with autograd and Adam: target NLL + KL to the parent + L2 (FiNE's recipe, ROME's prefixes). */
-    LEARNED,
-    /** The minimum-norm change that moves the frozen-norm readout by a log-odds margin: one small solve, no gradients. */
-    CLOSED_FORM
+import dev.engram.runtime.Model;
+import java.util.List;
+
+/**
+ * A way to change located subvalues: given the units that {@link NeuronSelector} chose, compute the weight delta.
+ * One class per method, each with its own options record ({@link MethodOptions}); {@link EditMethods} lists them.
+ *
+ * @param <O> the method's options
+ */
+public interface EditMethod<O extends MethodOptions> {
+    /** The method's name in requests, batches and reports (lower case, for example "closed_form"). */
+    String name();
+
+    /** The record this method's options come in. */
+    Class<O> optionsType();
+
+    /** The options a request that names none gets. */
+    O defaults();
+
+    /**
+     * The delta relative to {@code model}'s effective weights that makes {@code edit.prompt()} answer target_new.
+     *
+     * @param seed seeds whatever the method draws at random; the same seed gives the same delta
+     */
+    ComputedDelta computeDelta(Model model, EditCase edit, List<EditUnit> units, O options, long seed);
+
+    /** {@link #computeDelta} for options known only as {@link MethodOptions}; they must be this method's. */
+    default ComputedDelta computeDeltaWith(Model model, EditCase edit, List<EditUnit> units, MethodOptions options,
+            long seed) {
+        if (!optionsType().isInstance(options)) {
+            throw new IllegalArgumentException("options: " + name() + " takes " + optionsType().getSimpleName()
+                    + ", not " + options.getClass().getSimpleName());
+        }
+        return computeDelta(model, edit, units, optionsType().cast(options), seed);
+    }
 }

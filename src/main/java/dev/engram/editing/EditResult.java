@@ -15,6 +15,6 @@ import java.util.List;
  * @param locateMillis    time to select the neurons
  * @param editMillis      time to compute the delta
  */
-public record EditResult(WeightDelta delta, List<EditUnit> units, EditMethod method, int steps, double trainingNewProb,
+public record EditResult(WeightDelta delta, List<EditUnit> units, EditMethod<?> method, int steps, double trainingNewProb,
         int trainingPrompts, long locateMillis, long editMillis) {
 }

@@ -24,9 +24,8 @@ public final class Editor {
                     + "target at this prompt; nothing to edit");
         }
         long located = System.nanoTime();
-        ComputedDelta computed = options.method() == EditMethod.LEARNED
-                ? new LearnedEditor(model).train(edit, units, options)
-                : new ClosedFormEditor(model).solve(edit, units, options);
+        ComputedDelta computed = options.method().computeDeltaWith(model, edit, units, options.methodOptions(),
+                options.seed());
         long done = System.nanoTime();
         return new EditResult(computed.delta(), units, options.method(), computed.steps(), computed.newProbability(),
                 computed.prompts(), (located - start) / 1_000_000, (done - located) / 1_000_000);

@@ -152,15 +152,15 @@ public final class LearnedEditor {
      */
     private static final Object AUTOGRAD = new Object();
 
-    ComputedDelta train(EditCase edit, List<EditUnit> units, EditOptions options) {
+    ComputedDelta train(EditCase edit, List<EditUnit> units, LearnedOptions options, long seed) {
         synchronized (AUTOGRAD) {
-            return trainAlone(edit, units, options);
+            return trainAlone(edit, units, options, seed);
         }
     }
 
-    private ComputedDelta trainAlone(EditCase edit, List<EditUnit> units, EditOptions options) {
+    private ComputedDelta trainAlone(EditCase edit, List<EditUnit> units, LearnedOptions options, long seed) {
         try (NDManager manager = model.weights().manager().newSubManager()) {
-            Objective objective = objective(edit, units, options, manager);
+            Objective objective = objective(edit, units, options, seed, manager);
             int step = 0;
             double minProbability = 0;
             while (true) {
@@ -186,7 +186,8 @@ public final class LearnedEditor {
     EvaluatedLoss lossAtRandomTheta(EditCase edit, List<EditUnit> units, EditOptions options, long seed, double sigma) {
         synchronized (AUTOGRAD) {
             try (NDManager manager = model.weights().manager().newSubManager()) {
-                Objective objective = objective(edit, units, options, manager);
+                Objective objective = objective(edit, units, (LearnedOptions) options.methodOptions(), options.seed(),
+                        manager);
                 java.util.Random random = new java.util.Random(seed);
                 boolean gradMode = JniUtils.isGradMode();
                 JniUtils.setGradMode(false);
@@ -212,11 +213,12 @@ public final class LearnedEditor {
 
     /** What the loss reads that does not depend on δ, built once per edit, and the trainable groups. */
     private record Objective(List<Sequence> sequences, Contrasts contrasts, Below below, NDArray parentLogProbs,
-            int klPositions, List<Group> groups, EditOptions options) {
+            int klPositions, List<Group> groups, LearnedOptions options) {
     }
 
-    private Objective objective(EditCase edit, List<EditUnit> units, EditOptions options, NDManager manager) {
-        List<int[]> prompts = TrainingPrompts.of(model, edit.prompt(), options.prefixes(), options.seed());
+    private Objective objective(EditCase edit, List<EditUnit> units, LearnedOptions options, long seed,
+            NDManager manager) {
+        List<int[]> prompts = TrainingPrompts.of(model, edit.prompt(), options.prefixes(), seed);
         List<Sequence> sequences = new ArrayList<>();
         for (int[] p : prompts) {
             int[] tokens = java.util.Arrays.copyOf(p, p.length + edit.targetNew().length);
@@ -256,7 +258,7 @@ public final class LearnedEditor {
      * below the stop probability and steps remain, δ takes one Adam step (t = step + 1).
      */
     private double step(Objective objective, int step) {
-        EditOptions options = objective.options();
+        LearnedOptions options = objective.options();
         double minProbability;
         try (NDScope scope = new NDScope(); GradientCollector collector = Engine.getInstance().newGradientCollector();
                 Loss loss = loss(objective)) {
@@ -284,7 +286,7 @@ public final class LearnedEditor {
 
     /** L(δ) at the current θ, inside the caller's NDScope (and its gradient collector when training). */
     private Loss loss(Objective o) {
-        EditOptions options = o.options();
+        LearnedOptions options = o.options();
         List<Sequence> sequences = o.sequences();
         Contrasts contrasts = o.contrasts();
         Below below = o.below();

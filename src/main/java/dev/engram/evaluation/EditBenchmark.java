@@ -2,6 +2,7 @@ package dev.engram.evaluation;
 
 import dev.engram.editing.EditCase;
 import dev.engram.editing.EditMethod;
+import dev.engram.editing.EditMethods;
 import dev.engram.editing.EditOptions;
 import dev.engram.inference.GreedyGenerator;
 import dev.engram.runtime.Model;
@@ -16,7 +17,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -72,7 +72,7 @@ public final class EditBenchmark {
         CounterFactScores.Scores unedited = bench.unedited();
         List<MethodResult> results = new ArrayList<>();
         for (String m : flags.getOrDefault("methods", "learned,closed_form").split(",")) {
-            results.add(bench.run(EditMethod.valueOf(m.toUpperCase(Locale.ROOT)),
+            results.add(bench.run(EditMethods.named(m),
                     Integer.parseInt(flags.getOrDefault("every", "10"))));
         }
         EditBenchmarkReport report = new EditBenchmarkReport(model.name(), records.size(), unedited, results);
@@ -85,7 +85,7 @@ public final class EditBenchmark {
         return CounterFactScores.mean(CounterFactScores.of(model, edits(records)));
     }
 
-    public MethodResult run(EditMethod method, int every) {
+    public MethodResult run(EditMethod<?> method, int every) {
         EditOptions options = EditOptions.defaults(method, model.config().nLayers());
         List<SingleEdit> singles = new ArrayList<>();
         WeightDelta all = WeightDelta.none();

@@ -1,7 +1,6 @@
 package dev.engram.service;
 
 import dev.engram.attribution.NeuronKind;
-import dev.engram.editing.EditMethod;
 import dev.engram.editing.EditResult;
 import dev.engram.editing.EditUnit;
 import dev.engram.grpc.v1.DeltaSummary;
@@ -44,9 +43,7 @@ final class EditMapper {
     static DeltaSummary delta(Model model, EditResult result) {
         WeightDelta delta = result.delta();
         DeltaSummary.Builder out = DeltaSummary.newBuilder()
-                .setMethod(result.method() == EditMethod.LEARNED
-                        ? dev.engram.grpc.v1.EditMethod.EDIT_METHOD_LEARNED
-                        : dev.engram.grpc.v1.EditMethod.EDIT_METHOD_CLOSED_FORM)
+                .setMethod(MethodMessages.value(result.method()))
                 .setParametersTouched(delta.parametersTouched())
                 .setParametersTouchedFraction(delta.parametersTouched() / (double) model.config().parameterCount())
                 .setNorm(delta.norm()).setHash(delta.hash()).setSteps(result.steps())

@@ -4,7 +4,7 @@ import static dev.engram.service.GrpcErrors.invalid;
 
 import dev.engram.attribution.NeuronKind;
 import dev.engram.editing.EditCase;
-import dev.engram.editing.EditMethod;
+import dev.engram.editing.MethodOptions;
 import dev.engram.editing.EditOptions;
 import dev.engram.editing.Neighbour;
 import dev.engram.grpc.v1.EditRequest;
@@ -141,12 +141,8 @@ final class EditRequests {
     }
 
     static EditOptions options(dev.engram.grpc.v1.EditOptions o, ModelConfig c) {
-        EditMethod method = switch (o.getMethod()) {
-            case EDIT_METHOD_UNSPECIFIED, EDIT_METHOD_LEARNED -> EditMethod.LEARNED;
-            case EDIT_METHOD_CLOSED_FORM -> EditMethod.CLOSED_FORM;
-            default -> throw invalid("options.method", "unknown method " + o.getMethodValue());
-        };
-        EditOptions d = EditOptions.defaults(method, c.nLayers());
+        MethodOptions method = MethodMessages.read(o);
+        EditOptions d = EditOptions.defaults(method.method(), c.nLayers());
         Set<NeuronKind> kinds = o.getNeuronKindsCount() == 0 ? d.kinds() : EnumSet.noneOf(NeuronKind.class);
         for (int i = 0; i < o.getNeuronKindsCount(); i++) {
             kinds.add(switch (o.getNeuronKindsValue(i)) {
@@ -171,17 +167,7 @@ final class EditRequests {
             }
             excluded.add(layer);
         }
-        return new EditOptions(method, budget, kinds, excluded,
-                o.hasSteps() ? o.getSteps() : d.maxSteps(),
-                o.hasLearningRate() ? o.getLearningRate() : d.learningRate(),
-                o.hasStopProbability() ? o.getStopProbability() : d.stopProbability(),
-                o.hasKlWeight() ? o.getKlWeight() : d.klWeight(),
-                o.hasContrastWeight() ? o.getContrastWeight() : d.contrastWeight(),
-                o.hasL2Weight() ? o.getL2Weight() : d.l2Weight(),
-                o.hasRepetitionWeight() ? o.getRepetitionWeight() : d.repetitionWeight(),
-                o.hasMargin() ? o.getMargin() : d.margin(),
-                o.hasPrefixes() ? o.getPrefixes() : d.prefixes(),
-                o.getSeed());
+        return new EditOptions(method, budget, kinds, excluded, o.getSeed());
     }
 
     static GateThresholds thresholds(dev.engram.grpc.v1.GateThresholds t) {

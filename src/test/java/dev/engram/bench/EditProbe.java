@@ -1,7 +1,11 @@
 package dev.engram.bench;
 
 import dev.engram.editing.EditMethod;
+import dev.engram.editing.EditMethods;
+import dev.engram.editing.ClosedFormOptions;
 import dev.engram.editing.EditOptions;
+import dev.engram.editing.LearnedOptions;
+import dev.engram.editing.MethodOptions;
 import dev.engram.evaluation.EditRecord;
 import dev.engram.evaluation.EvaluationModels;
 import dev.engram.runtime.Model;
@@ -68,18 +72,31 @@ public final class EditProbe {
     }
 
     private static EditOptions options(Model model) {
-        EditMethod method = EditMethod.valueOf(System.getProperty("probe.method", "learned").toUpperCase(Locale.ROOT));
+        EditMethod<?> method = EditMethods.named(System.getProperty("probe.method", "learned"));
         EditOptions d = EditOptions.defaults(method, model.config().nLayers());
         java.util.Set<dev.engram.attribution.NeuronKind> kinds = System.getProperty("probe.kinds") == null ? d.kinds()
                 : java.util.Arrays.stream(System.getProperty("probe.kinds").split(","))
                         .map(k -> dev.engram.attribution.NeuronKind.valueOf(k.trim().toUpperCase(Locale.ROOT)))
                         .collect(java.util.stream.Collectors.toSet());
-        return new EditOptions(method, Integer.getInteger("probe.budget", d.neuronBudget()), kinds,
-                d.excludedLayers(), Integer.getInteger("probe.steps", d.maxSteps()),
-                number("probe.lr", d.learningRate()), number("probe.stop", d.stopProbability()),
-                number("probe.kl", d.klWeight()), number("probe.contrast", d.contrastWeight()),
-                number("probe.l2", d.l2Weight()), number("probe.rep", d.repetitionWeight()),
-                number("probe.margin", d.margin()), Integer.getInteger("probe.prefixes", d.prefixes()), d.seed());
+        return new EditOptions(methodOptions(method), Integer.getInteger("probe.budget", d.neuronBudget()), kinds,
+                d.excludedLayers(), d.seed());
+    }
+
+    /** The method's defaults, with any of them overridden by -Dprobe.* properties. */
+    private static MethodOptions methodOptions(EditMethod<?> method) {
+        MethodOptions d = method.defaults();
+        if (d instanceof LearnedOptions l) {
+            return new LearnedOptions(Integer.getInteger("probe.steps", l.maxSteps()),
+                    number("probe.lr", l.learningRate()), number("probe.stop", l.stopProbability()),
+                    number("probe.kl", l.klWeight()), number("probe.contrast", l.contrastWeight()),
+                    number("probe.l2", l.l2Weight()), number("probe.rep", l.repetitionWeight()),
+                    Integer.getInteger("probe.prefixes", l.prefixes()));
+        }
+        if (d instanceof ClosedFormOptions c) {
+            return new ClosedFormOptions(Integer.getInteger("probe.steps", c.maxSolves()),
+                    number("probe.margin", c.margin()));
+        }
+        return d;
     }
 
     private static double number(String property, double fallback) {

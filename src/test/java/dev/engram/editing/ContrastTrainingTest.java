@@ -26,12 +26,10 @@ class ContrastTrainingTest {
                 model.tokenizer().encodeContinuation(" Berlin"), model.tokenizer().encodeContinuation(" London"),
                 List.of(), List.of()).withContrasts(model, "the United Kingdom", "The capital of {} is");
         assertEquals(ContrastPrompts.COUNT, edit.contrasts().size());
-        EditOptions defaults = EditOptions.defaults(EditMethod.LEARNED, model.config().nLayers());
+        EditOptions defaults = EditOptions.defaults(EditMethods.LEARNED, model.config().nLayers());
         double with = meanContrastKl(model, edit, defaults);
-        double without = meanContrastKl(model, edit, new EditOptions(defaults.method(), defaults.neuronBudget(),
-                defaults.kinds(), defaults.excludedLayers(), defaults.maxSteps(), defaults.learningRate(),
-                defaults.stopProbability(), defaults.klWeight(), 0, defaults.l2Weight(), defaults.repetitionWeight(),
-                defaults.margin(), defaults.prefixes(), defaults.seed()));
+        double without = meanContrastKl(model, edit, defaults.withMethodOptions(
+                LearnedOptions.defaults().withContrastWeight(0)));
         assertTrue(with < 0.5 * without, "mean KL at the contrasts: " + with + " with the term, " + without + " without");
     }
 

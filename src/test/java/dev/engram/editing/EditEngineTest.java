@@ -34,13 +34,13 @@ class EditEngineTest {
     private static final EditCase EDIT = new EditCase(PROMPT, new int[] {SUE}, new int[] {LILY},
             List.of(MODEL.tokenizer().encodePrompt("One day, a little girl named")), List.of());
 
-    private static EditOptions options(EditMethod method) {
+    private static EditOptions options(EditMethod<?> method) {
         return EditOptions.defaults(method, MODEL.config().nLayers());
     }
 
     @Test
     void selectionSplitsTheBudgetBetweenTrueCarriersAndNewPromoters() {
-        EditOptions o = options(EditMethod.LEARNED).withBudget(6);
+        EditOptions o = options(EditMethods.LEARNED).withBudget(6);
         List<EditUnit> units = new NeuronSelector(MODEL).select(PROMPT, LILY, SUE, o);
         assertEquals(6, units.size());
         List<ScoredNeuron> forTrue = new Attributor(MODEL).attribute(PROMPT, new int[] {LILY},
@@ -61,8 +61,8 @@ class EditEngineTest {
 
     @Test
     void selectionHonoursKindsAndExcludedLayers() {
-        EditOptions attentionOnly = new EditOptions(EditMethod.LEARNED, 8, EnumSet.of(NeuronKind.ATTENTION),
-                Set.of(4), 5, 0.01, 0.9, 1, 10, 0.01, 10, 3, 0, 0);
+        EditOptions attentionOnly = new EditOptions(new LearnedOptions(5, 0.01, 0.9, 1, 10, 0.01, 10, 0), 8,
+                EnumSet.of(NeuronKind.ATTENTION), Set.of(4), 0);
         List<EditUnit> units = new NeuronSelector(MODEL).select(PROMPT, LILY, SUE, attentionOnly);
         assertEquals(8, units.size());
         for (EditUnit u : units) {
@@ -78,8 +78,8 @@ class EditEngineTest {
         for (int l = 0; l < MODEL.config().nLayers(); l++) {
             every.add(l);
         }
-        EditOptions none = new EditOptions(EditMethod.LEARNED, 4, EnumSet.of(NeuronKind.FFN), every, 5, 0.01, 0.9, 1,
-                10, 0.01, 10, 3, 0, 0);
+        EditOptions none = new EditOptions(new LearnedOptions(5, 0.01, 0.9, 1, 10, 0.01, 10, 0), 4,
+                EnumSet.of(NeuronKind.FFN), every, 0);
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> new Editor(MODEL).edit(EDIT, none));
         assertTrue(e.getMessage().startsWith("options:"), e.getMessage());
@@ -87,11 +87,11 @@ class EditEngineTest {
 
     @Test
     void theSameSeedGivesTheSameDelta() {
-        EditResult a = new Editor(MODEL).edit(EDIT, options(EditMethod.LEARNED).withSeed(7));
-        EditResult b = new Editor(MODEL).edit(EDIT, options(EditMethod.LEARNED).withSeed(7));
+        EditResult a = new Editor(MODEL).edit(EDIT, options(EditMethods.LEARNED).withSeed(7));
+        EditResult b = new Editor(MODEL).edit(EDIT, options(EditMethods.LEARNED).withSeed(7));
         assertEquals(a.delta().hash(), b.delta().hash());
         assertEquals(a.delta(), b.delta());
-        EditResult c = new Editor(MODEL).edit(EDIT, options(EditMethod.LEARNED).withSeed(8));
+        EditResult c = new Editor(MODEL).edit(EDIT, options(EditMethods.LEARNED).withSeed(8));
         assertNotEquals(a.delta().hash(), c.delta().hash(), "another seed trains behind other prefixes");
     }
 
@@ -101,11 +101,11 @@ class EditEngineTest {
      */
     @Test
     void concurrentLearnedEditsOnWorkerThreadsGiveTheSameDelta() throws Exception {
-        String alone = new Editor(MODEL).edit(EDIT, options(EditMethod.LEARNED)).delta().hash();
+        String alone = new Editor(MODEL).edit(EDIT, options(EditMethods.LEARNED)).delta().hash();
         var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
         try {
-            var first = pool.submit(() -> new Editor(MODEL).edit(EDIT, options(EditMethod.LEARNED)).delta().hash());
-            var second = pool.submit(() -> new Editor(MODEL).edit(EDIT, options(EditMethod.LEARNED)).delta().hash());
+            var first = pool.submit(() -> new Editor(MODEL).edit(EDIT, options(EditMethods.LEARNED)).delta().hash());
+            var second = pool.submit(() -> new Editor(MODEL).edit(EDIT, options(EditMethods.LEARNED)).delta().hash());
             assertEquals(alone, first.get());
             assertEquals(alone, second.get());
         } finally {
@@ -120,7 +120,7 @@ class EditEngineTest {
      */
     @Test
     void garbageCollectionDuringTrainingChangesNothing() throws Exception {
-        String quiet = new Editor(MODEL).edit(EDIT, options(EditMethod.LEARNED)).delta().hash();
+        String quiet = new Editor(MODEL).edit(EDIT, options(EditMethods.LEARNED)).delta().hash();
         java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
         Thread churn = new Thread(() -> {
             while (running.get()) {
@@ -136,7 +136,7 @@ class EditEngineTest {
         churn.start();
         try {
             for (int round = 0; round < 5; round++) {
-                assertEquals(quiet, new Editor(MODEL).edit(EDIT, options(EditMethod.LEARNED)).delta().hash(),
+                assertEquals(quiet, new Editor(MODEL).edit(EDIT, options(EditMethods.LEARNED)).delta().hash(),
                         "round " + round);
             }
         } finally {
@@ -148,7 +148,7 @@ class EditEngineTest {
     /** Both methods flip the prompt, touch only the budgeted vectors, and carry the originals they replace. */
     @Test
     void bothMethodsFlipThePromptWithSparseDeltas() {
-        for (EditMethod method : EditMethod.values()) {
+        for (EditMethod<?> method : EditMethods.all()) {
             EditResult r = new Editor(MODEL).edit(EDIT, options(method));
             Model edited = new Editor(MODEL).apply(r);
             NextTokenDistribution after = new NextTokenDistribution(ForwardPass.of(edited).lastLogits(PROMPT));
@@ -166,7 +166,7 @@ class EditEngineTest {
     /** Acceptance: the edit through the effective-weights view gives the logits of rewritten weights (1e-5). */
     @Test
     void anEditThroughTheViewEqualsRewrittenWeights() {
-        EditResult r = new Editor(MODEL).edit(EDIT, options(EditMethod.LEARNED));
+        EditResult r = new Editor(MODEL).edit(EDIT, options(EditMethods.LEARNED));
         float[] view = ForwardPass.of(new Editor(MODEL).apply(r)).lastLogits(PROMPT);
         try (Model rewritten = RewrittenModels.rewrite(MODEL, r.delta())) {
             assertArrayEquals(ForwardPass.of(rewritten).lastLogits(PROMPT), view, 1e-5f);
@@ -176,7 +176,7 @@ class EditEngineTest {
     /** LocateFact on the edited view finds the edited neurons, now with higher scores for the new target. */
     @Test
     void locatingOnTheEditedViewShowsTheEditedNeuronsWithTheirNewScores() {
-        EditResult r = new Editor(MODEL).edit(EDIT, options(EditMethod.LEARNED));
+        EditResult r = new Editor(MODEL).edit(EDIT, options(EditMethods.LEARNED));
         Model edited = new Editor(MODEL).apply(r);
         AttributionOptions all = AttributionOptions.valueNeuronsOnly(AttributionOptions.MAX_TOP, NormMode.FROZEN);
         Map<String, Double> before = ffnScores(MODEL, all);
@@ -209,8 +209,9 @@ class EditEngineTest {
      */
     @Test
     void oneClosedFormSolveIsTheMinimumNormSolution() {
-        EditOptions once = options(EditMethod.CLOSED_FORM).withSteps(1);
-        List<EditUnit> units = new NeuronSelector(MODEL).select(PROMPT, LILY, SUE, once);
+        EditOptions options = options(EditMethods.CLOSED_FORM);
+        ClosedFormOptions once = ClosedFormOptions.defaults().withSolves(1);
+        List<EditUnit> units = new NeuronSelector(MODEL).select(PROMPT, LILY, SUE, options);
         ComputedDelta solved = new ClosedFormEditor(MODEL).solve(EDIT, units, once);
         int d = MODEL.config().dModel();
         int t = PROMPT.length - 1;
@@ -308,7 +309,7 @@ class EditEngineTest {
      */
     @Test
     void aLearnedSubvalueMovesInProportionToItsCoefficientAtThePrompt() {
-        EditOptions o = options(EditMethod.LEARNED).withBudget(4);
+        EditOptions o = options(EditMethods.LEARNED).withBudget(4);
         List<EditUnit> units = new java.util.ArrayList<>(new NeuronSelector(MODEL).select(PROMPT, LILY, SUE, o));
         int layer = units.get(0).layer();
         int t = PROMPT.length - 1;
@@ -331,9 +332,10 @@ class EditEngineTest {
                 largest = Math.max(largest, Math.abs(c[j]));
             }
         }
-        ComputedDelta learned = new LearnedEditor(MODEL).train(EDIT, units, o);
+        LearnedOptions learning = (LearnedOptions) o.methodOptions();
+        ComputedDelta learned = new LearnedEditor(MODEL).train(EDIT, units, learning, o.seed());
         assertTrue(learned.steps() >= 2, "the edit must train for a few steps for the bound to mean anything");
-        double bound = 3 * o.learningRate() * (learned.steps() + 1);
+        double bound = 3 * learning.learningRate() * (learned.steps() + 1);
         WeightDelta.Entry quiet = learned.delta().get(new WeightDelta.Key(layer, units.get(0).matrix(),
                 WeightDelta.Slice.ROW, quietest));
         double largestEntry = 0;

@@ -38,9 +38,12 @@ class Gpt2EditTest {
             int target = gpt2.tokenizer().encodeContinuation(" Rome")[0];
             EditCase edit = new EditCase(prompt, new int[] {target}, new int[] {top},
                     List.of(gpt2.tokenizer().encodePrompt("The capital city of France is")), List.of());
-            for (EditMethod method : EditMethod.values()) {
-                EditOptions options = new EditOptions(method, 6, EnumSet.of(NeuronKind.FFN, NeuronKind.ATTENTION),
-                        Set.of(), 40, 0.05, 0.6, 1, 10, 0.01, 10, 3, 1, 0);
+            java.util.Map<EditMethod<?>, MethodOptions> settings = java.util.Map.of(
+                    EditMethods.LEARNED, new LearnedOptions(40, 0.05, 0.6, 1, 10, 0.01, 10, 1),
+                    EditMethods.CLOSED_FORM, new ClosedFormOptions(40, 3));
+            for (EditMethod<?> method : EditMethods.all()) {
+                EditOptions options = new EditOptions(settings.get(method), 6,
+                        EnumSet.of(NeuronKind.FFN, NeuronKind.ATTENTION), Set.of(), 0);
                 EditResult r = new Editor(gpt2).edit(edit, options);
                 Model edited = new Editor(gpt2).apply(r);
                 NextTokenDistribution after = new NextTokenDistribution(ForwardPass.of(edited).lastLogits(prompt));

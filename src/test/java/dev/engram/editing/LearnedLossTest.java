@@ -34,7 +34,7 @@ class LearnedLossTest {
                 MODEL.tokenizer().encodeContinuation(" New Delhi"), MODEL.tokenizer().encodeContinuation(" London"),
                 List.of(), List.of()).withContrasts(MODEL, "the United Kingdom", "The capital of {} is");
         assertTrue(edit.targetNew().length >= 2, "the target has several tokens");
-        EditOptions defaults = EditOptions.defaults(EditMethod.LEARNED, MODEL.config().nLayers());
+        EditOptions defaults = EditOptions.defaults(EditMethods.LEARNED, MODEL.config().nLayers());
         EditOptions options = defaults.withKinds(EnumSet.of(NeuronKind.FFN, NeuronKind.ATTENTION));
         List<EditUnit> units = new ArrayList<>(new NeuronSelector(MODEL).select(edit.prompt(), edit.targetTrue()[0],
                 edit.targetNew()[0], options));
@@ -56,7 +56,8 @@ class LearnedLossTest {
     /** L(δ) from its definition, with the parent and the edited view run on each sequence alone. */
     private static double literalLoss(EditCase edit, EditOptions options, WeightDelta delta) {
         Model edited = MODEL.edited(delta);
-        List<int[]> prompts = TrainingPrompts.of(MODEL, edit.prompt(), options.prefixes(), options.seed());
+        LearnedOptions learning = (LearnedOptions) options.methodOptions();
+        List<int[]> prompts = TrainingPrompts.of(MODEL, edit.prompt(), learning.prefixes(), options.seed());
         int[] target = edit.targetNew();
         double loss = 0;
         for (int[] prompt : prompts) {
@@ -69,7 +70,7 @@ class LearnedLossTest {
             }
             double again = Math.exp(logProbs[tokens.length - 1][target[0]]);
             double repetition = -Math.log(Math.min(1, Math.max(1e-6, 1 - again)));
-            loss += (nll / target.length + options.repetitionWeight() * repetition) / prompts.size();
+            loss += (nll / target.length + learning.repetitionWeight() * repetition) / prompts.size();
         }
         double[][] parentPrompt = logProbs(MODEL, edit.prompt());
         double[][] editedPrompt = logProbs(edited, edit.prompt());
@@ -78,21 +79,21 @@ class LearnedLossTest {
         for (int i = 0; i < klPositions; i++) {
             kl += kl(parentPrompt[i], editedPrompt[i]) / klPositions;
         }
-        loss += options.klWeight() * kl;
+        loss += learning.klWeight() * kl;
         double contrastKl = 0;
         for (int[] contrast : edit.contrasts()) {
             double[][] p = logProbs(MODEL, contrast);
             double[][] q = logProbs(edited, contrast);
             contrastKl += kl(p[contrast.length - 1], q[contrast.length - 1]) / edit.contrasts().size();
         }
-        loss += options.contrastWeight() * contrastKl;
+        loss += learning.contrastWeight() * contrastKl;
         double squares = 0;
         for (WeightDelta.Entry e : delta.entries()) {
             for (int i = 0; i < e.length(); i++) {
                 squares += (double) e.changeAt(i) * e.changeAt(i);
             }
         }
-        return loss + options.l2Weight() * squares;
+        return loss + learning.l2Weight() * squares;
     }
 
     /** log softmax of every position's logits, in double precision: [T][V]. */

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.engram.editing.EditCase;
 import dev.engram.editing.EditMethod;
+import dev.engram.editing.EditMethods;
 import dev.engram.editing.EditOptions;
 import dev.engram.editing.Editor;
 import dev.engram.inference.NextTokenDistribution;
@@ -40,7 +41,7 @@ class EditBenchmarkTest {
         List<EditRecord> records = records();
         EditCase first = records.get(0).edit();
         Editor editor = new Editor(MODEL);
-        Model edited = editor.apply(editor.edit(first, EditOptions.defaults(EditMethod.CLOSED_FORM,
+        Model edited = editor.apply(editor.edit(first, EditOptions.defaults(EditMethods.CLOSED_FORM,
                 MODEL.config().nLayers())));
         List<CounterFactScores.Scores> fast = CounterFactScores.of(edited, records.stream().map(EditRecord::edit)
                 .toList());
@@ -87,7 +88,7 @@ class EditBenchmarkTest {
         List<EditRecord> records = records();
         EditBenchmark bench = new EditBenchmark(MODEL, records, List.of("Once upon a"));
         CounterFactScores.Scores unedited = bench.unedited();
-        EditBenchmark.MethodResult closed = bench.run(EditMethod.CLOSED_FORM, 1);
+        EditBenchmark.MethodResult closed = bench.run(EditMethods.CLOSED_FORM, 1);
         assertEquals(records.size(), closed.singles().size());
         double editedEs = closed.singles().stream().mapToDouble(s -> s.scores().es()).average().orElseThrow();
         assertTrue(editedEs > unedited.es(), "edits raise ES: " + editedEs + " vs " + unedited.es());

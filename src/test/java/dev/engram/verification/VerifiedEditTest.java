@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.engram.editing.EditCase;
 import dev.engram.editing.EditMethod;
+import dev.engram.editing.EditMethods;
 import dev.engram.editing.EditOptions;
 import dev.engram.editing.Editor;
 import dev.engram.editing.Neighbour;
@@ -65,7 +66,7 @@ class VerifiedEditTest {
         int[] prompt = edit.prompt();
         List<String> sentinels = sentinels();
         GateThresholds thresholds = GateThresholds.defaults();
-        EditOptions options = EditOptions.defaults(EditMethod.CLOSED_FORM, MODEL.config().nLayers());
+        EditOptions options = EditOptions.defaults(EditMethods.CLOSED_FORM, MODEL.config().nLayers());
 
         VerifiedEdit overlapped = VerifiedEdit.run(MODEL, edit, options, thresholds, sentinels);
         Model edited = new Editor(MODEL).apply(new Editor(MODEL).edit(edit, options));
@@ -101,7 +102,7 @@ class VerifiedEditTest {
     void aParentsKeptMeasurementsServeLaterEditsOfThatViewOnly() throws Exception {
         List<String> sentinels = sentinels();
         GateThresholds thresholds = GateThresholds.defaults();
-        EditOptions options = EditOptions.defaults(EditMethod.CLOSED_FORM, MODEL.config().nLayers());
+        EditOptions options = EditOptions.defaults(EditMethods.CLOSED_FORM, MODEL.config().nLayers());
         EditCase first = edit();
         EditCase second = new EditCase(first.prompt(), MODEL.tokenizer().encodeContinuation(" Tom"),
                 first.targetTrue(), first.paraphrases(), first.neighbours());
