@@ -12,7 +12,7 @@ public final class ClosedFormMethod implements EditMethod<ClosedFormOptions> {
 
     @Override
     public String name() {
-        return "closed_form";
+        return "CLOSED_FORM";
     }
 
     @Override

@@ -10,7 +10,7 @@ import java.util.List;
  * @param <O> the method's options
  */
 public interface EditMethod<O extends MethodOptions> {
-    /** The method's name in requests, batches and reports (lower case, for example "closed_form"). */
+    /** The method's name in reports and on the command line (upper case, for example "CLOSED_FORM"; read in any case). */
     String name();
 
     /** The record this method's options come in. */

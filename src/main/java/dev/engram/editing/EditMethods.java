@@ -18,7 +18,7 @@ public final class EditMethods {
 
     /** The method of this name (case does not matter). */
     public static EditMethod<?> named(String name) {
-        String wanted = name.toLowerCase(Locale.ROOT);
+        String wanted = name.toUpperCase(Locale.ROOT);
         return ALL.stream().filter(m -> m.name().equals(wanted)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("options.method: unknown method '" + name + "' ("
                         + String.join(", ", ALL.stream().map(EditMethod::name).toList()) + ")"));

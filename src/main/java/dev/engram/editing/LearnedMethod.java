@@ -12,7 +12,7 @@ public final class LearnedMethod implements EditMethod<LearnedOptions> {
 
     @Override
     public String name() {
-        return "learned";
+        return "LEARNED";
     }
 
     @Override

@@ -5,7 +5,7 @@ package dev.engram.runtime;
  * says it: the forward pass, attribution, editing and export read these fields and never ask which family a model is.
  * Each family is one file in {@code dev.engram.runtime.family}; the loaders map file formats onto them.
  *
- * @param name             the family's name (HF model_type of its main member)
+ * @param name             the family's name as ListModels reports it (GPT2, LLAMA, GEMMA)
  * @param norm             LayerNorm (centred, with a bias β) or RMSNorm
  * @param normGainOffset   the stored norm weight w is read as the gain γ = offset + w (Gemma: 1, its "(1 + w)" norm);
  *                         the runtime holds γ, the loaders add the offset and export takes it off again

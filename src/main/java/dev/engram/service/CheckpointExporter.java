@@ -13,17 +13,15 @@ import dev.engram.runtime.load.HfCheckpoint;
 import dev.engram.runtime.load.HfTokenizerFiles;
 import dev.engram.runtime.load.SafetensorsWriter;
 import dev.engram.store.CheckpointStore;
-import dev.engram.trace.ForwardPass;
-import dev.engram.trace.Trace;
+import dev.engram.inference.Predictions;
+import dev.engram.store.PublishedDirectory;
 import io.grpc.Status;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -67,18 +65,15 @@ public class CheckpointExporter {
                     + "; choose another name").asRuntimeException();
         }
         Path source = Path.of(config.models().get(model.name()).path()).toAbsolutePath().normalize();
-        Path staging = root.resolve(".incoming-" + UUID.randomUUID());
         try {
-            Files.createDirectories(staging);
-            HfTokenizerFiles.write(source, model.config(), staging); // first: refuses sources without an HF tokenizer
-            HfCheckpoint.save(model, staging, Dtype.F32, 1);
-            writeReference(model, view, staging.resolve(REFERENCE_DIR));
-            Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+            PublishedDirectory.publish(target, staging -> {
+                HfTokenizerFiles.write(source, model.config(), staging); // first: refuses sources without an HF tokenizer
+                HfCheckpoint.save(model, staging, Dtype.F32, 1);
+                writeReference(model, view, staging.resolve(REFERENCE_DIR));
+            });
         } catch (UnsupportedOperationException e) {
-            AtomicFiles.deleteTree(staging);
             throw Status.FAILED_PRECONDITION.withDescription("model: " + e.getMessage()).asRuntimeException();
         } catch (IOException e) {
-            AtomicFiles.deleteTree(staging);
             throw Status.INTERNAL.withDescription("export: " + e.getMessage()).withCause(e).asRuntimeException();
         }
         ExportCheckpointResponse.Builder out = ExportCheckpointResponse.newBuilder().setModel(view.ref())
@@ -118,10 +113,8 @@ public class CheckpointExporter {
             for (int t : tokens) {
                 ids.add(t);
             }
-            try (Trace trace = ForwardPass.of(model).logits(tokens)) {
-                logits.put(String.valueOf(i), new long[] {tokens.length, model.config().vocabSize()},
-                        trace.logits().toFloatArray());
-            }
+            logits.put(String.valueOf(i), new long[] {tokens.length, model.config().vocabSize()},
+                    Predictions.logitsEveryPosition(model, tokens));
         }
         logits.write(dir.resolve("logits.safetensors"), Dtype.F32);
         AtomicFiles.writeString(dir.resolve("reference.json"),

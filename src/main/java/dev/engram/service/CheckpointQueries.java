@@ -18,7 +18,7 @@ import dev.engram.runtime.WeightDelta;
 import dev.engram.store.CheckpointDiff;
 import dev.engram.store.CheckpointRecord;
 import dev.engram.store.CheckpointStore;
-import dev.engram.trace.ForwardPass;
+import dev.engram.inference.Predictions;
 import dev.engram.verification.Verifier;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
@@ -116,8 +116,8 @@ public class CheckpointQueries {
                 .setCheckpointB(b.checkpoint());
         for (String prompt : r.getPromptsList()) {
             int[] tokens = PromptRequests.promptTokens(a.model(), prompt, config.maxPromptTokens());
-            NextTokenDistribution pa = new NextTokenDistribution(ForwardPass.of(a.model()).lastLogits(tokens));
-            NextTokenDistribution pb = new NextTokenDistribution(ForwardPass.of(b.model()).lastLogits(tokens));
+            NextTokenDistribution pa = Predictions.next(a.model(), tokens);
+            NextTokenDistribution pb = Predictions.next(b.model(), tokens);
             out.addPrompts(PromptComparison.newBuilder().setPrompt(prompt)
                     .addAllTopA(top(a.model(), pa, k)).addAllTopB(top(b.model(), pb, k))
                     .setKl(Verifier.kl(pa, pb)).setSameTop1(pa.argmax() == pb.argmax()));

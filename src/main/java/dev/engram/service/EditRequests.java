@@ -12,7 +12,7 @@ import dev.engram.grpc.v1.NeighbourPrompt;
 import dev.engram.inference.NextTokenDistribution;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelConfig;
-import dev.engram.trace.ForwardPass;
+import dev.engram.inference.Predictions;
 import dev.engram.verification.GateThresholds;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -43,7 +43,7 @@ final class EditRequests {
         String trueText = r.getTargetTrue();
         int[] targetTrue;
         if (trueText.isEmpty()) {
-            int top = new NextTokenDistribution(ForwardPass.of(model).lastLogits(promptTokens)).argmax();
+            int top = Predictions.next(model, promptTokens).argmax();
             targetTrue = new int[] {top};
             trueText = model.tokenizer().decode(targetTrue);
         } else {

@@ -5,13 +5,12 @@ import dev.engram.runtime.Model;
 import dev.engram.store.CheckpointNotFoundException;
 import dev.engram.store.CheckpointStore;
 import io.grpc.Status;
-import dev.engram.store.LedgerDatabase;
-import dev.engram.store.LedgerUrls;
+import dev.engram.store.ResolvedView;
+import dev.engram.store.StoreSettings;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import org.jboss.logging.Logger;
@@ -43,23 +42,17 @@ public class ModelViews {
 
     @PostConstruct
     void open() {
-        Path dir = Path.of(config.store().dir()).toAbsolutePath().normalize();
-        String url = config.store().jdbcUrl().filter(u -> !u.isBlank()).orElse(LedgerUrls.h2(dir));
+        StoreSettings settings = new StoreSettings(Path.of(config.store().dir()), config.store().jdbcUrl().orElse(null),
+                config.store().jdbcUser().orElse(""), config.store().jdbcPassword().orElse(""),
+                config.store().maxConnections());
         try {
-            Files.createDirectories(dir);
-            LedgerDatabase db = LedgerDatabase.open(url, config.store().jdbcUser().orElse(""),
-                    config.store().jdbcPassword().orElse(""), config.store().maxConnections());
-            store = new CheckpointStore(dir, db);
-            // a store of its own (embedded ledger) has no other writer; a shared one may have a replica mid-commit
-            java.time.Duration minAge = config.store().jdbcUrl().filter(u -> !u.isBlank()).isPresent()
-                    ? java.time.Duration.ofHours(1) : java.time.Duration.ZERO;
-            for (Path removed : store.recover(minAge)) {
-                LOG.warnf("removed %s, left by an interrupted commit", dir.relativize(removed));
-            }
+            store = CheckpointStore.open(settings, removed -> LOG.warnf("removed %s, left by an interrupted commit",
+                    settings.dir().relativize(removed)));
         } catch (SQLException | java.io.IOException e) {
-            throw new IllegalStateException("cannot open the checkpoint store at " + dir + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot open the checkpoint store at " + settings.dir() + ": "
+                    + e.getMessage(), e);
         }
-        LOG.infof("checkpoint store %s, ledger %s", dir, store.describeLedger());
+        LOG.infof("checkpoint store %s, ledger %s", settings.dir(), store.describeLedger());
     }
 
     @PreDestroy
@@ -83,11 +76,8 @@ public class ModelViews {
      */
     public View resolve(String modelName, String checkpoint, String field) {
         Model base = registry.get(modelName);
-        String id = checkpointId(base.name(), checkpoint, field);
-        if (CheckpointStore.BASE.equals(id)) {
-            return new View(base, id);
-        }
-        return new View(GrpcErrors.store(() -> base.edited(store.composedDelta(base.name(), id, base.config()))), id);
+        ResolvedView view = storeCall(field, () -> store.view(base, checkpoint));
+        return new View(view.model(), view.checkpoint());
     }
 
     /**
@@ -95,15 +85,14 @@ public class ModelViews {
      * names none, INVALID_ARGUMENT when it is ambiguous or another model's, each message starting with {@code field}.
      */
     public String checkpointId(String model, String ref, String field) {
+        return storeCall(field, () -> store.resolveId(model, ref));
+    }
+
+    /** A store read whose reference errors name {@code field}: NOT_FOUND, or INVALID_ARGUMENT. */
+    private static <T> T storeCall(String field, GrpcErrors.StoreCall<T> call) {
         return GrpcErrors.store(() -> {
-            if (ref == null || ref.isEmpty()) {
-                return store.head(model);
-            }
-            if (CheckpointStore.BASE.equals(ref)) {
-                return ref;
-            }
             try {
-                return store.require(model, ref).id();
+                return call.get();
             } catch (CheckpointNotFoundException e) {
                 throw Status.NOT_FOUND.withDescription(field + ": " + e.getMessage()).asRuntimeException();
             } catch (IllegalArgumentException e) {

@@ -1,5 +1,6 @@
 package dev.engram.store;
 
+import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelConfig;
 import dev.engram.runtime.WeightDelta;
 import dev.engram.runtime.load.AtomicFiles;
@@ -42,6 +43,25 @@ public final class CheckpointStore implements AutoCloseable {
                     return size() > CACHED_DELTAS;
                 }
             });
+
+    /**
+     * Opens the store {@code settings} describe (creating its directory and the ledger's tables where needed) and
+     * recovers from any interrupted commit ({@link #recover}); {@code removed} hears of each leftover removed.
+     */
+    public static CheckpointStore open(StoreSettings settings, java.util.function.Consumer<Path> removed)
+            throws IOException, SQLException {
+        java.nio.file.Files.createDirectories(settings.dir());
+        String url = settings.shared() ? settings.jdbcUrl() : LedgerUrls.h2(settings.dir());
+        LedgerDatabase db = LedgerDatabase.open(url, settings.user(), settings.password(), settings.maxConnections());
+        CheckpointStore store = new CheckpointStore(settings.dir(), db);
+        try {
+            store.recover(settings.recoveryMinAge()).forEach(removed);
+        } catch (IOException | SQLException | RuntimeException e) {
+            store.close();
+            throw e;
+        }
+        return store;
+    }
 
     public CheckpointStore(Path root, LedgerDatabase db) {
         this.files = new CheckpointFiles(root.toAbsolutePath().normalize());
@@ -138,6 +158,27 @@ public final class CheckpointStore implements AutoCloseable {
                     + "', not '" + model + "'");
         }
         return record;
+    }
+
+    /**
+     * The full id {@code ref} names for {@code model}: "" → the model's head; "base" → {@link #BASE}; otherwise a
+     * checkpoint id or unique prefix ({@link #require}).
+     */
+    public String resolveId(String model, String ref) throws SQLException {
+        if (ref == null || ref.isEmpty()) {
+            return head(model);
+        }
+        return BASE.equals(ref) ? BASE : require(model, ref).id();
+    }
+
+    /**
+     * The view of {@code base} at checkpoint {@code ref} (as {@link #resolveId} reads it): the base model with the
+     * composed deltas of the checkpoint's lineage. Building it copies no weights.
+     */
+    public ResolvedView view(Model base, String ref) throws SQLException {
+        String id = resolveId(base.name(), ref);
+        return BASE.equals(id) ? new ResolvedView(base, id)
+                : new ResolvedView(base.edited(composedDelta(base.name(), id, base.config())), id);
     }
 
     public List<CheckpointRecord> list(String model) throws SQLException {

@@ -10,7 +10,7 @@ import dev.engram.runtime.PositionEncoding;
  * applied as (1 + w), embeddings scaled by sqrt(d) on the way in and tied to the unembedding (HF model_type "gemma").
  */
 public final class GemmaFamily {
-    public static final ModelFamily FAMILY = new ModelFamily("gemma", NormKind.RMS, 1f,
+    public static final ModelFamily FAMILY = new ModelFamily("GEMMA", NormKind.RMS, 1f,
             new FeedForward(true, FeedForward.Activation.GELU_TANH), PositionEncoding.ROTARY, true, true);
 
     private GemmaFamily() {

@@ -10,7 +10,7 @@ import dev.engram.runtime.PositionEncoding;
  * model_types llama, mistral, qwen2; llama2.c and GGUF files).
  */
 public final class LlamaFamily {
-    public static final ModelFamily FAMILY = new ModelFamily("llama", NormKind.RMS, 0f,
+    public static final ModelFamily FAMILY = new ModelFamily("LLAMA", NormKind.RMS, 0f,
             new FeedForward(true, FeedForward.Activation.SILU), PositionEncoding.ROTARY, false, true);
 
     private LlamaFamily() {
