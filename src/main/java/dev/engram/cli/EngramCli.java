@@ -7,7 +7,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * {@code engram}: one executable for pipelines. Every subcommand but {@code serve} and {@code eval} talks gRPC to a
+ * {@code engram}: one executable for pipelines. Every subcommand but {@code serve} talks gRPC to a
  * running server. Exit codes a pipeline can branch on: 0 done; 2 bad input (usage or INVALID_ARGUMENT); 3 refused
  * by the verification gate (nothing committed; for {@code batch}, at least one line refused); 4 server unreachable
  * or overloaded (UNAVAILABLE, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED); 5 not found; 6 not allowed (UNAUTHENTICATED,
@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
         description = "Locate, edit, verify and version knowledge in a language model served by Engram.",
         subcommands = {ServeCommand.class, LocateCommand.class, ProposeCommand.class, ApplyCommand.class,
             BatchCommand.class, CompareCommand.class, CheckpointsCommand.class, RollbackCommand.class,
-            ExportCommand.class, EvalCommand.class})
+            ExportCommand.class})
 public final class EngramCli implements Runnable {
     public static final int OK = 0;
     public static final int FAILED = 1;
