@@ -63,6 +63,9 @@ public final class CheckpointStore implements AutoCloseable {
         return store;
     }
 
+    /** Commits of this process in flight after staging, per content address. */
+    private final InFlightCommits inFlight = new InFlightCommits();
+
     public CheckpointStore(Path root, LedgerDatabase db) {
         this.files = new CheckpointFiles(root.toAbsolutePath().normalize());
         this.ledger = new Ledger(db);
@@ -93,21 +96,37 @@ public final class CheckpointStore implements AutoCloseable {
         CommitStage.BEFORE_DELTA.reached(root());
         CheckpointFiles.Staged staged = files.stage(model, parentId, delta, requestJson, reportJson);
         CommitStage.AFTER_DELTA.reached(root());
-        files.publish(staged);
-        CommitStage.BEFORE_LEDGER.reached(root());
-        CheckpointRecord record = new CheckpointRecord(staged.id(), model, parentId, delta.hash(),
-                delta.entries().size(), delta.parametersTouched(), delta.norm(), staged.bytes(), author,
-                Instant.now(), requestJson, reportJson);
+        inFlight.claim(staged.id());
         try {
-            ledger.commit(record);
-        } catch (HeadMovedException | SQLException | RuntimeException e) {
-            if (ledger.find(record.id()).isEmpty()) {
-                AtomicFiles.deleteTree(files.dir(model, record.id())); // published files that no row names
+            files.publish(staged);
+            CommitStage.BEFORE_LEDGER.reached(root());
+            CheckpointRecord record = new CheckpointRecord(staged.id(), model, parentId, delta.hash(),
+                    delta.entries().size(), delta.parametersTouched(), delta.norm(), staged.bytes(), author,
+                    Instant.now(), requestJson, reportJson);
+            try {
+                ledger.commit(record);
+            } catch (HeadMovedException | SQLException | RuntimeException e) {
+                removeUnnamed(model, record.id());
+                throw e;
             }
-            throw e;
+            CommitStage.AFTER_LEDGER.reached(root());
+            return ledger.find(record.id()).orElseThrow();
+        } finally {
+            inFlight.release(staged.id());
         }
-        CommitStage.AFTER_LEDGER.reached(root());
-        return ledger.find(record.id()).orElseThrow();
+    }
+
+    /**
+     * Deletes the published files of a failed commit when no ledger row names them and no other commit of this
+     * process is publishing or committing the same content address (an identical edit on the same parent) and so
+     * still needs them. A crash, or another replica, leaves them to {@link #recover}.
+     */
+    private void removeUnnamed(String model, String id) throws IOException, SQLException {
+        synchronized (inFlight) {
+            if (inFlight.soleClaim(id) && ledger.find(id).isEmpty()) {
+                AtomicFiles.deleteTree(files.dir(model, id));
+            }
+        }
     }
 
     /**

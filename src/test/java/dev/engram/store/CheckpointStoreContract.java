@@ -174,6 +174,29 @@ abstract class CheckpointStoreContract {
         }
     }
 
+    /**
+     * The same edit committed twice at once on a parent that is no longer the head: both share one content address
+     * and one published directory, both lose, and each is told where the head went (not a file error from the other's
+     * clean-up); no directory of theirs is left.
+     */
+    @Test
+    void twoIdenticalStaleCommitsBothHearTheHeadMoved() throws Exception {
+        CheckpointRecord a = commit(CheckpointStore.BASE, delta(MODEL, 2, 3, 11));
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 30; round++) {
+                WeightDelta same = delta(MODEL, 0, 40 + round, 200 + round);
+                Race race = race(pool, CheckpointStore.BASE, List.of(same, same));
+                assertEquals(List.of(a.id(), a.id()), race.movedTo(), "round " + round);
+            }
+            try (Stream<Path> dirs = Files.list(storeDir.resolve(NAME))) {
+                assertEquals(1, dirs.count(), "only the winner's directory");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     /** Commits that raced: those that won, and the head each loser was told it had moved to. */
     private record Race(List<CheckpointRecord> winners, List<String> movedTo) {
     }
