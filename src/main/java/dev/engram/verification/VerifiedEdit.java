@@ -17,7 +17,7 @@ public record VerifiedEdit(EditResult result, Model edited, VerificationReport r
     public static VerifiedEdit run(Model parent, EditCase edit, EditOptions options, GateThresholds thresholds,
             List<String> sentinels) {
         Verifier verifier = new Verifier(thresholds);
-        Verifier.StartedParent parentSide = verifier.startParent(parent, edit, sentinels);
+        ParentSide.StartedParent parentSide = verifier.startParent(parent, edit, sentinels);
         Editor editor = new Editor(parent);
         EditResult result = editor.edit(edit, options);
         Model edited = editor.apply(result);

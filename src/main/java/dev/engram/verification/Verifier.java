@@ -8,12 +8,9 @@ import dev.engram.inference.NextTokenDistribution;
 import dev.engram.inference.TokenProbability;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ThreadPriority;
-import dev.engram.runtime.ViewMemo;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -22,7 +19,8 @@ import java.util.concurrent.Executors;
 /**
  * Measures an edited model against its unedited parent on the edit prompt (efficacy), the paraphrases
  * (generalisation), the neighbours and the model's sentinel prompts (specificity) and a greedy continuation
- * (fluency), and decides each gate by {@link GateThresholds}. Reads both models; changes neither.
+ * (fluency); the parent's side is {@link ParentSide}, and {@link GateRules} decides each gate from the measurements.
+ * Reads both models; changes neither.
  */
 public final class Verifier {
     private static final int TOP = 5;
@@ -33,22 +31,6 @@ public final class Verifier {
     public static final Executor BACKGROUND = Executors.newCachedThreadPool(
             ThreadPriority.factory("engram-verify", ThreadPriority.HEAVY_NICE));
     private final GateThresholds thresholds;
-    /**
-     * What the parent's side measures that depends on neither the edit nor its targets, kept per parent view for later
-     * edits of it: its greedy continuation of a prompt (prompt and continuation, per length) and its next-token logits
-     * after each sentinel prompt (22 rows of V floats for SmolLM2, 4.3 MB a view; at most 128 rows per base model).
-     */
-    private static final ViewMemo<int[]> PARENT_CONTINUATIONS = new ViewMemo<>(64);
-    private static final ViewMemo<float[][]> SENTINEL_ROWS = new ViewMemo<>(128);
-
-    /**
-     * Forgets the parents' continuations kept for later edits, so that the next edit of any view decodes its parent's
-     * continuation as for a prompt never verified before. For benchmarks that time edits of new prompts after the same
-     * prompts were verified otherwise (the sentinel rows, the same for every edit, are kept).
-     */
-    public static void forgetKeptContinuations() {
-        PARENT_CONTINUATIONS.clear();
-    }
 
     public Verifier(GateThresholds thresholds) {
         this.thresholds = thresholds;
@@ -59,122 +41,24 @@ public final class Verifier {
     }
 
     /**
-     * Everything verification needs from the unedited parent: its scores on every prompt and its greedy continuation.
-     * It does not depend on the edit's delta, so a caller may measure it while the edit is still being computed.
+     * Everything verification needs from the unedited parent ({@link ParentSide}), measured now. It does not depend on
+     * the edit's delta, so a caller may measure it while the edit is still being computed.
      */
-    public ParentMeasurement measureParent(Model parent, EditCase edit, List<String> sentinels) {
-        return measure(parent, new Probes(parent, edit, sentinels), sentinels, new CompletableFuture<>());
-    }
-
-    /**
-     * The parent's two continuations first (completing {@code guess} as soon as they are there), then its scores on
-     * every prompt.
-     */
-    private ParentMeasurement measure(Model parent, Probes probes, List<String> sentinels,
-            CompletableFuture<int[]> guess) {
-        String continuation;
-        try {
-            continuation = continuationAndGuess(parent, probes.edit, guess);
-        } catch (RuntimeException | Error e) {
-            guess.completeExceptionally(e);
-            throw e;
-        }
-        return new ParentMeasurement(parent, sentinels, probes, scores(parent, probes), continuation, guess.join());
-    }
-
-    /**
-     * The parent's continuation of the prompt (fluency's reference), and the guess it completes: what the parent says
-     * once target_new is said (target_new, then its continuation of the prompt with target_new after it), since an
-     * edit changes the answer and little after it. The two decode side by side unless an earlier edit of this view
-     * decoded the first.
-     */
-    private String continuationAndGuess(Model parent, EditCase edit, CompletableFuture<int[]> guess) {
-        int[] prompt = edit.prompt();
-        int[] withTarget = Arrays.copyOf(prompt, prompt.length + edit.targetNew().length);
-        System.arraycopy(edit.targetNew(), 0, withTarget, prompt.length, edit.targetNew().length);
-        int tokens = thresholds.fluencyTokens();
-        String key = tokens + ":" + Arrays.toString(prompt);
-        int[] parentAll = PARENT_CONTINUATIONS.get(parent, key);
-        int[] after;
-        if (parentAll == null) {
-            List<int[]> both = new GreedyGenerator(parent).generateEach(List.of(prompt, withTarget), tokens);
-            parentAll = both.get(0);
-            PARENT_CONTINUATIONS.put(parent, key, parentAll);
-            after = both.get(1);
-        } else {
-            after = new GreedyGenerator(parent).generate(withTarget, tokens);
-        }
-        guess.complete(Arrays.copyOfRange(after, prompt.length, Math.min(after.length, prompt.length + tokens)));
-        return generated(parent, prompt, parentAll);
-    }
-
-    /** The parent's scores on every prompt; the sentinel prompts, the same for every edit, are scored once per view. */
-    private static ScoredPrompts.Scores scores(Model parent, Probes probes) {
-        Map<Integer, String> sentinelKeys = new HashMap<>();
-        probes.sentinelPairs.forEach(k -> sentinelKeys.put(k, Arrays.toString(probes.batch.tokens(k))));
-        ScoredPrompts.Scores before = probes.batch.run(parent,
-                k -> sentinelKeys.containsKey(k) ? SENTINEL_ROWS.get(parent, sentinelKeys.get(k)) : null);
-        sentinelKeys.forEach((k, key) -> SENTINEL_ROWS.put(parent, key, before.rows(k)));
-        return before;
+    public ParentSide.ParentMeasurement measureParent(Model parent, EditCase edit, List<String> sentinels) {
+        return new ParentSide(thresholds.fluencyTokens()).measure(parent, edit, sentinels);
     }
 
     /**
      * {@link #measureParent} started on a background thread: the prompts are registered at once, so the edited side
      * can be scored on them before the parent's side has finished.
      */
-    public StartedParent startParent(Model parent, EditCase edit, List<String> sentinels) {
-        Probes probes = new Probes(parent, edit, sentinels);
-        CompletableFuture<int[]> guess = new CompletableFuture<>();
-        return new StartedParent(probes, guess, CompletableFuture.supplyAsync(Cancellation.carried(
-                () -> measure(parent, probes, sentinels, guess)), BACKGROUND));
-    }
-
-    /**
-     * A parent measurement under way ({@link #startParent}), the prompts it scores, and the guess of the edited model's
-     * continuation it completes first.
-     */
-    public static final class StartedParent {
-        private final Probes probes;
-        private final CompletableFuture<int[]> guess;
-        private final CompletableFuture<ParentMeasurement> measurement;
-
-        private StartedParent(Probes probes, CompletableFuture<int[]> guess,
-                CompletableFuture<ParentMeasurement> measurement) {
-            this.probes = probes;
-            this.guess = guess;
-            this.measurement = measurement;
-        }
-    }
-
-    /** The parent's side of one verification ({@link #measureParent}). */
-    public static final class ParentMeasurement {
-        private final Model parent;
-        private final List<String> sentinels;
-        private final Probes probes;
-        private final ScoredPrompts.Scores before;
-        private final String continuation;
-        /** The tokens the parent says after the prompt once target_new is said: target_new, then its continuation. */
-        private final int[] guess;
-
-        private ParentMeasurement(Model parent, List<String> sentinels, Probes probes, ScoredPrompts.Scores before,
-                String continuation, int[] guess) {
-            this.parent = parent;
-            this.sentinels = sentinels;
-            this.probes = probes;
-            this.before = before;
-            this.continuation = continuation;
-            this.guess = guess;
-        }
-
-        /** The guess of the edited model's continuation: the tokens the parent says after the prompt and target_new. */
-        int[] guess() {
-            return guess.clone();
-        }
+    public ParentSide.StartedParent startParent(Model parent, EditCase edit, List<String> sentinels) {
+        return new ParentSide(thresholds.fluencyTokens()).start(parent, edit, sentinels);
     }
 
     /** Measures {@code edited} against a parent measured before. */
-    public VerificationReport verify(ParentMeasurement parentSide, Model edited) {
-        return verify(new StartedParent(parentSide.probes, CompletableFuture.completedFuture(parentSide.guess),
+    public VerificationReport verify(ParentSide.ParentMeasurement parentSide, Model edited) {
+        return verify(new ParentSide.StartedParent(parentSide.probes, CompletableFuture.completedFuture(parentSide.guess),
                 CompletableFuture.completedFuture(parentSide)), edited);
     }
 
@@ -186,7 +70,7 @@ public final class Verifier {
      * several tokens per pass once the guess is there ({@link GreedyGenerator#generate(int[], int, CompletableFuture)}).
      * Only the comparison waits for the parent.
      */
-    public VerificationReport verify(StartedParent started, Model edited) {
+    public VerificationReport verify(ParentSide.StartedParent started, Model edited) {
         long start = System.nanoTime();
         Probes probes = started.probes;
         EditCase edit = probes.edit;
@@ -194,7 +78,7 @@ public final class Verifier {
                 () -> generated(edited, edit.prompt(), new GreedyGenerator(edited).generate(edit.prompt(),
                         thresholds.fluencyTokens(), started.guess))), BACKGROUND);
         ScoredPrompts.Scores after = probes.batch.run(edited);
-        ParentMeasurement parentSide = joinQuietly(started.measurement);
+        ParentSide.ParentMeasurement parentSide = joinQuietly(started.measurement);
         Model parent = parentSide.parent;
         ScoredPrompts.Scores before = parentSide.before;
         List<PromptCheck> checks = new ArrayList<>();
@@ -219,7 +103,7 @@ public final class Verifier {
         List<PromptCheck> paraphrases = checks.subList(1, checks.size());
         VerificationReport draft = new VerificationReport(efficacy, paraphrases, neighbours, sentinelChecks, fluency,
                 List.of(), 0);
-        return new VerificationReport(efficacy, paraphrases, neighbours, sentinelChecks, fluency, gates(draft),
+        return new VerificationReport(efficacy, paraphrases, neighbours, sentinelChecks, fluency, new GateRules(thresholds).decide(draft),
                 (System.nanoTime() - start) / 1_000_000);
     }
 
@@ -236,66 +120,6 @@ public final class Verifier {
             }
             throw e;
         }
-    }
-
-    /** The prompts of one verification, registered once in a packed batch, and where each pair sits in it. */
-    private static final class Probes {
-        final ScoredPrompts batch = new ScoredPrompts();
-        final EditCase edit;
-        final List<int[]> checkPrompts = new ArrayList<>();
-        final List<int[]> sentinelTokens = new ArrayList<>();
-        final List<Integer> newPairs = new ArrayList<>();
-        final List<Integer> truePairs = new ArrayList<>();
-        final List<Integer> expectedPairs = new ArrayList<>();
-        final List<Integer> neighbourNewPairs = new ArrayList<>();
-        final List<Integer> sentinelPairs = new ArrayList<>();
-
-        Probes(Model parent, EditCase edit, List<String> sentinels) {
-            this.edit = edit;
-            checkPrompts.add(edit.prompt());
-            checkPrompts.addAll(edit.paraphrases());
-            if (parent.hasTokenizer()) {
-                sentinels.forEach(s -> sentinelTokens.add(parent.tokenizer().encodePrompt(s)));
-            }
-            for (int[] p : checkPrompts) {
-                newPairs.add(batch.add(p, edit.targetNew()));
-                truePairs.add(batch.add(p, edit.targetTrue()));
-            }
-            for (Neighbour n : edit.neighbours()) {
-                expectedPairs.add(batch.add(n.prompt(), n.expected()));
-                neighbourNewPairs.add(batch.add(n.prompt(), edit.targetNew()));
-            }
-            sentinelTokens.forEach(t -> sentinelPairs.add(batch.add(t, new int[0])));
-        }
-    }
-
-    private List<GateResult> gates(VerificationReport r) {
-        List<GateResult> out = new ArrayList<>();
-        PromptCheck e = r.efficacy();
-        out.add(new GateResult(GateResult.Gate.EFFICACY, e.success(),
-                String.format("P(new) %.4f vs P(true) %.4f on the prompt (rank of new: %d)", e.newProb(), e.trueProb(),
-                        e.newRank())));
-        double ps = r.paraphraseSuccess();
-        out.add(new GateResult(GateResult.Gate.GENERALISATION, ps >= thresholds.minParaphraseSuccess(),
-                r.paraphrases().isEmpty() ? "no paraphrases given: not measured"
-                        : String.format("%d of %d paraphrases give P(new) > P(true) (need %.0f%%)",
-                                r.paraphrases().stream().filter(PromptCheck::success).count(), r.paraphrases().size(),
-                                100 * thresholds.minParaphraseSuccess())));
-        long neighbourFlips = r.neighbours().stream().filter(NeighbourCheck::flipped).count();
-        double maxKl = r.neighbours().stream().mapToDouble(NeighbourCheck::kl).max().orElse(0);
-        long sentinelFlips = r.sentinels().stream().filter(s -> !s.kept()).count();
-        boolean specific = neighbourFlips <= thresholds.maxNeighbourFlips() && maxKl <= thresholds.maxNeighbourKl()
-                && sentinelFlips <= thresholds.maxSentinelFlips();
-        out.add(new GateResult(GateResult.Gate.SPECIFICITY, specific, String.format(
-                "%d of %d neighbours lost their answer (max %d); max neighbour KL %.4f nats (max %.4f); "
-                        + "%d of %d sentinels changed top-1 (max %d)",
-                neighbourFlips, r.neighbours().size(), thresholds.maxNeighbourFlips(), maxKl,
-                thresholds.maxNeighbourKl(), sentinelFlips, r.sentinels().size(), thresholds.maxSentinelFlips())));
-        Fluency f = r.fluency();
-        out.add(new GateResult(GateResult.Gate.FLUENCY, f.relativeDrop() <= thresholds.maxFluencyDrop(),
-                String.format("n-gram entropy %.3f vs parent %.3f (drop %.1f%%, max %.1f%%)", f.editedEntropy(),
-                        f.parentEntropy(), 100 * f.relativeDrop(), 100 * thresholds.maxFluencyDrop())));
-        return out;
     }
 
     private PromptCheck check(Model parent, Model edited, Probes probes, int i, ScoredPrompts.Scores before,
@@ -327,7 +151,7 @@ public final class Verifier {
     }
 
     /** The text a greedy decode ({@code all}: the prompt and what followed) added after the prompt. */
-    private static String generated(Model model, int[] prompt, int[] all) {
+    static String generated(Model model, int[] prompt, int[] all) {
         int[] generated = Arrays.copyOfRange(all, prompt.length, all.length);
         return model.hasTokenizer() ? model.tokenizer().decode(generated) : Arrays.toString(generated);
     }

@@ -58,7 +58,7 @@ public final class EditEvaluation {
                 if (!Boolean.getBoolean("edit.warmPrompts")) {
                     // each edit timed as for a prompt the server has not verified before (the unedited pass above
                     // and the other method verified these prompts); -Dedit.warmPrompts=true times a repeated prompt
-                    Verifier.forgetKeptContinuations();
+                    dev.engram.verification.ParentSide.forgetKeptContinuations();
                 }
                 System.gc();
                 long rssBefore = ProcessMemory.kib("VmRSS");

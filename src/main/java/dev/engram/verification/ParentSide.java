@@ -1,0 +1,158 @@
+package dev.engram.verification;
+
+import dev.engram.editing.EditCase;
+import dev.engram.inference.GreedyGenerator;
+import dev.engram.runtime.Cancellation;
+import dev.engram.runtime.Model;
+import dev.engram.runtime.ViewMemo;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The unedited parent's side of a verification: its scores on every prompt of the edit, its greedy continuation of
+ * the prompt (fluency's reference) and its continuation after target_new (the guess that speeds up the edited
+ * model's decode). None of it depends on the edit's delta, so it may run while the edit is computed; what depends on
+ * neither the edit nor its targets is kept per parent view.
+ */
+public final class ParentSide {
+    /**
+     * What the parent's side measures that depends on neither the edit nor its targets, kept per parent view for later
+     * edits of it: its greedy continuation of a prompt (prompt and continuation, per length) and its next-token logits
+     * after each sentinel prompt (22 rows of V floats for SmolLM2, 4.3 MB a view; at most 128 rows per base model).
+     */
+    private static final ViewMemo<int[]> PARENT_CONTINUATIONS = new ViewMemo<>(64);
+    private static final ViewMemo<float[][]> SENTINEL_ROWS = new ViewMemo<>(128);
+
+    /**
+     * Forgets the parents' continuations kept for later edits, so that the next edit of any view decodes its parent's
+     * continuation as for a prompt never verified before. For benchmarks that time edits of new prompts after the same
+     * prompts were verified otherwise (the sentinel rows, the same for every edit, are kept).
+     */
+    public static void forgetKeptContinuations() {
+        PARENT_CONTINUATIONS.clear();
+    }
+
+    private final int fluencyTokens;
+
+    /** @param fluencyTokens how many tokens each continuation runs */
+    ParentSide(int fluencyTokens) {
+        this.fluencyTokens = fluencyTokens;
+    }
+
+    /**
+     * Everything verification needs from the unedited parent: its scores on every prompt and its greedy continuation.
+     * It does not depend on the edit's delta, so a caller may measure it while the edit is still being computed.
+     */
+    ParentMeasurement measure(Model parent, EditCase edit, List<String> sentinels) {
+        return measureWith(parent, new Probes(parent, edit, sentinels), sentinels, new CompletableFuture<>());
+    }
+
+    /**
+     * The parent's two continuations first (completing {@code guess} as soon as they are there), then its scores on
+     * every prompt.
+     */
+    private ParentMeasurement measureWith(Model parent, Probes probes, List<String> sentinels,
+            CompletableFuture<int[]> guess) {
+        String continuation;
+        try {
+            continuation = continuationAndGuess(parent, probes.edit, guess);
+        } catch (RuntimeException | Error e) {
+            guess.completeExceptionally(e);
+            throw e;
+        }
+        return new ParentMeasurement(parent, sentinels, probes, scores(parent, probes), continuation, guess.join());
+    }
+
+    /**
+     * The parent's continuation of the prompt (fluency's reference), and the guess it completes: what the parent says
+     * once target_new is said (target_new, then its continuation of the prompt with target_new after it), since an
+     * edit changes the answer and little after it. The two decode side by side unless an earlier edit of this view
+     * decoded the first.
+     */
+    private String continuationAndGuess(Model parent, EditCase edit, CompletableFuture<int[]> guess) {
+        int[] prompt = edit.prompt();
+        int[] withTarget = Arrays.copyOf(prompt, prompt.length + edit.targetNew().length);
+        System.arraycopy(edit.targetNew(), 0, withTarget, prompt.length, edit.targetNew().length);
+        int tokens = fluencyTokens;
+        String key = tokens + ":" + Arrays.toString(prompt);
+        int[] parentAll = PARENT_CONTINUATIONS.get(parent, key);
+        int[] after;
+        if (parentAll == null) {
+            List<int[]> both = new GreedyGenerator(parent).generateEach(List.of(prompt, withTarget), tokens);
+            parentAll = both.get(0);
+            PARENT_CONTINUATIONS.put(parent, key, parentAll);
+            after = both.get(1);
+        } else {
+            after = new GreedyGenerator(parent).generate(withTarget, tokens);
+        }
+        guess.complete(Arrays.copyOfRange(after, prompt.length, Math.min(after.length, prompt.length + tokens)));
+        return Verifier.generated(parent, prompt, parentAll);
+    }
+
+    /** The parent's scores on every prompt; the sentinel prompts, the same for every edit, are scored once per view. */
+    private static ScoredPrompts.Scores scores(Model parent, Probes probes) {
+        Map<Integer, String> sentinelKeys = new HashMap<>();
+        probes.sentinelPairs.forEach(k -> sentinelKeys.put(k, Arrays.toString(probes.batch.tokens(k))));
+        ScoredPrompts.Scores before = probes.batch.run(parent,
+                k -> sentinelKeys.containsKey(k) ? SENTINEL_ROWS.get(parent, sentinelKeys.get(k)) : null);
+        sentinelKeys.forEach((k, key) -> SENTINEL_ROWS.put(parent, key, before.rows(k)));
+        return before;
+    }
+
+    /**
+     * {@link #measure} started on a background thread: the prompts are registered at once, so the edited side
+     * can be scored on them before the parent's side has finished.
+     */
+    StartedParent start(Model parent, EditCase edit, List<String> sentinels) {
+        Probes probes = new Probes(parent, edit, sentinels);
+        CompletableFuture<int[]> guess = new CompletableFuture<>();
+        return new StartedParent(probes, guess, CompletableFuture.supplyAsync(Cancellation.carried(
+                () -> measureWith(parent, probes, sentinels, guess)), Verifier.BACKGROUND));
+    }
+
+    /**
+     * A parent measurement under way ({@link #startParent}), the prompts it scores, and the guess of the edited model's
+     * continuation it completes first.
+     */
+    public static final class StartedParent {
+        final Probes probes;
+        final CompletableFuture<int[]> guess;
+        final CompletableFuture<ParentMeasurement> measurement;
+
+        StartedParent(Probes probes, CompletableFuture<int[]> guess,
+                CompletableFuture<ParentMeasurement> measurement) {
+            this.probes = probes;
+            this.guess = guess;
+            this.measurement = measurement;
+        }
+    }
+
+    /** The parent's side of one verification ({@link #measure}). */
+    public static final class ParentMeasurement {
+        final Model parent;
+        final List<String> sentinels;
+        final Probes probes;
+        final ScoredPrompts.Scores before;
+        final String continuation;
+        /** The tokens the parent says after the prompt once target_new is said: target_new, then its continuation. */
+        final int[] guess;
+
+        ParentMeasurement(Model parent, List<String> sentinels, Probes probes, ScoredPrompts.Scores before,
+                String continuation, int[] guess) {
+            this.parent = parent;
+            this.sentinels = sentinels;
+            this.probes = probes;
+            this.before = before;
+            this.continuation = continuation;
+            this.guess = guess;
+        }
+
+        /** The guess of the edited model's continuation: the tokens the parent says after the prompt and target_new. */
+        int[] guess() {
+            return guess.clone();
+        }
+    }
+}
