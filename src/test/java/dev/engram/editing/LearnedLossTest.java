@@ -3,6 +3,10 @@ package dev.engram.editing;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.engram.attribution.NeuronKind;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.WeightDelta;
@@ -42,15 +46,49 @@ class LearnedLossTest {
         units.add(new EditUnit(NeuronKind.ATTENTION, 20, 37, EditUnit.Reason.PROMOTES_NEW, 0.1));
         units.add(new EditUnit(NeuronKind.ATTENTION, 5, 300, EditUnit.Reason.PROMOTES_NEW, 0.1));
 
-        LearnedEditor editor = new LearnedEditor(MODEL);
-        LearnedEditor.EvaluatedLoss atZero = editor.lossAtRandomTheta(edit, units, options, 1, 0);
-        LearnedEditor.EvaluatedLoss atRandom = editor.lossAtRandomTheta(edit, units, options, 1, 0.3);
+        EvaluatedLoss atZero = lossAtRandomTheta(edit, units, options, 1, 0);
+        EvaluatedLoss atRandom = lossAtRandomTheta(edit, units, options, 1, 0.3);
         double literalAtZero = literalLoss(edit, options, atZero.delta());
         double literalAtRandom = literalLoss(edit, options, atRandom.delta());
         assertEquals(literalAtZero, atZero.loss(), 1e-4 * Math.abs(literalAtZero));
         assertEquals(literalAtRandom, atRandom.loss(), 1e-4 * Math.abs(literalAtRandom));
         assertTrue(Math.abs(literalAtRandom - literalAtZero) > 0.05 * Math.abs(literalAtZero),
                 "the random δ moves the loss well beyond the tolerance: " + literalAtZero + " → " + literalAtRandom);
+    }
+
+    /** L(δ) at one δ, with the δ it was taken at. */
+    private record EvaluatedLoss(double loss, WeightDelta delta) {
+    }
+
+    /**
+     * L(δ) with every θ drawn from N(0, σ²) by {@code seed} (δ = s ⊙ θ), computed as training computes it
+     * ({@link LearnedObjective#loss}).
+     */
+    private static EvaluatedLoss lossAtRandomTheta(EditCase edit, List<EditUnit> units, EditOptions options, long seed,
+            double sigma) {
+        try (NDManager manager = MODEL.weights().manager().newSubManager()) {
+            LearnedObjective objective = LearnedObjective.build(MODEL, edit, units,
+                    (LearnedOptions) options.methodOptions(), options.seed(), manager);
+            java.util.Random random = new java.util.Random(seed);
+            boolean gradMode = JniUtils.isGradMode();
+            JniUtils.setGradMode(false);
+            try {
+                for (TrainableRows g : objective.groups()) {
+                    float[] values = new float[Math.toIntExact(g.theta.size())];
+                    for (int i = 0; i < values.length; i++) {
+                        values[i] = (float) (sigma * random.nextGaussian());
+                    }
+                    try (NDArray drawn = manager.create(values, g.theta.getShape())) {
+                        g.theta.addi(drawn);
+                    }
+                }
+            } finally {
+                JniUtils.setGradMode(gradMode);
+            }
+            try (NDScope scope = new NDScope(); LearnedObjective.Loss loss = objective.loss()) {
+                return new EvaluatedLoss(loss.value().getFloat(), objective.delta());
+            }
+        }
     }
 
     /** L(δ) from its definition, with the parent and the edited view run on each sequence alone. */
