@@ -30,7 +30,7 @@ public final class Trace implements AutoCloseable {
     /** Lean traces only: keys after RoPE per layer [T, n_kv, dh], h^L [T, d], and how to recompute rows. */
     private final List<NDArray> keys;
     private final NDArray finalResidual;
-    private final ForwardPass.Rows rows;
+    private final RecomputedRows rows;
 
     Trace(NDManager manager, ModelConfig config, int[] tokens, List<NDArray> residPre, List<NDArray> residMid,
             List<NDArray> residPost, List<NDArray> pattern, List<NDArray> value, List<NDArray> ffnCoefficients,
@@ -41,7 +41,7 @@ public final class Trace implements AutoCloseable {
 
     private Trace(NDManager manager, ModelConfig config, int[] tokens, List<NDArray> residPre, List<NDArray> residMid,
             List<NDArray> residPost, List<NDArray> pattern, List<NDArray> value, List<NDArray> ffnCoefficients,
-            NDArray finalNormed, NDArray logits, List<NDArray> keys, NDArray finalResidual, ForwardPass.Rows rows) {
+            NDArray finalNormed, NDArray logits, List<NDArray> keys, NDArray finalResidual, RecomputedRows rows) {
         this.keys = keys;
         this.finalResidual = finalResidual;
         this.rows = rows;
@@ -61,7 +61,7 @@ public final class Trace implements AutoCloseable {
     /** A lean trace: see the class comment. */
     static Trace lean(NDManager manager, ModelConfig config, int[] tokens, List<NDArray> residPre,
             List<NDArray> residMid, NDArray finalResidual, List<NDArray> value, List<NDArray> keys, NDArray finalNormed,
-            ForwardPass.Rows rows) {
+            RecomputedRows rows) {
         return new Trace(manager, config, tokens, residPre, residMid, null, null, value, null, finalNormed, null, keys,
                 finalResidual, rows);
     }

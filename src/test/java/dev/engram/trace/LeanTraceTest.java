@@ -119,7 +119,7 @@ class LeanTraceTest {
     @Test
     void aPromptLongerThanOneQueryBlockGivesTheSameRows() {
         Model model = TestModels.sharedStories260K();
-        int[] tokens = new int[ForwardPass.QUERY_BLOCK + 44];
+        int[] tokens = new int[AttentionStep.QUERY_BLOCK + 44];
         Random random = new Random(11);
         tokens[0] = 1;
         for (int i = 1; i < tokens.length; i++) {
