@@ -21,7 +21,7 @@ public final class ParentSide {
     /**
      * What the parent's side measures that depends on neither the edit nor its targets, kept per parent view for later
      * edits of it: its greedy continuation of a prompt (prompt and continuation, per length) and its next-token logits
-     * after each sentinel prompt (22 rows of V floats for SmolLM2, 4.3 MB a view; at most 128 rows per base model).
+     * after each sentinel prompt (one row of V floats per sentinel; at most 128 rows per base model).
      */
     private static final ViewMemo<int[]> PARENT_CONTINUATIONS = new ViewMemo<>(64);
     private static final ViewMemo<float[][]> SENTINEL_ROWS = new ViewMemo<>(128);

@@ -66,7 +66,7 @@ public final class Verifier {
      * Measures {@code edited} against a parent whose measurement may still be running. The edited model's greedy
      * continuation starts at once on a second thread and its packed pass over every prompt runs here, neither waiting
      * for the parent's side: decoding is bound by reading the weights once per token, not by arithmetic, so the
-     * continuation overlaps the packed pass on a 2-core machine. The continuation checks the parent's guess of it
+     * continuation overlaps the packed pass as soon as a second core is free. The continuation checks the parent's guess of it
      * several tokens per pass once the guess is there ({@link GreedyGenerator#generate(int[], int, CompletableFuture)}).
      * Only the comparison waits for the parent.
      */
