@@ -1,7 +1,6 @@
 package dev.engram.runtime;
 
 import ai.djl.ndarray.NDArray;
-import java.util.List;
 
 /**
  * A family's FFN neuron coefficients m, with F(x) = m·W_down (+ b_down). Gated: m = σ(x·W_gate) ⊙ (x·W_up)
@@ -36,13 +35,8 @@ public record FeedForward(boolean gated, Activation activation) {
         return gated ? activation.apply(gateOutput).mul(upOutput) : activation.apply(upOutput);
     }
 
-    /** The matrices that read the normed residual: W_gate and W_up, or W_up alone. */
-    public List<Param> inputMatrices() {
-        return gated ? List.of(Param.FFN_GATE, Param.FFN_UP) : List.of(Param.FFN_UP);
-    }
-
-    /** The matrices of one FFN block, W_down included. */
+    /** The matrices of one FFN block: W_gate, W_up and W_down, or W_up and W_down. */
     public int matrixCount() {
-        return inputMatrices().size() + 1;
+        return gated ? 3 : 2;
     }
 }

@@ -4,7 +4,6 @@ import dev.engram.editing.EditCase;
 import dev.engram.inference.GreedyGenerator;
 import dev.engram.runtime.Cancellation;
 import dev.engram.runtime.Model;
-import dev.engram.runtime.ViewMemo;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -18,28 +17,16 @@ import java.util.concurrent.CompletableFuture;
  * neither the edit nor its targets is kept per parent view.
  */
 public final class ParentSide {
-    /**
-     * What the parent's side measures that depends on neither the edit nor its targets, kept per parent view for later
-     * edits of it: its greedy continuation of a prompt (prompt and continuation, per length) and its next-token logits
-     * after each sentinel prompt (one row of V floats per sentinel; at most 128 rows per base model).
-     */
-    private static final ViewMemo<int[]> PARENT_CONTINUATIONS = new ViewMemo<>(64);
-    private static final ViewMemo<float[][]> SENTINEL_ROWS = new ViewMemo<>(128);
-
-    /**
-     * Forgets the parents' continuations kept for later edits, so that the next edit of any view decodes its parent's
-     * continuation as for a prompt never verified before. For benchmarks that time edits of new prompts after the same
-     * prompts were verified otherwise (the sentinel rows, the same for every edit, are kept).
-     */
-    public static void forgetKeptContinuations() {
-        PARENT_CONTINUATIONS.clear();
-    }
-
     private final int fluencyTokens;
+    private final ParentMemo memo;
 
-    /** @param fluencyTokens how many tokens each continuation runs */
-    ParentSide(int fluencyTokens) {
+    /**
+     * @param fluencyTokens how many tokens each continuation runs
+     * @param memo          where what depends on neither the edit nor its targets is kept per parent view
+     */
+    ParentSide(int fluencyTokens, ParentMemo memo) {
         this.fluencyTokens = fluencyTokens;
+        this.memo = memo;
     }
 
     /**
@@ -78,12 +65,12 @@ public final class ParentSide {
         System.arraycopy(edit.targetNew(), 0, withTarget, prompt.length, edit.targetNew().length);
         int tokens = fluencyTokens;
         String key = tokens + ":" + Arrays.toString(prompt);
-        int[] parentAll = PARENT_CONTINUATIONS.get(parent, key);
+        int[] parentAll = memo.continuations.get(parent, key);
         int[] after;
         if (parentAll == null) {
             List<int[]> both = new GreedyGenerator(parent).generateEach(List.of(prompt, withTarget), tokens);
             parentAll = both.get(0);
-            PARENT_CONTINUATIONS.put(parent, key, parentAll);
+            memo.continuations.put(parent, key, parentAll);
             after = both.get(1);
         } else {
             after = new GreedyGenerator(parent).generate(withTarget, tokens);
@@ -93,12 +80,12 @@ public final class ParentSide {
     }
 
     /** The parent's scores on every prompt; the sentinel prompts, the same for every edit, are scored once per view. */
-    private static ScoredPrompts.Scores scores(Model parent, Probes probes) {
+    private ScoredPrompts.Scores scores(Model parent, Probes probes) {
         Map<Integer, String> sentinelKeys = new HashMap<>();
         probes.sentinelPairs.forEach(k -> sentinelKeys.put(k, Arrays.toString(probes.batch.tokens(k))));
         ScoredPrompts.Scores before = probes.batch.run(parent,
-                k -> sentinelKeys.containsKey(k) ? SENTINEL_ROWS.get(parent, sentinelKeys.get(k)) : null);
-        sentinelKeys.forEach((k, key) -> SENTINEL_ROWS.put(parent, key, before.rows(k)));
+                k -> sentinelKeys.containsKey(k) ? memo.sentinelRows.get(parent, sentinelKeys.get(k)) : null);
+        sentinelKeys.forEach((k, key) -> memo.sentinelRows.put(parent, key, before.rows(k)));
         return before;
     }
 

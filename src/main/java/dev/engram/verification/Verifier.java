@@ -31,9 +31,16 @@ public final class Verifier {
     public static final Executor BACKGROUND = Executors.newCachedThreadPool(
             ThreadPriority.factory("engram-verify", ThreadPriority.HEAVY_NICE));
     private final GateThresholds thresholds;
+    private final ParentMemo memo;
 
     public Verifier(GateThresholds thresholds) {
+        this(thresholds, ParentMemo.shared());
+    }
+
+    /** A verifier whose parent measurements keep what they may in {@code memo}. */
+    public Verifier(GateThresholds thresholds, ParentMemo memo) {
         this.thresholds = thresholds;
+        this.memo = memo;
     }
 
     public VerificationReport verify(Model parent, Model edited, EditCase edit, List<String> sentinels) {
@@ -45,7 +52,7 @@ public final class Verifier {
      * the edit's delta, so a caller may measure it while the edit is still being computed.
      */
     public ParentSide.ParentMeasurement measureParent(Model parent, EditCase edit, List<String> sentinels) {
-        return new ParentSide(thresholds.fluencyTokens()).measure(parent, edit, sentinels);
+        return new ParentSide(thresholds.fluencyTokens(), memo).measure(parent, edit, sentinels);
     }
 
     /**
@@ -53,7 +60,7 @@ public final class Verifier {
      * can be scored on them before the parent's side has finished.
      */
     public ParentSide.StartedParent startParent(Model parent, EditCase edit, List<String> sentinels) {
-        return new ParentSide(thresholds.fluencyTokens()).start(parent, edit, sentinels);
+        return new ParentSide(thresholds.fluencyTokens(), memo).start(parent, edit, sentinels);
     }
 
     /** Measures {@code edited} against a parent measured before. */

@@ -6,6 +6,8 @@ import dev.engram.editing.ClosedFormOptions;
 import dev.engram.editing.EditOptions;
 import dev.engram.editing.LearnedOptions;
 import dev.engram.editing.MethodOptions;
+import java.util.Map;
+import java.util.function.Supplier;
 import dev.engram.evaluation.EditRecord;
 import dev.engram.evaluation.EvaluationModels;
 import dev.engram.runtime.Model;
@@ -82,21 +84,24 @@ public final class EditProbe {
                 d.excludedLayers(), d.seed());
     }
 
-    /** The method's defaults, with any of them overridden by -Dprobe.* properties. */
+    /** Per method, its defaults with any of them overridden by -Dprobe.* properties. */
+    private static final Map<EditMethod<?>, Supplier<MethodOptions>> OVERRIDDEN = Map.of(
+            EditMethods.LEARNED, () -> {
+                LearnedOptions l = LearnedOptions.defaults();
+                return new LearnedOptions(Integer.getInteger("probe.steps", l.maxSteps()),
+                        number("probe.lr", l.learningRate()), number("probe.stop", l.stopProbability()),
+                        number("probe.kl", l.klWeight()), number("probe.contrast", l.contrastWeight()),
+                        number("probe.l2", l.l2Weight()), number("probe.rep", l.repetitionWeight()),
+                        Integer.getInteger("probe.prefixes", l.prefixes()));
+            },
+            EditMethods.CLOSED_FORM, () -> {
+                ClosedFormOptions c = ClosedFormOptions.defaults();
+                return new ClosedFormOptions(Integer.getInteger("probe.steps", c.maxSolves()),
+                        number("probe.margin", c.margin()));
+            });
+
     private static MethodOptions methodOptions(EditMethod<?> method) {
-        MethodOptions d = method.defaults();
-        if (d instanceof LearnedOptions l) {
-            return new LearnedOptions(Integer.getInteger("probe.steps", l.maxSteps()),
-                    number("probe.lr", l.learningRate()), number("probe.stop", l.stopProbability()),
-                    number("probe.kl", l.klWeight()), number("probe.contrast", l.contrastWeight()),
-                    number("probe.l2", l.l2Weight()), number("probe.rep", l.repetitionWeight()),
-                    Integer.getInteger("probe.prefixes", l.prefixes()));
-        }
-        if (d instanceof ClosedFormOptions c) {
-            return new ClosedFormOptions(Integer.getInteger("probe.steps", c.maxSolves()),
-                    number("probe.margin", c.margin()));
-        }
-        return d;
+        return OVERRIDDEN.getOrDefault(method, () -> method.defaults()).get();
     }
 
     private static double number(String property, double fallback) {

@@ -8,6 +8,7 @@ import dev.engram.runtime.Model;
 import dev.engram.bench.ProcessMemory;
 import dev.engram.support.TestModels;
 import dev.engram.verification.VerificationReport;
+import dev.engram.verification.ParentMemo;
 import dev.engram.verification.VerifiedEdit;
 import dev.engram.verification.Verifier;
 import java.nio.file.Files;
@@ -55,18 +56,17 @@ public final class EditEvaluation {
                 overrides(b.getOptionsBuilder());
                 EditRequest r = b.build();
                 Model parent = model(r.getModel().getName());
-                if (!Boolean.getBoolean("edit.warmPrompts")) {
-                    // each edit timed as for a prompt the server has not verified before (the unedited pass above
-                    // and the other method verified these prompts); -Dedit.warmPrompts=true times a repeated prompt
-                    dev.engram.verification.ParentSide.forgetKeptContinuations();
-                }
+                // each edit timed as for a prompt the server has not verified before (the unedited pass above and
+                // the other method verified these prompts); -Dedit.warmPrompts=true times a repeated prompt
+                ParentMemo memo = Boolean.getBoolean("edit.warmPrompts") ? ParentMemo.shared()
+                        : ParentMemo.shared().withoutContinuations();
                 System.gc();
                 long rssBefore = ProcessMemory.kib("VmRSS");
                 ProcessMemory.resetPeak();
                 long start = System.nanoTime();
                 EditRequests.Checked c = EditRequests.check(r, parent, config);
                 VerifiedEdit run = VerifiedEdit.run(parent, c.edit(), c.options(), c.thresholds(),
-                        sentinels.of(parent.name()));
+                        sentinels.of(parent.name()), memo);
                 EditResult result = run.result();
                 VerificationReport report = run.report();
                 long took = (System.nanoTime() - start) / 1_000_000;
