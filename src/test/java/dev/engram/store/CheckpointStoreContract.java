@@ -223,6 +223,24 @@ abstract class CheckpointStoreContract {
         return new Race(winners, movedTo);
     }
 
+    /** One call resolves a view: "" the head, "base" the base itself, a full id or a unique prefix its lineage. */
+    @Test
+    void aViewIsResolvedFromTheHeadBaseAnIdOrAPrefix() throws Exception {
+        CheckpointRecord a = commit(CheckpointStore.BASE, delta(MODEL, 2, 3, 11));
+        CheckpointRecord b = commit(a.id(), delta(view(a.id()), 1, 5, 12));
+        assertEquals(b.id(), store.view(MODEL, "").checkpoint());
+        ResolvedView base = store.view(MODEL, CheckpointStore.BASE);
+        assertEquals(CheckpointStore.BASE, base.checkpoint());
+        assertTrue(base.model() == MODEL, "the base is the model itself");
+        ResolvedView byPrefix = store.view(MODEL, a.id().substring(0, CheckpointStore.MIN_PREFIX));
+        assertEquals(a.id(), byPrefix.checkpoint());
+        assertArrayEquals(ForwardPass.of(view(a.id())).lastLogits(PROMPT),
+                ForwardPass.of(byPrefix.model()).lastLogits(PROMPT), 0f);
+        assertArrayEquals(ForwardPass.of(view(b.id())).lastLogits(PROMPT),
+                ForwardPass.of(store.view(MODEL, b.id()).model()).lastLogits(PROMPT), 0f);
+        assertThrows(CheckpointNotFoundException.class, () -> store.view(MODEL, "0123456789abcdef"));
+    }
+
     @Test
     void theLedgerSurvivesAReopen() throws Exception {
         CheckpointRecord a = commit(CheckpointStore.BASE, delta(MODEL, 2, 3, 11));
