@@ -1,16 +1,15 @@
 package dev.engram.store;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.function.BiConsumer;
 
 /**
- * The points of a commit where a crash leaves a different state on disk. A crash test starts the server with
- * {@code -Ddev.engram.store.pause-at=<stage>} (before-delta, after-delta, before-ledger, after-ledger): the first commit
- * that reaches that stage writes {@code <store>/.paused-at-<stage>} and then waits, never returning, for the test to
- * kill the process with SIGKILL there. Without the property nothing happens.
+ * The points of a commit where a crash leaves a different state on disk, announced to an optional observer: a class
+ * on the JVM's system class path named by {@code -Ddev.engram.store.commit-observer=<class>}, implementing
+ * {@code BiConsumer<String, Path>} (the stage's label: before-delta, after-delta, before-ledger, after-ledger; and the
+ * store's root). The crash test's observer stops the process at one stage so that it can be killed there. Without the
+ * property nothing is announced.
  */
 enum CommitStage {
     /** Nothing written yet. */
@@ -22,28 +21,30 @@ enum CommitStage {
     /** The ledger row written and the head moved, in one committed transaction. */
     AFTER_LEDGER;
 
-    static final String PROPERTY = "dev.engram.store.pause-at";
+    static final String OBSERVER_PROPERTY = "dev.engram.store.commit-observer";
+    private static final BiConsumer<String, Path> OBSERVER = observer(System.getProperty(OBSERVER_PROPERTY));
 
     String label() {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     void reached(Path root) {
-        if (!label().equals(System.getProperty(PROPERTY))) {
-            return;
+        if (OBSERVER != null) {
+            OBSERVER.accept(label(), root);
+        }
+    }
+
+    /** The observer class {@code name} names, from the system class path; null for none. */
+    @SuppressWarnings("unchecked")
+    private static BiConsumer<String, Path> observer(String name) {
+        if (name == null || name.isBlank()) {
+            return null;
         }
         try {
-            Files.writeString(root.resolve(".paused-at-" + label()), label());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        while (true) {
-            try {
-                Thread.sleep(60_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
+            return (BiConsumer<String, Path>) Class.forName(name, true, ClassLoader.getSystemClassLoader())
+                    .getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            throw new IllegalStateException(OBSERVER_PROPERTY + ": cannot use " + name + " (" + e + ")", e);
         }
     }
 }

@@ -10,6 +10,7 @@ import dev.engram.grpc.v1.ListCheckpointsRequest;
 import dev.engram.grpc.v1.ModelRef;
 import dev.engram.grpc.v1.ModelServiceGrpc;
 import dev.engram.grpc.v1.PredictRequest;
+import dev.engram.support.PauseAtCommitStage;
 import dev.engram.support.ServerProcess;
 import io.grpc.ManagedChannel;
 import java.io.IOException;
@@ -27,13 +28,29 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The packaged server as a separate process, killed with SIGKILL inside a commit: at each stage of the second commit
- * on a store that already holds one, the process stops there ({@code -Ddev.engram.store.pause-at}, see {@code CommitStage}) and is killed; the
+ * on a store that already holds one, the process stops there ({@link PauseAtCommitStage}, the commit observer the
+ * server loads from its class path, see {@code CommitStage}) and is killed; the
  * restarted server must hold exactly the committed checkpoints (the second one only when the kill came after its
  * ledger transaction), nothing half-written or unreferenced on disk, and serve the head's weights.
  */
 class CrashSafetyIT {
     private static final int PORT = 9011;
     private static final String MODEL = "stories260K";
+
+    /**
+     * A class path directory beside {@code store} holding the commit observer's class file alone, so that no other test
+     * class or resource reaches the server.
+     */
+    private static Path observerClasses(Path store) throws IOException, java.net.URISyntaxException {
+        String file = PauseAtCommitStage.class.getName().replace('.', '/') + ".class";
+        Path compiled = Path.of(PauseAtCommitStage.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                .resolve(file);
+        Path dir = store.resolveSibling(store.getFileName() + "-observer");
+        deleteTree(dir);
+        Files.createDirectories(dir.resolve(file).getParent());
+        Files.copy(compiled, dir.resolve(file));
+        return dir;
+    }
 
     @ParameterizedTest
     @CsvSource({"before-delta, false", "after-delta, false", "before-ledger, false", "after-ledger, true"})
@@ -47,7 +64,8 @@ class CrashSafetyIT {
             first = client.apply(0);
         }
 
-        ServerProcess server = ServerProcess.start(store, PORT, List.of("dev.engram.store.pause-at=" + stage));
+        ServerProcess server = ServerProcess.start(store, PORT, List.of(PauseAtCommitStage.PROPERTY + "=" + stage,
+                "dev.engram.store.commit-observer=" + PauseAtCommitStage.class.getName()), observerClasses(store));
         CompletableFuture<String> second = new CompletableFuture<>();
         try (Client client = new Client(server)) {
             Thread commit = new Thread(() -> {

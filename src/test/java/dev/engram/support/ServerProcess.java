@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
  * SERVING; its output goes to {@code <store>.log}.
  */
 public final class ServerProcess implements AutoCloseable {
+    private static final String RUNNER = "target/quarkus-app/quarkus-run.jar";
     private final Process process;
     private final int port;
 
@@ -27,10 +28,26 @@ public final class ServerProcess implements AutoCloseable {
 
     public static ServerProcess start(Path store, int port, List<String> systemProperties)
             throws IOException, InterruptedException {
+        return start(store, port, systemProperties, null);
+    }
+
+    /**
+     * {@link #start(Path, int, List)} with {@code extraClassPath} (a directory of classes, or null) on the server's
+     * system class path, where the server looks up observers such as the crash test's commit observer. The packaged
+     * application runs as with {@code java -jar}: its runner jar, its main class and the module opening its manifest
+     * asks for.
+     */
+    public static ServerProcess start(Path store, int port, List<String> systemProperties, Path extraClassPath)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Dai.djl.offline=true"));
         systemProperties.forEach(p -> command.add(p.startsWith("-") ? p : "-D" + p)); // "-X…": a JVM option
-        command.addAll(List.of("-jar", "target/quarkus-app/quarkus-run.jar"));
+        if (extraClassPath == null) {
+            command.addAll(List.of("-jar", RUNNER));
+        } else {
+            command.addAll(List.of("--add-opens", "java.base/java.lang=ALL-UNNAMED", "-cp",
+                    RUNNER + File.pathSeparator + extraClassPath, "io.quarkus.bootstrap.runner.QuarkusEntryPoint"));
+        }
         Path log = store.resolveSibling(store.getFileName() + ".log");
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
