@@ -95,7 +95,7 @@ public final class EditBenchmark {
             long millis = (System.nanoTime() - start) / 1_000_000;
             VerificationReport rep = run.report();
             singles.add(new SingleEdit(r.label(), new CounterFactScores.Scores(rep.efficacy().success() ? 1 : 0,
-                    rep.paraphraseSuccess(), rep.neighbourhoodSuccess()), rep.fluency().editedEntropy(),
+                    rep.paraphraseSuccess().orElse(Double.NaN), rep.neighbourhoodSuccess().orElse(Double.NaN)), rep.fluency().editedEntropy(),
                     rep.fluency().parentEntropy(), rep.passed(),
                     rep.failedGates().stream().map(GateResult.Gate::name).toList(),
                     run.result().delta().parametersTouched(), millis));

@@ -97,7 +97,8 @@ final class BatchCommand extends ClientCommand {
     }
 
     static void summary(PrintWriter out, List<BatchEditResponse> results) {
-        out.println(" #  outcome      edit                                              P(new)  PS    NS    checkpoint");
+        out.println(" #  outcome      edit                                              P(new)  PS    NS    SO    RS    "
+                + "checkpoint");
         int committed = 0;
         for (BatchEditResponse r : results) {
             var p = r.getProposal();
@@ -105,10 +106,10 @@ final class BatchCommand extends ClientCommand {
                     : p.getPrompt() + " ->" + p.getTargetNew();
             String outcome = r.getOutcome().name().replace("BATCH_OUTCOME_", "");
             committed += r.getOutcome() == BatchOutcome.BATCH_OUTCOME_COMMITTED ? 1 : 0;
-            out.printf(Locale.ROOT, "%2d  %-11s  %-48s  %6.3f  %4.2f  %4.2f  %s%n", r.getIndex(), outcome,
+            String[] scores = ProposalText.scores(p.getReport());
+            out.printf(Locale.ROOT, "%2d  %-11s  %-48s  %6.3f  %-4s  %-4s  %-4s  %-4s  %s%n", r.getIndex(), outcome,
                     edit.length() > 48 ? edit.substring(0, 47) + "…" : edit,
-                    p.getReport().getEfficacy().getNewProbability(), p.getReport().getParaphraseScore(),
-                    p.getReport().getNeighbourhoodScore(),
+                    p.getReport().getEfficacy().getNewProbability(), scores[0], scores[1], scores[2], scores[3],
                     r.hasCheckpoint() ? r.getCheckpoint().getId().substring(0, 12) : "-");
         }
         out.printf("%d of %d committed%n", committed, results.size());

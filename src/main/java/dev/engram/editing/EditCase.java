@@ -15,21 +15,32 @@ import java.util.List;
  * @param neighbours  unrelated prompts that must keep their expected answers
  * @param contrasts   the edit's template filled with other subjects ({@link ContrastPrompts}): a learned edit keeps
  *                    the parent's answer there; empty when the request gives a plain prompt
+ * @param derived     the edit's template filled with subjects of the gate's own pool, which verification sorts into
+ *                    same-object and relation neighbours on the parent; never trained on; empty without a template
  */
 public record EditCase(int[] prompt, int[] targetNew, int[] targetTrue, List<int[]> paraphrases,
-        List<Neighbour> neighbours, List<int[]> contrasts) {
+        List<Neighbour> neighbours, List<int[]> contrasts, List<int[]> derived) {
 
-    /** An edit without contrast prompts (a plain prompt, not a subject and a template). */
+    /** An edit without contrast or derived prompts (a plain prompt, not a subject and a template). */
     public EditCase(int[] prompt, int[] targetNew, int[] targetTrue, List<int[]> paraphrases,
             List<Neighbour> neighbours) {
-        this(prompt, targetNew, targetTrue, paraphrases, neighbours, List.of());
+        this(prompt, targetNew, targetTrue, paraphrases, neighbours, List.of(), List.of());
     }
 
-    /** Every prompt the edit is verified on: the prompt, its paraphrases and the neighbours. */
+    /** Every prompt the edit is verified on: the prompt, its paraphrases, the neighbours and the derived prompts. */
     public List<int[]> verificationPrompts() {
         List<int[]> out = new ArrayList<>(paraphrases);
         out.add(prompt);
         neighbours.forEach(n -> out.add(n.prompt()));
+        out.addAll(derived);
+        return out;
+    }
+
+    /** Only the prompts verification checks that training must never see: paraphrases, neighbours, derived prompts. */
+    public List<int[]> heldOutPrompts() {
+        List<int[]> out = new ArrayList<>(paraphrases);
+        neighbours.forEach(n -> out.add(n.prompt()));
+        out.addAll(derived);
         return out;
     }
 
@@ -49,11 +60,22 @@ public record EditCase(int[] prompt, int[] targetNew, int[] targetTrue, List<int
         paraphrases = List.copyOf(paraphrases);
         neighbours = List.copyOf(neighbours);
         contrasts = List.copyOf(contrasts);
+        derived = List.copyOf(derived);
     }
 
     /** The same edit with contrast prompts built for {@code subject} and {@code template} ({@link ContrastPrompts}). */
     public EditCase withContrasts(Model model, String subject, String template) {
         return new EditCase(prompt, targetNew, targetTrue, paraphrases, neighbours,
-                ContrastPrompts.of(model, subject, template, verificationPrompts()));
+                ContrastPrompts.of(model, subject, template, verificationPrompts()), derived);
+    }
+
+    /**
+     * The same edit with {@code prompts} as its derived prompts; a contrast prompt among them is dropped, so the
+     * gate never checks a prompt training saw.
+     */
+    public EditCase withDerived(List<int[]> prompts) {
+        List<int[]> kept = prompts.stream().filter(p -> contrasts.stream().noneMatch(c -> java.util.Arrays.equals(c, p))
+                && !java.util.Arrays.equals(p, prompt)).toList();
+        return new EditCase(prompt, targetNew, targetTrue, paraphrases, neighbours, contrasts, kept);
     }
 }

@@ -73,7 +73,6 @@ final class EditMapper {
         dev.engram.grpc.v1.VerificationReport.Builder out = dev.engram.grpc.v1.VerificationReport.newBuilder()
                 .setPassed(r.passed())
                 .setEfficacy(prompt(model, r.efficacy()))
-                .setParaphraseScore(r.paraphraseSuccess()).setNeighbourhoodScore(r.neighbourhoodSuccess())
                 .setFluency(FluencyReport.newBuilder().setParentText(r.fluency().parentText())
                         .setEditedText(r.fluency().editedText()).setParentEntropy(r.fluency().parentEntropy())
                         .setEditedEntropy(r.fluency().editedEntropy()));
@@ -82,7 +81,14 @@ final class EditMapper {
             out.addGates(GateReport.newBuilder().setGate(gate(g.gate())).setPassed(g.passed()).setDetail(g.detail()));
         }
         r.paraphrases().forEach(p -> out.addParaphrases(prompt(model, p)));
+        r.paraphraseSuccess().ifPresent(out::setParaphraseScore);
+        r.neighbourhoodSuccess().ifPresent(out::setNeighbourhoodScore);
+        r.sameObjectSuccess().ifPresent(out::setSameObjectScore);
+        r.relationSuccess().ifPresent(out::setRelationScore);
         r.neighbours().forEach(n -> out.addNeighbours(neighbour(model, n)));
+        r.sameObject().forEach(n -> out.addSameObjectNeighbours(neighbour(model, n).toBuilder()
+                .setSuccess(!n.lostToNew())));
+        r.relationNeighbours().forEach(n -> out.addRelationNeighbours(neighbour(model, n)));
         r.sentinels().forEach(s -> out.addSentinels(sentinel(s)));
         return out.build();
     }

@@ -13,6 +13,7 @@ import dev.engram.inference.NextTokenDistribution;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelConfig;
 import dev.engram.inference.Predictions;
+import dev.engram.verification.DerivedNeighbours;
 import dev.engram.verification.GateThresholds;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -83,8 +84,8 @@ final class EditRequests {
             neighbours.add(new Neighbour(verificationPrompt(model, field + ".prompt", n.getPrompt(), limit),
                     continuation(model, field + ".expected", n.getExpected())));
         }
-        EditCase edit = new EditCase(promptTokens, targetNew, targetTrue, paraphrases, neighbours)
-                .withContrasts(model, r.getSubject(), r.getTemplate());
+        EditCase edit = DerivedNeighbours.attach(model, new EditCase(promptTokens, targetNew, targetTrue, paraphrases,
+                neighbours).withContrasts(model, r.getSubject(), r.getTemplate()), r.getSubject(), r.getTemplate());
         return new Checked(model, prompt, r.getTargetNew(), trueText, edit, options(r.getOptions(), model.config()),
                 thresholds(r.getThresholds()));
     }
@@ -178,6 +179,7 @@ final class EditRequests {
                 t.hasMaxNeighbourKl() ? t.getMaxNeighbourKl() : d.maxNeighbourKl(),
                 t.hasMaxSentinelFlips() ? t.getMaxSentinelFlips() : d.maxSentinelFlips(),
                 t.hasMaxFluencyDrop() ? t.getMaxFluencyDrop() : d.maxFluencyDrop(),
-                t.hasFluencyTokens() ? t.getFluencyTokens() : d.fluencyTokens());
+                t.hasFluencyTokens() ? t.getFluencyTokens() : d.fluencyTokens(),
+                t.hasMaxSameObjectLosses() ? t.getMaxSameObjectLosses() : d.maxSameObjectLosses());
     }
 }

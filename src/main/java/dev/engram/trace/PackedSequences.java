@@ -9,6 +9,8 @@ import java.util.List;
  * i of sequence s.
  */
 public final class PackedSequences {
+    /** The sequences as given (shared beginnings included). */
+    private final List<int[]> sequences;
     private final int[] tokens;
     private final int[] positions;
     private final int[] segments;
@@ -19,6 +21,7 @@ public final class PackedSequences {
 
     /** Packs sequence k from token shared[k] on; its first shared[k] tokens are those of sequence from[k]. */
     private PackedSequences(List<int[]> sequences, int[] firstPositions, int[] shared, int[] from) {
+        this.sequences = List.copyOf(sequences);
         int total = 0;
         for (int k = 0; k < sequences.size(); k++) {
             if (sequences.get(k).length == 0) {
@@ -48,6 +51,11 @@ public final class PackedSequences {
             }
         }
         sharing = java.util.Arrays.stream(shared).anyMatch(n -> n > 0);
+    }
+
+    /** The sequences as given, shared beginnings included (arrays not copied: do not change them). */
+    public List<int[]> sequences() {
+        return sequences;
     }
 
     public static PackedSequences of(List<int[]> sequences) {

@@ -21,22 +21,31 @@ final class GateRules {
         out.add(new GateResult(GateResult.Gate.EFFICACY, e.success(),
                 String.format("P(new) %.4f vs P(true) %.4f on the prompt (rank of new: %d)", e.newProb(), e.trueProb(),
                         e.newRank())));
-        double ps = r.paraphraseSuccess();
-        out.add(new GateResult(GateResult.Gate.GENERALISATION, ps >= thresholds.minParaphraseSuccess(),
+        long paraphrasesPassed = r.paraphrases().stream().filter(PromptCheck::success).count();
+        out.add(new GateResult(GateResult.Gate.GENERALISATION,
+                r.paraphraseSuccess().orElse(1) >= thresholds.minParaphraseSuccess(),
                 r.paraphrases().isEmpty() ? "no paraphrases given: not measured"
-                        : String.format("%d of %d paraphrases give P(new) > P(true) (need %.0f%%)",
-                                r.paraphrases().stream().filter(PromptCheck::success).count(), r.paraphrases().size(),
-                                100 * thresholds.minParaphraseSuccess())));
-        long neighbourFlips = r.neighbours().stream().filter(NeighbourCheck::flipped).count();
-        double maxKl = r.neighbours().stream().mapToDouble(NeighbourCheck::kl).max().orElse(0);
+                        : String.format("%d of %d paraphrases give P(new) > P(true) (need %.0f%%)", paraphrasesPassed,
+                                r.paraphrases().size(), 100 * thresholds.minParaphraseSuccess())));
+        List<NeighbourCheck> relation = new ArrayList<>(r.neighbours());
+        relation.addAll(r.relationNeighbours());
+        long neighbourFlips = relation.stream().filter(NeighbourCheck::flipped).count();
+        List<NeighbourCheck> all = new ArrayList<>(relation);
+        all.addAll(r.sameObject());
+        double maxKl = all.stream().mapToDouble(NeighbourCheck::kl).max().orElse(0);
+        long sameObjectLosses = r.sameObject().stream().filter(NeighbourCheck::lostToNew).count();
         long sentinelFlips = r.sentinels().stream().filter(s -> !s.kept()).count();
         boolean specific = neighbourFlips <= thresholds.maxNeighbourFlips() && maxKl <= thresholds.maxNeighbourKl()
+                && sameObjectLosses <= thresholds.maxSameObjectLosses()
                 && sentinelFlips <= thresholds.maxSentinelFlips();
         out.add(new GateResult(GateResult.Gate.SPECIFICITY, specific, String.format(
-                "%d of %d neighbours lost their answer (max %d); max neighbour KL %.4f nats (max %.4f); "
-                        + "%d of %d sentinels changed top-1 (max %d)",
-                neighbourFlips, r.neighbours().size(), thresholds.maxNeighbourFlips(), maxKl,
-                thresholds.maxNeighbourKl(), sentinelFlips, r.sentinels().size(), thresholds.maxSentinelFlips())));
+                "%d of %d same-object neighbours (found by the gate) lost P(true) > P(new) (max %d); "
+                        + "%d of %d neighbours (%d given, %d found by the gate) lost their answer (max %d); "
+                        + "max neighbour KL %.4f nats (max %.4f); %d of %d sentinels changed top-1 (max %d)",
+                sameObjectLosses, r.sameObject().size(), thresholds.maxSameObjectLosses(), neighbourFlips,
+                relation.size(), r.neighbours().size(), r.relationNeighbours().size(), thresholds.maxNeighbourFlips(),
+                maxKl, thresholds.maxNeighbourKl(), sentinelFlips, r.sentinels().size(),
+                thresholds.maxSentinelFlips())));
         Fluency f = r.fluency();
         out.add(new GateResult(GateResult.Gate.FLUENCY, f.relativeDrop() <= thresholds.maxFluencyDrop(),
                 String.format("n-gram entropy %.3f vs parent %.3f (drop %.1f%%, max %.1f%%)", f.editedEntropy(),

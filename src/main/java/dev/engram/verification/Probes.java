@@ -17,6 +17,8 @@ final class Probes {
     final List<Integer> expectedPairs = new ArrayList<>();
     final List<Integer> neighbourNewPairs = new ArrayList<>();
     final List<Integer> sentinelPairs = new ArrayList<>();
+    final List<Integer> derivedTruePairs = new ArrayList<>();
+    final List<Integer> derivedNewPairs = new ArrayList<>();
 
     Probes(Model parent, EditCase edit, List<String> sentinels) {
         this.edit = edit;
@@ -32,6 +34,10 @@ final class Probes {
         for (Neighbour n : edit.neighbours()) {
             expectedPairs.add(batch.add(n.prompt(), n.expected()));
             neighbourNewPairs.add(batch.add(n.prompt(), edit.targetNew()));
+        }
+        for (int[] p : edit.derived()) {
+            derivedTruePairs.add(batch.add(p, edit.targetTrue()));
+            derivedNewPairs.add(batch.add(p, edit.targetNew()));
         }
         sentinelTokens.forEach(t -> sentinelPairs.add(batch.add(t, new int[0])));
     }

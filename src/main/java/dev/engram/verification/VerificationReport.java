@@ -1,10 +1,19 @@
 package dev.engram.verification;
 
 import java.util.List;
+import java.util.OptionalDouble;
 
-/** Every number verification measured, and which gates passed. Nothing may be committed unless {@link #passed()}. */
+/**
+ * Every number verification measured, and which gates passed. Nothing may be committed unless {@link #passed()}.
+ *
+ * @param neighbours         the caller's neighbours
+ * @param sameObject         derived same-object neighbours ({@link DerivedChecks}): other subjects the parent answers
+ *                           with target_true
+ * @param relationNeighbours derived relation neighbours: the template with other subjects and the parent's own answers
+ */
 public record VerificationReport(PromptCheck efficacy, List<PromptCheck> paraphrases, List<NeighbourCheck> neighbours,
-        List<SentinelCheck> sentinels, Fluency fluency, List<GateResult> gates, long millis) {
+        List<NeighbourCheck> sameObject, List<NeighbourCheck> relationNeighbours, List<SentinelCheck> sentinels,
+        Fluency fluency, List<GateResult> gates, long millis) {
 
     public boolean passed() {
         return gates.stream().allMatch(GateResult::passed);
@@ -14,15 +23,31 @@ public record VerificationReport(PromptCheck efficacy, List<PromptCheck> paraphr
         return gates.stream().filter(g -> !g.passed()).map(GateResult::gate).toList();
     }
 
-    /** Share of paraphrases with P(new) > P(true) (ROME's PS for one record); 1 when there are none. */
-    public double paraphraseSuccess() {
-        return paraphrases.isEmpty() ? 1
-                : paraphrases.stream().filter(PromptCheck::success).count() / (double) paraphrases.size();
+    /** Share of paraphrases with P(new) > P(true) (ROME's PS for one record); empty when none was given. */
+    public OptionalDouble paraphraseSuccess() {
+        return share(paraphrases.stream().map(PromptCheck::success).toList());
     }
 
-    /** Share of neighbours with P(expected) > P(new) (ROME's NS for one record); 1 when there are none. */
-    public double neighbourhoodSuccess() {
-        return neighbours.isEmpty() ? 1
-                : neighbours.stream().filter(NeighbourCheck::expectedOverNew).count() / (double) neighbours.size();
+    /** Share of the caller's neighbours with P(expected) > P(new); empty when none was given. */
+    public OptionalDouble neighbourhoodSuccess() {
+        return share(neighbours.stream().map(NeighbourCheck::expectedOverNew).toList());
+    }
+
+    /**
+     * CounterFact's NS for this edit over the derived same-object neighbours: the share with P(true) > P(new); empty
+     * when the pool gave none.
+     */
+    public OptionalDouble sameObjectSuccess() {
+        return share(sameObject.stream().map(NeighbourCheck::expectedOverNew).toList());
+    }
+
+    /** Share of derived relation neighbours that kept the parent's top-1; empty when the pool gave none. */
+    public OptionalDouble relationSuccess() {
+        return share(relationNeighbours.stream().map(n -> !n.flipped()).toList());
+    }
+
+    private static OptionalDouble share(List<Boolean> outcomes) {
+        return outcomes.isEmpty() ? OptionalDouble.empty()
+                : OptionalDouble.of(outcomes.stream().filter(b -> b).count() / (double) outcomes.size());
     }
 }

@@ -108,10 +108,11 @@ public final class Verifier {
                 NgramEntropy.of(parentSide.continuation), NgramEntropy.of(editedContinuation));
         PromptCheck efficacy = checks.get(0);
         List<PromptCheck> paraphrases = checks.subList(1, checks.size());
-        VerificationReport draft = new VerificationReport(efficacy, paraphrases, neighbours, sentinelChecks, fluency,
-                List.of(), 0);
-        return new VerificationReport(efficacy, paraphrases, neighbours, sentinelChecks, fluency, new GateRules(thresholds).decide(draft),
-                (System.nanoTime() - start) / 1_000_000);
+        DerivedChecks derived = DerivedChecks.of(parent, edited, probes, before, after);
+        VerificationReport draft = new VerificationReport(efficacy, paraphrases, neighbours, derived.sameObject(),
+                derived.relation(), sentinelChecks, fluency, List.of(), 0);
+        return new VerificationReport(efficacy, paraphrases, neighbours, derived.sameObject(), derived.relation(),
+                sentinelChecks, fluency, new GateRules(thresholds).decide(draft), (System.nanoTime() - start) / 1_000_000);
     }
 
     /** The future's value, with its own exception (not a wrapper) rethrown. */
@@ -150,11 +151,13 @@ public final class Verifier {
         int expectedPair = probes.expectedPairs.get(i);
         NextTokenDistribution b = new NextTokenDistribution(before.rows(expectedPair)[0]);
         NextTokenDistribution a = new NextTokenDistribution(after.rows(expectedPair)[0]);
-        double expectedAfter = after.meanLogProb(expectedPair, n.expected());
-        double newAfter = after.meanLogProb(probes.neighbourNewPairs.get(i), probes.edit.targetNew());
+        int newPair = probes.neighbourNewPairs.get(i);
+        int[] targetNew = probes.edit.targetNew();
         int expected = n.expected()[0];
         return new NeighbourCheck(n.prompt(), n.expected(), b.argmax() == expected, a.argmax() == expected,
-                kl(b, a), expectedAfter > newAfter, top(parent, b), top(edited, a));
+                kl(b, a), after.meanLogProb(expectedPair, n.expected()) > after.meanLogProb(newPair, targetNew),
+                before.meanLogProb(expectedPair, n.expected()) > before.meanLogProb(newPair, targetNew),
+                top(parent, b), top(edited, a));
     }
 
     /** The text a greedy decode ({@code all}: the prompt and what followed) added after the prompt. */
@@ -173,7 +176,7 @@ public final class Verifier {
         return Math.max(0, sum);
     }
 
-    private static List<TokenProbability> top(Model model, NextTokenDistribution d) {
+    static List<TokenProbability> top(Model model, NextTokenDistribution d) {
         return d.topK(TOP, id -> model.hasTokenizer() ? model.tokenizer().tokenString(id) : "#" + id);
     }
 }

@@ -56,14 +56,14 @@ public final class EditProbe {
             long flipped = rep.sentinels().stream().filter(s -> !s.kept()).count();
             System.out.printf(Locale.ROOT, "%-55s ES %d PS %.2f NS %.2f | sentinels flipped %d KL max %.3f | "
                     + "neighbour KL max %.3f | fluency drop %+.2f | norm %.3f steps %d | %d ms (locate %d, edit %d) %s%n",
-                    r.label(), rep.efficacy().success() ? 1 : 0, rep.paraphraseSuccess(), rep.neighbourhoodSuccess(),
+                    r.label(), rep.efficacy().success() ? 1 : 0, rep.paraphraseSuccess().orElse(Double.NaN), rep.neighbourhoodSuccess().orElse(Double.NaN),
                     flipped, maxSentinelKl, maxNeighbourKl, rep.fluency().relativeDrop(),
                     run.result().delta().norm(), run.result().steps(), ms, run.result().locateMillis(),
                     run.result().editMillis(),
                     rep.passed() ? "PASS" : "FAIL " + rep.failedGates());
             es += rep.efficacy().success() ? 1 : 0;
-            ps += rep.paraphraseSuccess();
-            ns += rep.neighbourhoodSuccess();
+            ps += rep.paraphraseSuccess().orElse(Double.NaN);
+            ns += rep.neighbourhoodSuccess().orElse(Double.NaN);
             kl += maxNeighbourKl;
             passed += rep.passed() ? 1 : 0;
             millis += ms;

@@ -75,8 +75,8 @@ public final class EditEvaluation {
                 timesMs.add(took);
                 double e = report.efficacy().success() ? 1 : 0;
                 es += e;
-                ps += report.paraphraseSuccess();
-                ns += report.neighbourhoodSuccess();
+                ps += report.paraphraseSuccess().orElse(Double.NaN);
+                ns += report.neighbourhoodSuccess().orElse(Double.NaN);
                 fluency += report.fluency().editedEntropy();
                 parentFluency += report.fluency().parentEntropy();
                 params += result.delta().parametersTouched();
@@ -84,7 +84,7 @@ public final class EditEvaluation {
                 passed += report.passed() ? 1 : 0;
                 System.out.printf("| %s | %.0f | %.2f | %.2f | %.3f (%.3f) | %s | %d | %d |%n",
                         r.getSubject().isEmpty() ? c.prompt() : r.getSubject(), 100 * e,
-                        100 * report.paraphraseSuccess(), 100 * report.neighbourhoodSuccess(),
+                        100 * report.paraphraseSuccess().orElse(Double.NaN), 100 * report.neighbourhoodSuccess().orElse(Double.NaN),
                         report.fluency().editedEntropy(), report.fluency().parentEntropy(),
                         report.gates().stream().filter(g -> !g.passed()).map(g -> g.gate() + ": " + g.detail()).toList(),
                         result.delta().parametersTouched(), took);
@@ -116,8 +116,8 @@ public final class EditEvaluation {
             EditRequests.Checked c = EditRequests.check(b.build(), parent, config);
             VerificationReport r = new Verifier(c.thresholds()).verify(parent, parent, c.edit(), sentinels.of(parent.name()));
             es += r.efficacy().success() ? 1 : 0;
-            ps += r.paraphraseSuccess();
-            ns += r.neighbourhoodSuccess();
+            ps += r.paraphraseSuccess().orElse(Double.NaN);
+            ns += r.neighbourhoodSuccess().orElse(Double.NaN);
         }
         int n = lines.size();
         System.out.printf("%nunedited model: ES %.1f, PS %.1f, NS %.1f%n", 100 * es / n, 100 * ps / n, 100 * ns / n);

@@ -23,8 +23,11 @@ public class EditMetrics {
     /** An edit was located, made and verified (ProposeEdit, ApplyEdit, or one BatchEdit line). */
     public void verified(String model, VerificationReport report) {
         count(model, "proposed");
-        summary("engram.verification.paraphrase.success", model, report.paraphraseSuccess());
-        summary("engram.verification.neighbourhood.success", model, report.neighbourhoodSuccess());
+        // a check that was not measured records nothing (never a success)
+        report.paraphraseSuccess().ifPresent(v -> summary("engram.verification.paraphrase.success", model, v));
+        report.neighbourhoodSuccess().ifPresent(v -> summary("engram.verification.neighbourhood.success", model, v));
+        report.sameObjectSuccess().ifPresent(v -> summary("engram.verification.same_object.success", model, v));
+        report.relationSuccess().ifPresent(v -> summary("engram.verification.relation.success", model, v));
         summary("engram.verification.neighbour.kl.max", model,
                 report.neighbours().stream().mapToDouble(NeighbourCheck::kl).max().orElse(0));
         summary("engram.verification.sentinels.flipped", model,
