@@ -1,12 +1,13 @@
 package dev.engram.evaluation;
 
-import dev.engram.editing.EditCase;
+import dev.engram.editing.BatchEditMethod;
 import dev.engram.editing.EditMethod;
 import dev.engram.editing.EditMethods;
 import dev.engram.editing.EditOptions;
-import dev.engram.inference.GreedyGenerator;
+import dev.engram.editing.EditResult;
+import dev.engram.editing.Editor;
+import dev.engram.editing.SampledCorpus;
 import dev.engram.runtime.Model;
-import dev.engram.runtime.WeightDelta;
 import dev.engram.verification.GateResult;
 import dev.engram.verification.GateThresholds;
 import dev.engram.verification.NgramEntropy;
@@ -18,25 +19,31 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 
 /**
  * The edit benchmark as one command:
- * {@code EditBenchmark <model[=path]> <records.jsonl> [--methods learned,closed_form] [--every 10] [--limit N]
- * [--out dir]} (--limit: the first N records only).
- * For each method, with the server's default options and gate:
+ * {@code EditBenchmark <model[=path]> <records.jsonl> [--methods learned,closed_form,rome,memit,alpha_edit]
+ * [--limit N] [--stride K] [--sequential N] [--every 50] [--batch N] [--generation-tokens 100] [--out dir]}
+ * (--limit: the first N records, after taking every K-th with --stride). For each method, with its default options and
+ * the server's default gate:
  * <ul>
- * <li>single edits: each record edited and verified on the unedited model (CounterFact's protocol);</li>
- * <li>a batch: every single edit's delta composed into one model, scored on all records at once;</li>
- * <li>sequential edits on one lineage, each made and verified on the model the previous accepted edit left; edits the
- * gate refuses are not applied; ES, PS and NS of the accepted records are tracked as edits accumulate.</li>
+ * <li>single edits: each record edited on the unedited model and scored there (CounterFact's protocol); the gate's
+ * verdict is recorded beside the scores, which cover every edit, accepted or not;</li>
+ * <li>a batch (methods that batch): the first N records in one solve, scored together;</li>
+ * <li>sequential edits on one lineage through the gate: each record edited and verified on the model the accepted
+ * edits so far left, applied only when accepted; every {@code every} attempts, every accepted record is scored again
+ * on the lineage (retention).</li>
  * </ul>
+ * Fluency is ROME's generation entropy: each record's generation prompts continued by top-5 sampling (seeded) for
+ * {@code generation-tokens} tokens, mean(2/3·H₂, 4/3·H₃) of the words.
  */
 public final class EditBenchmark {
-    private static final int FLUENCY_PROMPTS = 10;
+    private static final int TOP_K = 5;
 
     /** One single edit on the unedited model. */
-    public record SingleEdit(String record, CounterFactScores.Scores scores, double fluency, double parentFluency,
-            boolean passed, List<String> failedGates, long parameters, long millis) {
+    public record SingleEdit(String record, CounterFactScores.Scores scores, double fluency, boolean passed,
+            List<String> failedGates, int sameObjectFound, int relationFound, long parameters, long millis) {
     }
 
     /** The lineage after {@code attempted} sequential edits, {@code accepted} of them committed. */
@@ -44,107 +51,118 @@ public final class EditBenchmark {
     }
 
     /** Everything one method produced. */
-    public record MethodResult(String method, List<SingleEdit> singles, CounterFactScores.Scores batch,
-            List<SequentialPoint> sequential, double finalFluency, double unEditedFluency) {
+    public record MethodResult(String method, List<SingleEdit> singles, CounterFactScores.Scores batch, int batchSize,
+            long batchMillis, List<SequentialPoint> sequential) {
     }
 
     private final Model model;
     private final List<EditRecord> records;
     private final List<String> sentinels;
+    private final int generationTokens;
     private final GateThresholds thresholds = GateThresholds.defaults();
 
-    public EditBenchmark(Model model, List<EditRecord> records, List<String> sentinels) {
+    public EditBenchmark(Model model, List<EditRecord> records, List<String> sentinels, int generationTokens) {
         this.model = model;
         this.records = records;
         this.sentinels = sentinels;
+        this.generationTokens = generationTokens;
     }
 
     public static void main(String[] args) throws Exception {
         Map<String, String> flags = FaithfulnessEvaluation.flags(Arrays.copyOfRange(args, 1, args.length));
         Model model = EvaluationModels.load(args[0]);
         List<EditRecord> all = EditRecord.load(model, Path.of(args[1]));
-        List<EditRecord> records = all.subList(0, Math.min(all.size(),
-                Integer.parseInt(flags.getOrDefault("limit", String.valueOf(all.size())))));
+        int stride = Integer.parseInt(flags.getOrDefault("stride", "1"));
+        List<EditRecord> strided = new ArrayList<>();
+        for (int i = 0; i < all.size(); i += stride) {
+            strided.add(all.get(i));
+        }
+        List<EditRecord> records = strided.subList(0, Math.min(strided.size(),
+                Integer.parseInt(flags.getOrDefault("limit", String.valueOf(strided.size())))));
         Path sentinelFile = Path.of("editing/sentinels/" + model.name() + ".txt");
         List<String> sentinels = Files.exists(sentinelFile) ? Files.readAllLines(sentinelFile).stream()
                 .filter(s -> !s.isBlank() && !s.startsWith("#")).toList() : List.of();
-        EditBenchmark bench = new EditBenchmark(model, records, sentinels);
-        CounterFactScores.Scores unedited = bench.unedited();
+        EditBenchmark bench = new EditBenchmark(model, records, sentinels,
+                Integer.parseInt(flags.getOrDefault("generation-tokens", "100")));
         List<MethodResult> results = new ArrayList<>();
-        for (String m : flags.getOrDefault("methods", "learned,closed_form").split(",")) {
-            results.add(bench.run(EditMethods.named(m),
-                    Integer.parseInt(flags.getOrDefault("every", "10"))));
+        for (String m : flags.getOrDefault("methods", "learned,closed_form,rome,memit,alpha_edit").split(",")) {
+            results.add(bench.run(EditMethods.named(m), Integer.parseInt(flags.getOrDefault("batch", "0")),
+                    Integer.parseInt(flags.getOrDefault("sequential", "0")),
+                    Integer.parseInt(flags.getOrDefault("every", "50"))));
         }
-        EditBenchmarkReport report = new EditBenchmarkReport(model.name(), records.size(), unedited, results);
+        EditBenchmarkReport report = new EditBenchmarkReport(model.name(), Path.of(args[1]).getFileName().toString(),
+                records.size(), bench.unedited(), bench.fluency(model), results);
         report.write(Path.of(flags.getOrDefault("out", "docs/evaluation")));
         System.out.println(report.markdown());
     }
 
-    /** ES, PS and NS of the unedited model on the records: the floor of ES and PS, the ceiling of NS. */
+    /** The unedited model's scores on the records: the floor of ES and PS, the ceiling of NS and RS. */
     public CounterFactScores.Scores unedited() {
-        return CounterFactScores.mean(CounterFactScores.of(model, edits(records)));
+        return CounterFactScores.mean(CounterFactScores.of(model, records));
     }
 
-    public MethodResult run(EditMethod<?> method, int every) {
+    public MethodResult run(EditMethod<?> method, int batchSize, int sequential, int every) {
         EditOptions options = EditOptions.defaults(method, model.config().nLayers());
         List<SingleEdit> singles = new ArrayList<>();
-        WeightDelta all = WeightDelta.none();
         for (EditRecord r : records) {
             long start = System.nanoTime();
             VerifiedEdit run = VerifiedEdit.run(model, r.edit(), options, thresholds, sentinels);
-            long millis = (System.nanoTime() - start) / 1_000_000;
             VerificationReport rep = run.report();
-            singles.add(new SingleEdit(r.label(), new CounterFactScores.Scores(rep.efficacy().success() ? 1 : 0,
-                    rep.paraphraseSuccess().orElse(Double.NaN), rep.neighbourhoodSuccess().orElse(Double.NaN)), rep.fluency().editedEntropy(),
-                    rep.fluency().parentEntropy(), rep.passed(),
-                    rep.failedGates().stream().map(GateResult.Gate::name).toList(),
-                    run.result().delta().parametersTouched(), millis));
-            all = all.then(run.result().delta());
-            System.err.printf("%s single %s: %s%n", method, r.label(), singles.get(singles.size() - 1));
+            CounterFactScores.Scores scores = CounterFactScores.of(run.edited(), List.of(r)).get(0);
+            singles.add(new SingleEdit(r.label(), scores, fluency(run.edited(), List.of(r)), rep.passed(),
+                    rep.failedGates().stream().map(GateResult.Gate::name).toList(), rep.sameObject().size(),
+                    rep.relationNeighbours().size(), run.result().delta().parametersTouched(),
+                    run.result().editMillis() + run.result().locateMillis()));
+            System.err.printf("%s single %s: %s (%d ms with verification)%n", method, r.label(),
+                    singles.get(singles.size() - 1), (System.nanoTime() - start) / 1_000_000);
         }
-        CounterFactScores.Scores batch = CounterFactScores.mean(CounterFactScores.of(model.edited(all), edits(records)));
+        CounterFactScores.Scores batch = null;
+        long batchMillis = 0;
+        int batched = Math.min(batchSize, records.size());
+        if (method instanceof BatchEditMethod<?> && batched > 0) {
+            List<EditRecord> first = records.subList(0, batched);
+            EditResult result = new Editor(model).editBatch(first.stream().map(EditRecord::edit).toList(), options);
+            batchMillis = result.editMillis();
+            batch = CounterFactScores.mean(CounterFactScores.of(new Editor(model).apply(result), first));
+            System.err.printf("%s batch of %d: %s in %d ms%n", method, batched, batch, batchMillis);
+        }
+        return new MethodResult(method.name(), singles, batch, batched, batchMillis,
+                sequential(options, Math.min(sequential, records.size()), every));
+    }
 
+    private List<SequentialPoint> sequential(EditOptions options, int count, int every) {
         List<SequentialPoint> curve = new ArrayList<>();
         Model lineage = model;
-        List<EditCase> accepted = new ArrayList<>();
-        for (int i = 0; i < records.size(); i++) {
+        List<EditRecord> accepted = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
             VerifiedEdit run = VerifiedEdit.run(lineage, records.get(i).edit(), options, thresholds, sentinels);
             if (run.report().passed()) {
                 lineage = run.edited();
-                accepted.add(records.get(i).edit());
+                accepted.add(records.get(i));
             }
-            if ((i + 1) % every == 0 || i + 1 == records.size()) {
+            if ((i + 1) % every == 0 || i + 1 == count) {
                 curve.add(new SequentialPoint(i + 1, accepted.size(), accepted.isEmpty() ? null
                         : CounterFactScores.mean(CounterFactScores.of(lineage, accepted))));
-                System.err.printf("%s sequential: %s%n", method, curve.get(curve.size() - 1));
+                System.err.printf("%s sequential: %s%n", options.method(), curve.get(curve.size() - 1));
             }
         }
-        double[] fluency = fluency(List.of(lineage, model));
-        return new MethodResult(method.name(), singles, batch, curve, fluency[0], fluency[1]);
+        return curve;
     }
 
-    /**
-     * Mean n-gram entropy of greedy continuations of the first records' prompts, per model: the models are views of
-     * one base (the edited lineage and the unedited model), decoded side by side ({@link GreedyGenerator#generateEach}).
-     */
-    private double[] fluency(List<Model> views) {
-        double[] sum = new double[views.size()];
-        int n = Math.min(FLUENCY_PROMPTS, records.size());
-        for (int i = 0; i < n; i++) {
-            int[] prompt = records.get(i).edit().prompt();
-            List<int[]> all = GreedyGenerator.generateEach(views, prompt, thresholds.fluencyTokens());
-            for (int k = 0; k < views.size(); k++) {
-                int[] generated = Arrays.copyOfRange(all.get(k), prompt.length, all.get(k).length);
-                sum[k] += NgramEntropy.of(views.get(k).tokenizer().decode(generated));
-            }
+    /** ROME's generation entropy: mean over the records' generation prompts of the sampled text's n-gram entropy. */
+    public double fluency(Model view, List<EditRecord> of) {
+        List<int[]> prompts = of.stream().flatMap(r -> r.generation().stream()).toList();
+        List<int[]> all = SampledCorpus.continued(view, prompts, generationTokens, TOP_K, new Random(1));
+        double sum = 0;
+        for (int k = 0; k < prompts.size(); k++) {
+            int[] generated = Arrays.copyOfRange(all.get(k), prompts.get(k).length, all.get(k).length);
+            sum += NgramEntropy.of(view.tokenizer().decode(generated));
         }
-        for (int k = 0; k < sum.length; k++) {
-            sum[k] /= n;
-        }
-        return sum;
+        return sum / prompts.size();
     }
 
-    private static List<EditCase> edits(List<EditRecord> records) {
-        return records.stream().map(EditRecord::edit).toList();
+    /** The unedited model's fluency over every record. */
+    double fluency(Model view) {
+        return fluency(view, records);
     }
 }

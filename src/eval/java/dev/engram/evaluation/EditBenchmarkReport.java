@@ -2,140 +2,122 @@ package dev.engram.evaluation;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.engram.runtime.load.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** The edit benchmark's tables (Markdown), its numbers (JSON) and the sequential-edit curves (SVG). */
+/** The edit benchmark's tables (Markdown) and its numbers, every single edit included (JSON). */
 public final class EditBenchmarkReport {
     private final String model;
+    private final String recordsFile;
     private final int records;
     private final CounterFactScores.Scores unedited;
+    private final double uneditedFluency;
     private final List<EditBenchmark.MethodResult> results;
 
-    public EditBenchmarkReport(String model, int records, CounterFactScores.Scores unedited,
-            List<EditBenchmark.MethodResult> results) {
+    public EditBenchmarkReport(String model, String recordsFile, int records, CounterFactScores.Scores unedited,
+            double uneditedFluency, List<EditBenchmark.MethodResult> results) {
         this.model = model;
+        this.recordsFile = recordsFile;
         this.records = records;
         this.unedited = unedited;
+        this.uneditedFluency = uneditedFluency;
         this.results = results;
     }
 
     public String markdown() {
         StringBuilder md = new StringBuilder();
-        md.append(String.format(Locale.ROOT, "### %s, %d records%n%n", model, records));
-        md.append("| method | protocol | edits | ES | PS | NS | S | fluency | params / edit | median ms / edit |\n"
-                + "|---|---|---|---|---|---|---|---|---|---|\n");
-        md.append(row("unedited", "—", records, unedited, Double.NaN, 0, 0));
+        md.append(String.format(Locale.ROOT, "### %s, %s, %d records%n%n", model, recordsFile, records));
+        md.append("| method | protocol | edits | ES | PS | NS | RS | S | EM | fluency | gate acceptance "
+                + "| params / edit | median ms / edit |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        md.append(row("unedited", "—", records, unedited, uneditedFluency, "—", "0", "—"));
         for (EditBenchmark.MethodResult r : results) {
-            List<EditBenchmark.SingleEdit> passed = r.singles().stream().filter(EditBenchmark.SingleEdit::passed)
-                    .toList();
-            long params = (long) r.singles().stream().mapToLong(EditBenchmark.SingleEdit::parameters).average()
-                    .orElse(0);
-            md.append(row(r.method(), "single, all", r.singles().size(), mean(r.singles()), fluency(r.singles()),
-                    params, median(r.singles())));
-            md.append(row(r.method(), "single, passed the gate", passed.size(), mean(passed), fluency(passed), params,
-                    median(passed)));
-            md.append(row(r.method(), "batch: all single deltas composed", r.singles().size(), r.batch(),
-                    Double.NaN, params * r.singles().size(), 0));
-            EditBenchmark.SequentialPoint last = r.sequential().get(r.sequential().size() - 1);
-            md.append(row(r.method(), "sequential with the gate: accepted " + last.accepted() + " of "
-                    + last.attempted(), last.accepted(), last.acceptedScores(), r.finalFluency(), params, 0));
-        }
-        md.append(String.format(Locale.ROOT, "%nFluency: mean n-gram entropy (bits) of 32-token greedy continuations; "
-                + "single edits on their own prompt, the sequential lineage on the first 10 records' prompts "
-                + "(unedited: %.3f).%n%n", results.isEmpty() ? Double.NaN : results.get(0).unEditedFluency()));
-        md.append("Gate refusals of single edits, by failed gate:\n\n| method | refused | efficacy | generalisation "
-                + "| specificity | fluency |\n|---|---|---|---|---|---|\n");
-        for (EditBenchmark.MethodResult r : results) {
-            md.append(String.format(Locale.ROOT, "| %s | %d of %d | %d | %d | %d | %d |%n", r.method(),
-                    r.singles().stream().filter(s -> !s.passed()).count(), r.singles().size(), failed(r, "EFFICACY"),
-                    failed(r, "GENERALISATION"), failed(r, "SPECIFICITY"), failed(r, "FLUENCY")));
-        }
-        md.append("\nSequential edits on one lineage (ES / PS / NS of the accepted records on the current model):\n\n"
-                + "| attempted |");
-        results.forEach(r -> md.append(" ").append(r.method()).append(": accepted | ES | PS | NS |"));
-        md.append("\n|---|").append("---|---|---|---|".repeat(results.size())).append("\n");
-        int points = results.isEmpty() ? 0 : results.get(0).sequential().size();
-        for (int i = 0; i < points; i++) {
-            md.append("| ").append(results.get(0).sequential().get(i).attempted()).append(" |");
-            for (EditBenchmark.MethodResult r : results) {
-                EditBenchmark.SequentialPoint p = r.sequential().get(i);
-                CounterFactScores.Scores s = p.acceptedScores();
-                md.append(s == null ? String.format(Locale.ROOT, " %d | — | — | — |", p.accepted())
-                        : String.format(Locale.ROOT, " %d | %.1f | %.1f | %.1f |", p.accepted(), 100 * s.es(),
-                                100 * s.ps(), 100 * s.ns()));
+            List<EditBenchmark.SingleEdit> s = r.singles();
+            long accepted = s.stream().filter(EditBenchmark.SingleEdit::passed).count();
+            String acceptance = String.format(Locale.ROOT, "%d / %d (%.1f %%)", accepted, s.size(),
+                    100.0 * accepted / s.size());
+            String params = String.valueOf((long) s.stream().mapToLong(EditBenchmark.SingleEdit::parameters)
+                    .average().orElse(0));
+            String millis = String.valueOf(median(s.stream().mapToLong(EditBenchmark.SingleEdit::millis).toArray()));
+            md.append(row(r.method(), "single edits, all", s.size(), mean(s), fluency(s), acceptance, params, millis));
+            List<EditBenchmark.SingleEdit> passed = s.stream().filter(EditBenchmark.SingleEdit::passed).toList();
+            if (!passed.isEmpty()) {
+                md.append(row(r.method(), "single edits the gate accepted (selected by outcome)", passed.size(),
+                        mean(passed), fluency(passed), "—", params, millis));
             }
-            md.append("\n");
+            if (r.batch() != null) {
+                md.append(row(r.method(), "one batch", r.batchSize(), r.batch(), Double.NaN, "—", "—",
+                        String.valueOf(r.batchMillis() / Math.max(1, r.batchSize()))));
+            }
+            if (!r.sequential().isEmpty()) {
+                EditBenchmark.SequentialPoint last = r.sequential().get(r.sequential().size() - 1);
+                if (last.acceptedScores() != null) {
+                    md.append(row(r.method(), "sequential through the gate: accepted edits at the end",
+                            last.accepted(), last.acceptedScores(), Double.NaN,
+                            last.accepted() + " / " + last.attempted(), "—", "—"));
+                }
+            }
+        }
+        md.append("\nSequential edits through the gate (retention of every accepted edit, re-scored on the lineage):\n\n"
+                + "| method | attempted | accepted | ES | PS | NS | RS |\n|---|---|---|---|---|---|---|\n");
+        for (EditBenchmark.MethodResult r : results) {
+            for (EditBenchmark.SequentialPoint p : r.sequential()) {
+                CounterFactScores.Scores a = p.acceptedScores();
+                md.append(String.format(Locale.ROOT, "| %s | %d | %d | %s | %s | %s | %s |%n", r.method(),
+                        p.attempted(), p.accepted(), a == null ? "—" : pct(a.es()), a == null ? "—" : pct(a.ps()),
+                        a == null ? "—" : pct(a.ns()), a == null ? "—" : pct(a.rs())));
+            }
         }
         return md.toString();
     }
 
-    private static long failed(EditBenchmark.MethodResult r, String gate) {
-        return r.singles().stream().filter(s -> s.failedGates().contains(gate)).count();
+    private static CounterFactScores.Scores mean(List<EditBenchmark.SingleEdit> s) {
+        return CounterFactScores.mean(s.stream().map(EditBenchmark.SingleEdit::scores).toList());
+    }
+
+    private static double fluency(List<EditBenchmark.SingleEdit> s) {
+        return s.stream().mapToDouble(EditBenchmark.SingleEdit::fluency).average().orElse(Double.NaN);
+    }
+
+    private static long median(long[] values) {
+        if (values.length == 0) {
+            return 0;
+        }
+        long[] sorted = values.clone();
+        java.util.Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
     }
 
     private static String row(String method, String protocol, int edits, CounterFactScores.Scores s, double fluency,
-            long params, long ms) {
-        if (s == null) {
-            return String.format(Locale.ROOT, "| %s | %s | %d | — | — | — | — | — | — | — |%n", method, protocol, edits);
-        }
-        return String.format(Locale.ROOT, "| %s | %s | %d | %.1f | %.1f | %.1f | %.1f | %s | %,d | %s |%n", method,
-                protocol, edits, 100 * s.es(), 100 * s.ps(), 100 * s.ns(), 100 * CounterFactScores.harmonic(s),
-                Double.isNaN(fluency) ? "—" : String.format(Locale.ROOT, "%.3f", fluency), params,
-                ms == 0 ? "—" : String.format(Locale.ROOT, "%,d", ms));
+            String acceptance, String params, String millis) {
+        return String.format(Locale.ROOT, "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
+                method, protocol, edits, pct(s.es()), pct(s.ps()), pct(s.ns()), pct(s.rs()),
+                pct(CounterFactScores.harmonic(s)), Double.isNaN(s.em()) ? "—" : String.format(Locale.ROOT, "%.3f",
+                        s.em()), Double.isNaN(fluency) ? "—" : String.format(Locale.ROOT, "%.1f", 100 * fluency),
+                acceptance, params, millis);
     }
 
-    private static CounterFactScores.Scores mean(List<EditBenchmark.SingleEdit> singles) {
-        return singles.isEmpty() ? null
-                : CounterFactScores.mean(singles.stream().map(EditBenchmark.SingleEdit::scores).toList());
+    private static String pct(double x) {
+        return Double.isNaN(x) ? "—" : String.format(Locale.ROOT, "%.1f", 100 * x);
     }
 
-    private static double fluency(List<EditBenchmark.SingleEdit> singles) {
-        return singles.stream().mapToDouble(EditBenchmark.SingleEdit::fluency).average().orElse(Double.NaN);
-    }
-
-    private static long median(List<EditBenchmark.SingleEdit> singles) {
-        long[] ms = singles.stream().mapToLong(EditBenchmark.SingleEdit::millis).sorted().toArray();
-        return ms.length == 0 ? 0 : ms[ms.length / 2];
-    }
-
-    public String svg() {
-        List<SvgChart.Series> series = new ArrayList<>();
-        double[] xs = null;
-        for (EditBenchmark.MethodResult r : results) {
-            xs = r.sequential().stream().mapToDouble(EditBenchmark.SequentialPoint::attempted).toArray();
-            double[] es = r.sequential().stream().mapToDouble(p -> p.acceptedScores() == null ? 0
-                    : 100 * p.acceptedScores().es()).toArray();
-            double[] ps = r.sequential().stream().mapToDouble(p -> p.acceptedScores() == null ? 0
-                    : 100 * p.acceptedScores().ps()).toArray();
-            double[] ns = r.sequential().stream().mapToDouble(p -> p.acceptedScores() == null ? 0
-                    : 100 * p.acceptedScores().ns()).toArray();
-            series.add(new SvgChart.Series(r.method() + " ES", es));
-            series.add(new SvgChart.Series(r.method() + " PS", ps));
-            series.add(new SvgChart.Series(r.method() + " NS", ns));
-        }
-        return SvgChart.lines(model + ": sequential edits on one lineage (accepted records, %)", "edits attempted",
-                xs == null ? new double[] {0, 1} : xs, series);
-    }
-
+    /** edits-<model>.md and edits-<model>.json in {@code dir}. */
     public void write(Path dir) throws IOException {
         Files.createDirectories(dir);
-        String stem = "edits-" + model;
+        String stem = "edits-" + model + "-" + recordsFile.replace(".jsonl", "");
+        Files.writeString(dir.resolve(stem + ".md"), markdown());
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("model", model);
+        json.put("records_file", recordsFile);
         json.put("records", records);
         json.put("unedited", unedited);
+        json.put("unedited_fluency", uneditedFluency);
         json.put("methods", results);
-        AtomicFiles.writeString(dir.resolve(stem + ".json"), new ObjectMapper()
-                .enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json));
-        AtomicFiles.writeString(dir.resolve(stem + ".md"), markdown());
-        AtomicFiles.writeString(dir.resolve(stem + ".svg"), svg());
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve(stem + ".json").toFile(),
+                json);
     }
 }

@@ -17,14 +17,17 @@ import java.util.List;
  *                    the parent's answer there; empty when the request gives a plain prompt
  * @param derived     the edit's template filled with subjects of the gate's own pool, which verification sorts into
  *                    same-object and relation neighbours on the parent; never trained on; empty without a template
+ * @param subject     where the subject's tokens sit in the prompt (the key-value methods read the FFN key at its last
+ *                    token); the prompt's last token when the request gives a plain prompt
  */
 public record EditCase(int[] prompt, int[] targetNew, int[] targetTrue, List<int[]> paraphrases,
-        List<Neighbour> neighbours, List<int[]> contrasts, List<int[]> derived) {
+        List<Neighbour> neighbours, List<int[]> contrasts, List<int[]> derived, SubjectSpan subject) {
 
     /** An edit without contrast or derived prompts (a plain prompt, not a subject and a template). */
     public EditCase(int[] prompt, int[] targetNew, int[] targetTrue, List<int[]> paraphrases,
             List<Neighbour> neighbours) {
-        this(prompt, targetNew, targetTrue, paraphrases, neighbours, List.of(), List.of());
+        this(prompt, targetNew, targetTrue, paraphrases, neighbours, List.of(), List.of(),
+                SubjectSpan.lastTokenOf(prompt));
     }
 
     /** Every prompt the edit is verified on: the prompt, its paraphrases, the neighbours and the derived prompts. */
@@ -61,12 +64,19 @@ public record EditCase(int[] prompt, int[] targetNew, int[] targetTrue, List<int
         neighbours = List.copyOf(neighbours);
         contrasts = List.copyOf(contrasts);
         derived = List.copyOf(derived);
+        if (subject.last() >= prompt.length || subject.first() < 0 || subject.first() > subject.last()) {
+            throw new IllegalArgumentException("subject: tokens " + subject + " are outside the prompt");
+        }
     }
 
-    /** The same edit with contrast prompts built for {@code subject} and {@code template} ({@link ContrastPrompts}). */
-    public EditCase withContrasts(Model model, String subject, String template) {
+    /**
+     * The same edit told its subject and template: contrast prompts built for them ({@link ContrastPrompts}) and the
+     * subject's place in the prompt ({@link SubjectSpan#find}).
+     */
+    public EditCase withSubject(Model model, String subject, String template) {
         return new EditCase(prompt, targetNew, targetTrue, paraphrases, neighbours,
-                ContrastPrompts.of(model, subject, template, verificationPrompts()), derived);
+                ContrastPrompts.of(model, subject, template, verificationPrompts()), derived,
+                SubjectSpan.find(model, prompt, subject, template));
     }
 
     /**
@@ -76,6 +86,6 @@ public record EditCase(int[] prompt, int[] targetNew, int[] targetTrue, List<int
     public EditCase withDerived(List<int[]> prompts) {
         List<int[]> kept = prompts.stream().filter(p -> contrasts.stream().noneMatch(c -> java.util.Arrays.equals(c, p))
                 && !java.util.Arrays.equals(p, prompt)).toList();
-        return new EditCase(prompt, targetNew, targetTrue, paraphrases, neighbours, contrasts, kept);
+        return new EditCase(prompt, targetNew, targetTrue, paraphrases, neighbours, contrasts, kept, subject);
     }
 }

@@ -20,6 +20,14 @@ public interface EditMethod<O extends MethodOptions> {
     O defaults();
 
     /**
+     * Whether the method edits the subvalues {@link NeuronSelector} locates (Engram's own methods); the key-value
+     * methods (ROME, MEMIT, AlphaEdit) rewrite whole down projections and are given no units.
+     */
+    default boolean editsLocatedUnits() {
+        return true;
+    }
+
+    /**
      * The delta relative to {@code model}'s effective weights that makes {@code edit.prompt()} answer target_new.
      *
      * @param seed seeds whatever the method draws at random; the same seed gives the same delta

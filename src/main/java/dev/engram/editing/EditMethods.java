@@ -7,7 +7,10 @@ import java.util.Locale;
 public final class EditMethods {
     public static final LearnedMethod LEARNED = LearnedMethod.INSTANCE;
     public static final ClosedFormMethod CLOSED_FORM = ClosedFormMethod.INSTANCE;
-    private static final List<EditMethod<?>> ALL = List.of(LEARNED, CLOSED_FORM);
+    public static final RomeMethod ROME = RomeMethod.INSTANCE;
+    public static final MemitMethod MEMIT = MemitMethod.INSTANCE;
+    public static final AlphaEditMethod ALPHA_EDIT = AlphaEditMethod.INSTANCE;
+    private static final List<EditMethod<?>> ALL = List.of(LEARNED, CLOSED_FORM, ROME, MEMIT, ALPHA_EDIT);
 
     private EditMethods() {
     }

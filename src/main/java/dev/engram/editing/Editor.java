@@ -17,9 +17,9 @@ public final class Editor {
 
     public EditResult edit(EditCase edit, EditOptions options) {
         long start = System.nanoTime();
-        List<EditUnit> units = new NeuronSelector(model).select(edit.prompt(), edit.targetTrue()[0],
-                edit.targetNew()[0], options);
-        if (units.isEmpty()) {
+        List<EditUnit> units = !options.method().editsLocatedUnits() ? List.of()
+                : new NeuronSelector(model).select(edit.prompt(), edit.targetTrue()[0], edit.targetNew()[0], options);
+        if (units.isEmpty() && options.method().editsLocatedUnits()) {
             throw new IllegalArgumentException("options: no neuron of the allowed kinds and layers raises either "
                     + "target at this prompt; nothing to edit");
         }
@@ -29,6 +29,18 @@ public final class Editor {
         long done = System.nanoTime();
         return new EditResult(computed.delta(), units, options.method(), computed.steps(), computed.newProbability(),
                 computed.prompts(), (located - start) / 1_000_000, (done - located) / 1_000_000);
+    }
+
+    /** Many edits in one solve, for the methods that batch ({@link BatchEditMethod}). */
+    public EditResult editBatch(List<EditCase> edits, EditOptions options) {
+        if (!(options.method() instanceof BatchEditMethod<?> batch)) {
+            throw new IllegalArgumentException("options.method: " + options.method().name()
+                    + " edits one fact at a time");
+        }
+        long start = System.nanoTime();
+        ComputedDelta computed = batch.computeBatchDeltaWith(model, edits, options.methodOptions(), options.seed());
+        return new EditResult(computed.delta(), List.of(), options.method(), computed.steps(),
+                computed.newProbability(), computed.prompts(), 0, (System.nanoTime() - start) / 1_000_000);
     }
 
     /** The view with {@code result}'s delta composed after the view's own. */

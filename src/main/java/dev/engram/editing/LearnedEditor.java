@@ -24,7 +24,7 @@ public final class LearnedEditor {
      * DJL's PyTorch engine allows one gradient collector at a time in the whole JVM; concurrent learned edits take
      * turns on this lock (locating and verifying still run in parallel).
      */
-    private static final Object AUTOGRAD = new Object();
+    static final Object AUTOGRAD = new Object();
 
     ComputedDelta train(EditCase edit, List<EditUnit> units, LearnedOptions options, long seed) {
         synchronized (AUTOGRAD) {

@@ -70,7 +70,7 @@ public final class TrainingPrompts {
             float[] logits = pass.extend(tokens, cache);
             for (int i = 0; i < PREFIX_TOKENS; i++) {
                 List<TokenProbability> top = new NextTokenDistribution(logits).topK(SAMPLE_TOP_K, id -> "");
-                int next = pick(top, random);
+                int next = SampledCorpus.pick(top, random);
                 tokens = Arrays.copyOf(tokens, tokens.length + 1);
                 tokens[tokens.length - 1] = next;
                 if (i + 1 < PREFIX_TOKENS) {
@@ -81,18 +81,5 @@ public final class TrainingPrompts {
         String text = opening + model.tokenizer().decode(Arrays.copyOfRange(tokens, start, tokens.length));
         int newline = text.indexOf('\n');
         return (newline >= 0 ? text.substring(0, newline) : text).strip();
-    }
-
-    /** Samples among the top-k in proportion to their probabilities. */
-    private static int pick(List<TokenProbability> top, Random random) {
-        double total = top.stream().mapToDouble(TokenProbability::probability).sum();
-        double u = random.nextDouble() * total;
-        for (TokenProbability t : top) {
-            u -= t.probability();
-            if (u <= 0) {
-                return t.id();
-            }
-        }
-        return top.get(top.size() - 1).id();
     }
 }

@@ -66,7 +66,7 @@ public final class EffectiveWeights implements AutoCloseable {
             return null;
         }
         NDArray[] ab = factors(layer, param, x.getManager());
-        return x.matMul(ab[0]).matMul(ab[1]);
+        return ab[0] == null ? x.matMul(ab[1]) : x.matMul(ab[0]).matMul(ab[1]);
     }
 
     /** The number of rows (inputs) of a matrix. */
@@ -81,18 +81,22 @@ public final class EffectiveWeights implements AutoCloseable {
             return y;
         }
         NDArray[] ab = factors(layer, param, k.getManager());
-        return y.add(ab[0].matMul(ab[1].matMul(k)));
+        return y.add(ab[0] == null ? ab[1].matMul(k) : ab[0].matMul(ab[1].matMul(k)));
     }
 
     /**
      * ΔW of one matrix as a product A·B of two thin factors (a matrix holds ROW or COLUMN entries, never both):
      * ROW entries r give ΔW = Σ_r e_r ⊗ δ_r = Sᵀ·D with S the one-hot selector [R, in] and D the stacked δ_r [R, out];
-     * COLUMN entries c give ΔW = Σ_c δ_c ⊗ e_c = Dᵀ·S with D [C, in] and S [C, out].
+     * COLUMN entries c give ΔW = Σ_c δ_c ⊗ e_c = Dᵀ·S with D [C, in] and S [C, out]. When every row is there (a
+     * dense update: ROME, MEMIT, AlphaEdit), S = I and A is null: ΔW = D.
      */
     private NDArray[] factors(int layer, Param param, NDManager m) {
         int[] shape = {(int) base.layer(layer).matrix(param).getShape().get(0),
                 (int) base.layer(layer).matrix(param).getShape().get(1)};
         List<WeightDelta.Entry> rows = delta.at(layer, param, WeightDelta.Slice.ROW);
+        if (rows.size() == shape[0]) {
+            return new NDArray[] {null, stacked(m, rows, shape[1])};
+        }
         if (!rows.isEmpty()) {
             return new NDArray[] {oneHot(m, rows, shape[0]).transpose(), stacked(m, rows, shape[1])};
         }
@@ -112,7 +116,7 @@ public final class EffectiveWeights implements AutoCloseable {
             for (Param p : Param.values()) {
                 if (delta.touches(l, p)) {
                     NDArray[] ab = factors(l, p, manager);
-                    lw = lw.with(p, lw.matrix(p).add(ab[0].matMul(ab[1])));
+                    lw = lw.with(p, lw.matrix(p).add(ab[0] == null ? ab[1] : ab[0].matMul(ab[1])));
                 }
             }
             layers.add(lw);

@@ -85,7 +85,7 @@ final class EditRequests {
                     continuation(model, field + ".expected", n.getExpected())));
         }
         EditCase edit = DerivedNeighbours.attach(model, new EditCase(promptTokens, targetNew, targetTrue, paraphrases,
-                neighbours).withContrasts(model, r.getSubject(), r.getTemplate()), r.getSubject(), r.getTemplate());
+                neighbours).withSubject(model, r.getSubject(), r.getTemplate()), r.getSubject(), r.getTemplate());
         return new Checked(model, prompt, r.getTargetNew(), trueText, edit, options(r.getOptions(), model.config()),
                 thresholds(r.getThresholds()));
     }

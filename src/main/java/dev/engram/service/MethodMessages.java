@@ -2,11 +2,16 @@ package dev.engram.service;
 
 import static dev.engram.service.GrpcErrors.invalid;
 
+import dev.engram.editing.AlphaEditOptions;
 import dev.engram.editing.ClosedFormOptions;
 import dev.engram.editing.EditMethod;
 import dev.engram.editing.EditMethods;
+import dev.engram.editing.LayerRange;
 import dev.engram.editing.LearnedOptions;
+import dev.engram.editing.MemitOptions;
 import dev.engram.editing.MethodOptions;
+import dev.engram.editing.RomeOptions;
+import dev.engram.editing.TargetOptions;
 import dev.engram.grpc.v1.EditOptions;
 import java.util.List;
 import java.util.function.Function;
@@ -26,7 +31,13 @@ final class MethodMessages {
             new Entry(EditMethods.LEARNED, dev.engram.grpc.v1.EditMethod.EDIT_METHOD_LEARNED,
                     EditOptions.MethodOptionsCase.LEARNED, MethodMessages::learned),
             new Entry(EditMethods.CLOSED_FORM, dev.engram.grpc.v1.EditMethod.EDIT_METHOD_CLOSED_FORM,
-                    EditOptions.MethodOptionsCase.CLOSED_FORM, MethodMessages::closedForm));
+                    EditOptions.MethodOptionsCase.CLOSED_FORM, MethodMessages::closedForm),
+            new Entry(EditMethods.ROME, dev.engram.grpc.v1.EditMethod.EDIT_METHOD_ROME,
+                    EditOptions.MethodOptionsCase.ROME, MethodMessages::rome),
+            new Entry(EditMethods.MEMIT, dev.engram.grpc.v1.EditMethod.EDIT_METHOD_MEMIT,
+                    EditOptions.MethodOptionsCase.MEMIT, MethodMessages::memit),
+            new Entry(EditMethods.ALPHA_EDIT, dev.engram.grpc.v1.EditMethod.EDIT_METHOD_ALPHA_EDIT,
+                    EditOptions.MethodOptionsCase.ALPHA_EDIT, MethodMessages::alphaEdit));
     /** The method of a request that names none. */
     private static final EditMethod<?> DEFAULT = EditMethods.LEARNED;
 
@@ -91,5 +102,40 @@ final class MethodMessages {
         return new ClosedFormOptions(
                 m.hasSteps() ? m.getSteps() : o.hasSteps() ? o.getSteps() : d.maxSolves(),
                 m.hasMargin() ? m.getMargin() : o.hasMargin() ? o.getMargin() : d.margin());
+    }
+
+    private static RomeOptions rome(EditOptions o) {
+        var m = o.getRome();
+        RomeOptions d = RomeOptions.defaults();
+        return new RomeOptions(m.hasLayer() ? m.getLayer() : d.layer(), target(m.getTarget(), d.target()));
+    }
+
+    private static MemitOptions memit(EditOptions o) {
+        var m = o.getMemit();
+        MemitOptions d = MemitOptions.defaults();
+        return new MemitOptions(layers(m.hasFirstLayer(), m.getFirstLayer(), m.hasLastLayer(), m.getLastLayer()),
+                m.hasCovarianceWeight() ? m.getCovarianceWeight() : d.covarianceWeight(),
+                target(m.getTarget(), d.target()));
+    }
+
+    private static AlphaEditOptions alphaEdit(EditOptions o) {
+        var m = o.getAlphaEdit();
+        AlphaEditOptions d = AlphaEditOptions.defaults();
+        return new AlphaEditOptions(layers(m.hasFirstLayer(), m.getFirstLayer(), m.hasLastLayer(), m.getLastLayer()),
+                m.hasNullSpaceThreshold() ? m.getNullSpaceThreshold() : d.nullSpaceThreshold(),
+                m.hasL2Weight() ? m.getL2Weight() : d.l2Weight(), target(m.getTarget(), d.target()));
+    }
+
+    private static LayerRange layers(boolean hasFirst, int first, boolean hasLast, int last) {
+        return new LayerRange(hasFirst ? first : -1, hasLast ? last : -1);
+    }
+
+    private static TargetOptions target(dev.engram.grpc.v1.TargetOptions m, TargetOptions d) {
+        return new TargetOptions(m.hasSteps() ? m.getSteps() : d.steps(),
+                m.hasLearningRate() ? m.getLearningRate() : d.learningRate(),
+                m.hasKlWeight() ? m.getKlWeight() : d.klWeight(),
+                m.hasWeightDecay() ? m.getWeightDecay() : d.weightDecay(),
+                m.hasClampFactor() ? m.getClampFactor() : d.clampFactor(),
+                m.hasPrefixes() ? m.getPrefixes() : d.prefixes());
     }
 }

@@ -45,6 +45,8 @@ public class ModelViews {
         StoreSettings settings = new StoreSettings(Path.of(config.store().dir()), config.store().jdbcUrl().orElse(null),
                 config.store().jdbcUser().orElse(""), config.store().jdbcPassword().orElse(""),
                 config.store().maxConnections());
+        // the key-value methods' key statistics (C = E[k kᵀ] per base model and layer) are kept beside the checkpoints
+        dev.engram.editing.KeyStatistics.useDirectory(settings.dir().resolve("statistics"));
         try {
             store = CheckpointStore.open(settings, removed -> LOG.warnf("removed %s, left by an interrupted commit",
                     settings.dir().relativize(removed)));

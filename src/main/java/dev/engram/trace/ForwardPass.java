@@ -81,6 +81,15 @@ public final class ForwardPass {
      * Adds x·Sᵀ·D terms whose D are live NDArrays (for instance trainable, so that gradients reach them) on top of
      * the model's effective weights.
      */
+    /**
+     * The same pass, keeping every block's intermediates for a backward pass through it: for a trainable input residual
+     * ({@link #fromResidual}) when there are no row updates.
+     */
+    public ForwardPass differentiable() {
+        return new ForwardPass(config, weights, sequenceViews, interventions.differentiated(), startLayer,
+                startResidual);
+    }
+
     public ForwardPass withRowUpdates(List<RowUpdate> updates) {
         return new ForwardPass(config, weights, sequenceViews, interventions.withRowUpdates(updates), startLayer,
                 startResidual);

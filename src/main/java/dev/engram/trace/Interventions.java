@@ -12,31 +12,37 @@ import java.util.List;
  *
  * @param scaling    coefficients to rescale
  * @param rowUpdates terms added to block matrix products
+ * @param differentiable whether a gradient will be taken through the pass even without row updates (its input residual
+ *                   is trainable)
  */
-record Interventions(NeuronScaling scaling, List<RowUpdate> rowUpdates) {
+record Interventions(NeuronScaling scaling, List<RowUpdate> rowUpdates, boolean differentiable) {
     Interventions {
         rowUpdates = List.copyOf(rowUpdates);
     }
 
     static Interventions none() {
-        return new Interventions(NeuronScaling.none(), List.of());
+        return new Interventions(NeuronScaling.none(), List.of(), false);
     }
 
     Interventions withScaling(NeuronScaling s) {
-        return new Interventions(s, rowUpdates);
+        return new Interventions(s, rowUpdates, differentiable);
     }
 
     Interventions withRowUpdates(List<RowUpdate> updates) {
-        return new Interventions(scaling, updates);
+        return new Interventions(scaling, updates, differentiable);
+    }
+
+    Interventions differentiated() {
+        return new Interventions(scaling, rowUpdates, true);
     }
 
     boolean isEmpty() {
         return scaling.isEmpty() && rowUpdates.isEmpty();
     }
 
-    /** Row updates are being trained: autograd needs each block's intermediates until the backward pass. */
+    /** Something is being trained: autograd needs each block's intermediates until the backward pass. */
     boolean trains() {
-        return !rowUpdates.isEmpty();
+        return differentiable || !rowUpdates.isEmpty();
     }
 
     /** Whether attention at {@code layer} is rescaled (its pattern must then be formed whole). */

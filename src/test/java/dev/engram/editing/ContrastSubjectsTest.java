@@ -107,14 +107,14 @@ class ContrastSubjectsTest {
         EditCase edit = new EditCase(model.tokenizer().encodePrompt("The capital of Norway is"),
                 model.tokenizer().encodeContinuation(" Rome"), model.tokenizer().encodeContinuation(" Oslo"),
                 List.of(), List.of(new Neighbour(neighbour, model.tokenizer().encodeContinuation(" Riga"))))
-                .withContrasts(model, "Norway", template);
+                .withSubject(model, "Norway", template);
         assertEquals(ContrastPrompts.COUNT - 1, edit.contrasts().size());
         for (int[] contrast : edit.contrasts()) {
             assertFalse(java.util.Arrays.equals(neighbour, contrast), "a neighbour reached training");
         }
         assertArrayEquals(model.tokenizer().encodePrompt(template.replace("{}", nearest.get(0))), edit.contrasts().get(0));
         assertTrue(new EditCase(edit.prompt(), edit.targetNew(), edit.targetTrue(), List.of(), List.of())
-                .withContrasts(model, "", template).contrasts().isEmpty(), "no subject, no contrasts");
+                .withSubject(model, "", template).contrasts().isEmpty(), "no subject, no contrasts");
     }
 
     private static double[] centred(float[] r, double[] mean) {

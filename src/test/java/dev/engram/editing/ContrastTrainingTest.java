@@ -24,7 +24,7 @@ class ContrastTrainingTest {
         Model model = TestModels.smolLM2();
         EditCase edit = new EditCase(model.tokenizer().encodePrompt("The capital of the United Kingdom is"),
                 model.tokenizer().encodeContinuation(" Berlin"), model.tokenizer().encodeContinuation(" London"),
-                List.of(), List.of()).withContrasts(model, "the United Kingdom", "The capital of {} is");
+                List.of(), List.of()).withSubject(model, "the United Kingdom", "The capital of {} is");
         assertEquals(ContrastPrompts.COUNT, edit.contrasts().size());
         EditOptions defaults = EditOptions.defaults(EditMethods.LEARNED, model.config().nLayers());
         double with = meanContrastKl(model, edit, defaults);

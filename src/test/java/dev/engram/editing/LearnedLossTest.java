@@ -36,7 +36,7 @@ class LearnedLossTest {
         // a two-token target, FFN and attention subvalues, prefixes and contrasts: every term and row kind is read
         EditCase edit = new EditCase(MODEL.tokenizer().encodePrompt("The capital of the United Kingdom is"),
                 MODEL.tokenizer().encodeContinuation(" New Delhi"), MODEL.tokenizer().encodeContinuation(" London"),
-                List.of(), List.of()).withContrasts(MODEL, "the United Kingdom", "The capital of {} is");
+                List.of(), List.of()).withSubject(MODEL, "the United Kingdom", "The capital of {} is");
         assertTrue(edit.targetNew().length >= 2, "the target has several tokens");
         EditOptions defaults = EditOptions.defaults(EditMethods.LEARNED, MODEL.config().nLayers());
         EditOptions options = defaults.withKinds(EnumSet.of(NeuronKind.FFN, NeuronKind.ATTENTION));

@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class DerivedGateTest {
 
     static List<EditMethod<?>> methods() {
-        return List.of(EditMethods.LEARNED, EditMethods.CLOSED_FORM);
+        return EditMethods.all();
     }
 
     @ParameterizedTest
@@ -65,7 +65,7 @@ class DerivedGateTest {
     private static EditCase edit(Model model, String subject, String template, String targetNew, String targetTrue) {
         EditCase plain = new EditCase(model.tokenizer().encodePrompt(template.replace("{}", subject)),
                 model.tokenizer().encodeContinuation(targetNew), model.tokenizer().encodeContinuation(targetTrue),
-                List.of(), List.of()).withContrasts(model, subject, template);
+                List.of(), List.of()).withSubject(model, subject, template);
         return DerivedNeighbours.attach(model, plain, subject, template);
     }
 

@@ -1,0 +1,154 @@
+package dev.engram.editing;
+
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
+import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
+import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
+
+/**
+ * The closed-form updates of the key-value methods, in doubles, as the papers write them (method.md "The baselines'
+ * updates"). The papers' down projection W maps a key k (d_ffn) to an output W k (d); this engine stores it transposed,
+ * rows = neurons, so every update here returns ΔW_ours = ΔW_paperᵀ, [d_ffn][d]: row j is the change of neuron j's
+ * subvalue. Keys and residuals come one per row: K [m][d_ffn], R [m][d].
+ *
+ * <p>The d_ffn-wide inverses are never formed per edit: C⁻¹ is computed once per layer ({@link KeyStatistics}), and
+ * the per-edit systems (λC + KᵀK, P·KᵀK + αI) differ from it by a rank-m term, so the Woodbury identity
+ * (A + U V)⁻¹ = A⁻¹ − A⁻¹U (I + V A⁻¹ U)⁻¹ V A⁻¹ solves them with m × m inverses.
+ */
+public final class KeyValueAlgebra {
+    private KeyValueAlgebra() {
+    }
+
+    /** ROME: ΔW = Λ (C⁻¹k*)ᵀ with Λ = (v* − W k*) / ((C⁻¹k*)ᵀ k*); {@code residual} is v* − W k*. */
+    public static double[][] rome(double[][] cInverse, double[] kStar, double[] residual) {
+        DMatrixRMaj u = new DMatrixRMaj(kStar.length, 1);
+        CommonOps_DDRM.mult(new DMatrixRMaj(cInverse), column(kStar), u); // u = C⁻¹ k*
+        double uk = 0;
+        for (int i = 0; i < kStar.length; i++) {
+            uk += u.get(i) * kStar[i];
+        }
+        double[][] out = new double[kStar.length][residual.length];
+        for (int j = 0; j < kStar.length; j++) {
+            for (int i = 0; i < residual.length; i++) {
+                out[j][i] = u.get(j) * residual[i] / uk;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * MEMIT: Δ = R Kᵀ (λC + K Kᵀ)⁻¹ with keys and residuals as columns; here ΔW_ours = (λC + KᵀK)⁻¹ Kᵀ R, from C⁻¹
+     * by Woodbury with A = λC, U = Kᵀ, V = K.
+     */
+    public static double[][] memit(double[][] cInverse, double lambda, double[][] keys, double[][] residuals) {
+        DMatrixRMaj aInverse = new DMatrixRMaj(cInverse);
+        CommonOps_DDRM.scale(1 / lambda, aInverse);
+        DMatrixRMaj k = new DMatrixRMaj(keys);
+        DMatrixRMaj kt = CommonOps_DDRM.transpose(k, null);
+        DMatrixRMaj b = new DMatrixRMaj(kt.numRows, residuals[0].length);
+        CommonOps_DDRM.mult(kt, new DMatrixRMaj(residuals), b); // Kᵀ R
+        return toArray(woodburySolve(aInverse, kt, k, b));
+    }
+
+    /**
+     * AlphaEdit's projector onto the null space of the preserved keys' second moment: P = Û Ûᵀ over the eigenvectors of
+     * C whose eigenvalues are below {@code threshold} (then P k₀ ≈ 0 for the keys C was measured on).
+     */
+    public static double[][] nullSpaceProjector(double[][] c, double threshold) {
+        int n = c.length;
+        EigenDecomposition_F64<DMatrixRMaj> eig = DecompositionFactory_DDRM.eig(n, true, true);
+        if (!eig.decompose(new DMatrixRMaj(c))) {
+            throw new IllegalStateException("the key covariance has no eigen-decomposition");
+        }
+        DMatrixRMaj p = new DMatrixRMaj(n, n);
+        for (int e = 0; e < eig.getNumberOfEigenvalues(); e++) {
+            if (eig.getEigenvalue(e).real < threshold) {
+                DMatrixRMaj v = eig.getEigenVector(e);
+                CommonOps_DDRM.divide(v, Math.sqrt(CommonOps_DDRM.dot(v, v)));
+                CommonOps_DDRM.multAddTransB(v, v, p);
+            }
+        }
+        return toArray(p);
+    }
+
+    /**
+     * AlphaEdit: ΔW_ours = (P (K₁ᵀK₁ + K_pᵀK_p) + α I)⁻¹ P K₁ᵀ R for the new keys K₁ and residuals R, with the keys of
+     * earlier edits K_p (may be empty) and the null-space projector P; by Woodbury with A = αI, U = P Kᵀ, V = K for the
+     * stacked K = [K₁; K_p]. The result lies in P's range, so a preserved key k₀ with P k₀ = 0 sees no change.
+     */
+    public static double[][] alphaEdit(double[][] p, double[][] keys, double[][] residuals, double[][] earlierKeys,
+            double alpha) {
+        int n = p.length;
+        double[][] all = new double[keys.length + earlierKeys.length][];
+        System.arraycopy(keys, 0, all, 0, keys.length);
+        System.arraycopy(earlierKeys, 0, all, keys.length, earlierKeys.length);
+        DMatrixRMaj pm = new DMatrixRMaj(p);
+        DMatrixRMaj k = new DMatrixRMaj(all);
+        DMatrixRMaj pkt = new DMatrixRMaj(n, all.length);
+        CommonOps_DDRM.multTransB(pm, k, pkt); // P Kᵀ
+        DMatrixRMaj k1 = new DMatrixRMaj(keys);
+        DMatrixRMaj pk1t = new DMatrixRMaj(n, keys.length);
+        CommonOps_DDRM.multTransB(pm, k1, pk1t);
+        DMatrixRMaj b = new DMatrixRMaj(n, residuals[0].length);
+        CommonOps_DDRM.mult(pk1t, new DMatrixRMaj(residuals), b); // P K₁ᵀ R
+        DMatrixRMaj aInverse = CommonOps_DDRM.identity(n);
+        CommonOps_DDRM.scale(1 / alpha, aInverse);
+        return toArray(woodburySolve(aInverse, pkt, k, b));
+    }
+
+    /** C⁻¹ of a symmetric positive definite C. */
+    public static double[][] inverse(double[][] c) {
+        DMatrixRMaj inv = new DMatrixRMaj(c.length, c.length);
+        if (!CommonOps_DDRM.invertSPD(new DMatrixRMaj(c), inv)) {
+            throw new IllegalStateException("the key covariance is not positive definite");
+        }
+        return toArray(inv);
+    }
+
+    /**
+     * (A + U V)⁻¹ B = A⁻¹B − A⁻¹U (I + V A⁻¹ U)⁻¹ V A⁻¹ B, given A⁻¹ [n, n], U [n, m], V [m, n], B [n, c].
+     */
+    static DMatrixRMaj woodburySolve(DMatrixRMaj aInverse, DMatrixRMaj u, DMatrixRMaj v, DMatrixRMaj b) {
+        int m = u.numCols;
+        DMatrixRMaj aib = CommonOps_DDRM.mult(aInverse, b, null); // A⁻¹B
+        DMatrixRMaj aiu = CommonOps_DDRM.mult(aInverse, u, null); // A⁻¹U
+        DMatrixRMaj small = CommonOps_DDRM.mult(v, aiu, null); // V A⁻¹ U
+        for (int i = 0; i < m; i++) {
+            small.add(i, i, 1);
+        }
+        DMatrixRMaj vaib = CommonOps_DDRM.mult(v, aib, null); // V A⁻¹ B
+        DMatrixRMaj x = new DMatrixRMaj(m, b.numCols);
+        if (!CommonOps_DDRM.solve(small, vaib, x)) {
+            throw new IllegalStateException("singular system in a key-value update");
+        }
+        DMatrixRMaj correction = CommonOps_DDRM.mult(aiu, x, null);
+        CommonOps_DDRM.subtractEquals(aib, correction);
+        return aib;
+    }
+
+    private static DMatrixRMaj column(double[] x) {
+        DMatrixRMaj out = new DMatrixRMaj(x.length, 1);
+        for (int i = 0; i < x.length; i++) {
+            out.set(i, 0, x[i]);
+        }
+        return out;
+    }
+
+    static double[][] toArray(DMatrixRMaj m) {
+        double[][] out = new double[m.numRows][m.numCols];
+        for (int i = 0; i < m.numRows; i++) {
+            for (int j = 0; j < m.numCols; j++) {
+                out[i][j] = m.get(i, j);
+            }
+        }
+        return out;
+    }
+
+    static double dot(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
+}
