@@ -71,6 +71,8 @@ public final class EditBenchmark {
     public static void main(String[] args) throws Exception {
         Map<String, String> flags = FaithfulnessEvaluation.flags(Arrays.copyOfRange(args, 1, args.length));
         Model model = EvaluationModels.load(args[0]);
+        // the key-value methods' statistics, kept between runs as the server keeps them in its store
+        dev.engram.editing.KeyStatistics.useDirectory(Path.of("models/statistics"));
         List<EditRecord> all = EditRecord.load(model, Path.of(args[1]));
         int stride = Integer.parseInt(flags.getOrDefault("stride", "1"));
         List<EditRecord> strided = new ArrayList<>();
