@@ -26,8 +26,15 @@ with Engram(os.environ.get("ENGRAM_ADDRESS", "localhost:9000"), os.environ.get("
                                           {"prompt": "The capital of Spain is", "expected": " Madrid"}],
                               options={"method": "EDIT_METHOD_CLOSED_FORM"})
     report = proposal.report
+
+    def score(r, field):
+        """A score the server measured, or n/a: an unset score was not measured (never a success)."""
+        return f"{getattr(r, field):.2f}" if r.HasField(field) else "n/a"
+
     print(f"proposed {prompt!r} -> {new!r}: {'passed' if report.passed else 'refused'} the gate"
           + ("" if report.passed else f" ({', '.join(edit_pb2.Gate.Name(g).replace('GATE_', '') for g in report.failed_gates)})"))
     print(f"  P(new) {report.efficacy.new_probability:.3f}  P(true) {report.efficacy.true_probability:.3f}  "
-          f"PS {report.paraphrase_score:.2f}  NS {report.neighbourhood_score:.2f}  "
+          f"PS {score(report, 'paraphrase_score')}  NS {score(report, 'neighbourhood_score')}  "
+          f"same-object {score(report, 'same_object_score')} ({len(report.same_object_neighbours)} found)  "
+          f"relation {score(report, 'relation_score')} ({len(report.relation_neighbours)} found)  "
           f"{proposal.delta.parameters_touched} parameters touched, {proposal.timings.total_ms} ms")

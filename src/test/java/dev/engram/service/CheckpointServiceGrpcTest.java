@@ -95,7 +95,7 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
     /**
      * A stories260K example line with the sentinel gate relaxed to 3 flips. This test is about lineage, not edit
      * quality: the 260K-parameter model has near-tied sentinel prompts, and an edit stacked on another flips 2 of its
-     * 21 (measured), where the same edit on the base flips none. SmolLM2's edit below keeps the default gate.
+     * 21 (measured), where the same edit on the base flips none. SmolLM2's edit below loosens the specificity gate for the same reason (its spill-over is refused by default).
      */
     static String stacked(String line) {
         return line.startsWith("{\"model\": {\"name\": \"stories260K\"")
@@ -382,7 +382,9 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
     @Test
     @Order(9)
     void anExportedSmolLM2CheckpointReloadsWithIdenticalLogits() throws Exception {
-        EditRequest r = example("smollm2-capitals.jsonl", 1, "smollm2-edits");
+        // about export, not edit quality: the gate is loosened as in EditServiceGrpcTest (Germany → Madrid spills)
+        EditRequest r = EditServiceGrpcTest.loosened(example("smollm2-capitals.jsonl", 1, "smollm2-edits").toBuilder())
+                .build();
         ApplyEditResponse applied = apply(r);
         ExportCheckpointResponse export = edits.exportCheckpoint(ExportCheckpointRequest.newBuilder()
                 .setModel(ref("smollm2-edits")).build());
