@@ -23,9 +23,12 @@ public record AlphaEditOptions(LayerRange layers, double nullSpaceThreshold, dou
         }
     }
 
-    /** AlphaEdit's Llama3-8B values: α = 10, z from 25 steps at 0.1, weight decay 0.5, clamp 0.75; threshold 0.01. */
+    /**
+     * AlphaEdit's Llama3-8B values: α = 10, z from 25 steps at 0.1, weight decay 0.5, clamp 0.75; the threshold, 1 (the
+     * mean eigenvalue), chosen on 6 development records among 0.01 / 0.3 / 1 (EVALUATION.md §2).
+     */
     public static AlphaEditOptions defaults() {
-        return new AlphaEditOptions(new LayerRange(-1, -1), 0.01, 10, new TargetOptions(25, 0.1, 0.0625, 0.5, 0.75, 5));
+        return new AlphaEditOptions(new LayerRange(-1, -1), 1.0, 10, new TargetOptions(25, 0.1, 0.0625, 0.5, 0.75, 5));
     }
 
     @Override

@@ -52,6 +52,8 @@ public final class KeyStatistics {
     /** Inverses and projectors derived from each C, per base model and layer (and threshold). */
     private static final Map<ModelWeights, Map<String, double[][]>> DERIVED =
             Collections.synchronizedMap(new WeakHashMap<>());
+    private static final Map<ModelWeights, Map<String, Object>> EIGEN =
+            Collections.synchronizedMap(new WeakHashMap<>());
     /** Ridge of the inverse, relative to the mean eigenvalue tr(C)/n: C⁻¹ is of C + ε·tr(C)/n·I. */
     static final double RIDGE = 1e-4;
 
@@ -73,8 +75,16 @@ public final class KeyStatistics {
     public static double[][] projector(Model model, int layer, double relative) {
         return derived(model, "projector/" + layer + "/" + relative, () -> {
             double[][] c = covariance(model, layer);
-            return KeyValueAlgebra.nullSpaceProjector(c, relative * trace(c) / c.length);
+            return KeyValueAlgebra.nullSpaceProjector(eigen(model, layer), relative * trace(c) / c.length);
         });
+    }
+
+    /** C's eigen-decomposition for layer l, once per base model and layer (projectors for any threshold use it). */
+    static KeyValueAlgebra.Eigen eigen(Model model, int layer) {
+        Map<String, Object> mine = EIGEN.computeIfAbsent(model.weights().base(),
+                b -> Collections.synchronizedMap(new HashMap<>()));
+        return (KeyValueAlgebra.Eigen) mine.computeIfAbsent("eigen/" + layer,
+                k -> KeyValueAlgebra.eigen(covariance(model, layer)));
     }
 
     private static double[][] derived(Model model, String key, java.util.function.Supplier<double[][]> compute) {

@@ -50,21 +50,44 @@ public final class KeyValueAlgebra {
         return toArray(woodburySolve(aInverse, kt, k, b));
     }
 
-    /**
-     * AlphaEdit's projector onto the null space of the preserved keys' second moment: P = Û Ûᵀ over the eigenvectors of
-     * C whose eigenvalues are below {@code threshold} (then P k₀ ≈ 0 for the keys C was measured on).
-     */
-    public static double[][] nullSpaceProjector(double[][] c, double threshold) {
+    /** The eigen-decomposition of a symmetric C: eigenvalues and unit eigenvectors (one per row). */
+    public record Eigen(double[] values, double[][] vectors) {
+    }
+
+    public static Eigen eigen(double[][] c) {
         int n = c.length;
         EigenDecomposition_F64<DMatrixRMaj> eig = DecompositionFactory_DDRM.eig(n, true, true);
         if (!eig.decompose(new DMatrixRMaj(c))) {
             throw new IllegalStateException("the key covariance has no eigen-decomposition");
         }
+        double[] values = new double[eig.getNumberOfEigenvalues()];
+        double[][] vectors = new double[values.length][];
+        for (int e = 0; e < values.length; e++) {
+            values[e] = eig.getEigenvalue(e).real;
+            DMatrixRMaj v = eig.getEigenVector(e);
+            double norm = Math.sqrt(CommonOps_DDRM.dot(v, v));
+            vectors[e] = new double[n];
+            for (int i = 0; i < n; i++) {
+                vectors[e][i] = v.get(i) / norm;
+            }
+        }
+        return new Eigen(values, vectors);
+    }
+
+    /**
+     * AlphaEdit's projector onto the null space of the preserved keys' second moment: P = Û Ûᵀ over the eigenvectors of
+     * C whose eigenvalues are below {@code threshold} (then P k₀ ≈ 0 for the keys C was measured on).
+     */
+    public static double[][] nullSpaceProjector(double[][] c, double threshold) {
+        return nullSpaceProjector(eigen(c), threshold);
+    }
+
+    public static double[][] nullSpaceProjector(Eigen eigen, double threshold) {
+        int n = eigen.vectors().length == 0 ? 0 : eigen.vectors()[0].length;
         DMatrixRMaj p = new DMatrixRMaj(n, n);
-        for (int e = 0; e < eig.getNumberOfEigenvalues(); e++) {
-            if (eig.getEigenvalue(e).real < threshold) {
-                DMatrixRMaj v = eig.getEigenVector(e);
-                CommonOps_DDRM.divide(v, Math.sqrt(CommonOps_DDRM.dot(v, v)));
+        for (int e = 0; e < eigen.values().length; e++) {
+            if (eigen.values()[e] < threshold) {
+                DMatrixRMaj v = new DMatrixRMaj(n, 1, true, eigen.vectors()[e]);
                 CommonOps_DDRM.multAddTransB(v, v, p);
             }
         }
