@@ -24,7 +24,7 @@ class KeyValueAlgebraTest {
         double[][] cInv = inverse(c);
         // paper: ΔW = Λ (C⁻¹k*)ᵀ, Λ = (v* − W k*) / ((C⁻¹k*)ᵀ k*)  — ΔW [d][d_ffn]
         double[] u = times(cInv, kStar);
-        double uk = dot(u, kStar);
+        double uk = KeyValueAlgebra.dot(u, kStar);
         double[][] expected = new double[D][D_FFN];
         for (int i = 0; i < D; i++) {
             for (int j = 0; j < D_FFN; j++) {
@@ -57,10 +57,10 @@ class KeyValueAlgebraTest {
         // the preserved keys span 7 of 12 directions: C = K₀ᵀK₀ / N has a 5-dimensional null space
         double[][] k0 = times(matrix(40, 7), matrix(7, D_FFN));
         double[][] c = scale(times(transpose(k0), k0), 1.0 / 40);
-        double[][] p = KeyValueAlgebra.nullSpaceProjector(c, 1e-8 * trace(c));
+        double[][] p = KeyValueAlgebra.nullSpaceProjector(c, 1e-8 * KeyStatistics.trace(c));
         assertClose(p, times(p, p), 1e-9);
         assertClose(p, transpose(p), 1e-9);
-        assertEquals(5, Math.round(trace(p)), "null-space dimension");
+        assertEquals(5, Math.round(KeyStatistics.trace(p)), "null-space dimension");
         double[][] keys = matrix(2, D_FFN);
         double[][] residuals = matrix(2, D);
         double[][] earlier = matrix(3, D_FFN);
@@ -155,17 +155,9 @@ class KeyValueAlgebraTest {
     static double[] times(double[][] a, double[] x) {
         double[] out = new double[a.length];
         for (int i = 0; i < a.length; i++) {
-            out[i] = dot(a[i], x);
+            out[i] = KeyValueAlgebra.dot(a[i], x);
         }
         return out;
-    }
-
-    static double dot(double[] a, double[] b) {
-        double s = 0;
-        for (int i = 0; i < a.length; i++) {
-            s += a[i] * b[i];
-        }
-        return s;
     }
 
     static double[][] transpose(double[][] a) {
@@ -204,14 +196,6 @@ class KeyValueAlgebraTest {
             out[i][i] = 1;
         }
         return out;
-    }
-
-    static double trace(double[][] a) {
-        double t = 0;
-        for (int i = 0; i < a.length; i++) {
-            t += a[i][i];
-        }
-        return t;
     }
 
     static void assertClose(double[][] expected, double[][] actual, double tolerance) {

@@ -71,7 +71,7 @@ class KeyValueMethodsTest {
                 WeightDelta.Entry::changeNorm)).orElseThrow();
         for (WeightDelta.Entry e : entries) {
             if (e.changeNorm() > 1e-6 * largest.changeNorm()) {
-                assertEquals(1.0, Math.abs(cosine(e.change(), largest.change())), 1e-3, "row " + e.index());
+                assertEquals(1.0, Math.abs(SubjectPool.cosine(e.change(), largest.change())), 1e-3, "row " + e.index());
             }
         }
     }
@@ -123,17 +123,5 @@ class KeyValueMethodsTest {
             sum += Math.sqrt(norm);
         }
         return sum;
-    }
-
-    private static double cosine(float[] a, float[] b) {
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += (double) a[i] * b[i];
-            na += (double) a[i] * a[i];
-            nb += (double) b[i] * b[i];
-        }
-        return dot / Math.sqrt(na * nb);
     }
 }
