@@ -145,10 +145,13 @@ class EditEngineTest {
         }
     }
 
-    /** Both methods flip the prompt, touch only the budgeted vectors, and carry the originals they replace. */
+    /**
+     * Both located-unit methods flip the prompt, touch only the budgeted vectors, and carry the originals they replace
+     * (the key-value methods rewrite whole matrices: KeyValueMethodsTest).
+     */
     @Test
     void bothMethodsFlipThePromptWithSparseDeltas() {
-        for (EditMethod<?> method : EditMethods.all()) {
+        for (EditMethod<?> method : EditMethods.all().stream().filter(EditMethod::editsLocatedUnits).toList()) {
             EditResult r = new Editor(MODEL).edit(EDIT, options(method));
             Model edited = new Editor(MODEL).apply(r);
             NextTokenDistribution after = new NextTokenDistribution(ForwardPass.of(edited).lastLogits(PROMPT));

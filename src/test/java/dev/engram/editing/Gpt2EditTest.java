@@ -41,7 +41,7 @@ class Gpt2EditTest {
             java.util.Map<EditMethod<?>, MethodOptions> settings = java.util.Map.of(
                     EditMethods.LEARNED, new LearnedOptions(40, 0.05, 0.6, 1, 10, 0.01, 10, 1),
                     EditMethods.CLOSED_FORM, new ClosedFormOptions(40, 3));
-            for (EditMethod<?> method : EditMethods.all()) {
+            for (EditMethod<?> method : EditMethods.all().stream().filter(EditMethod::editsLocatedUnits).toList()) {
                 EditOptions options = new EditOptions(settings.get(method), 6,
                         EnumSet.of(NeuronKind.FFN, NeuronKind.ATTENTION), Set.of(), 0);
                 EditResult r = new Editor(gpt2).edit(edit, options);

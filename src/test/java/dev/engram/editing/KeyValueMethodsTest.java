@@ -65,6 +65,11 @@ class KeyValueMethodsTest {
         List<WeightDelta.Entry> entries = d.delta().entries();
         int layer = entries.get(0).layer();
         assertEquals(MODEL.config().dFfn(), entries.size(), "every neuron's subvalue row");
+        // a dense delta through the view (EffectiveWeights' S = I path) gives the logits of rewritten weights
+        try (Model rewritten = dev.engram.support.RewrittenModels.rewrite(MODEL, d.delta())) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(ForwardPass.of(rewritten).lastLogits(edit().prompt()),
+                    ForwardPass.of(MODEL.edited(d.delta())).lastLogits(edit().prompt()), 1e-5f);
+        }
         assertTrue(entries.stream().allMatch(e -> e.layer() == layer && e.param() == Param.FFN_DOWN));
         // every row is a multiple of the same Λ: |cos| = 1 between any non-zero row and the largest
         WeightDelta.Entry largest = entries.stream().max(java.util.Comparator.comparingDouble(
