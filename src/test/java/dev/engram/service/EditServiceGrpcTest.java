@@ -69,6 +69,25 @@ class EditServiceGrpcTest extends GrpcClientTest {
     }
 
     /**
+     * The field's baselines go through the same service and gate: a ProposeEdit with each key-value method reports
+     * every gate, and the delta is whole down projections (ROME: one; MEMIT and AlphaEdit: their layer range), with no
+     * located vectors.
+     */
+    @ParameterizedTest
+    @EnumSource(value = EditMethod.class, names = {"EDIT_METHOD_ROME", "EDIT_METHOD_MEMIT", "EDIT_METHOD_ALPHA_EDIT"})
+    void theKeyValueMethodsGoThroughTheSameGate(EditMethod method) throws Exception {
+        EditRequest.Builder r = example("stories260K-examples.jsonl", 0, method).setSubject("a little girl")
+                .setTemplate("Once upon a time, there was {} named").clearPrompt();
+        ProposeEditResponse p = propose(r);
+        assertEquals(4, p.getReport().getGatesCount(), p.getReport().getGatesList().toString());
+        assertEquals(0, p.getDelta().getVectorsCount(), "no located vectors");
+        long perMatrix = 64L * 172; // stories260K: d = 64, d_ffn = 172
+        assertTrue(p.getDelta().getParametersTouched() > 0 && p.getDelta().getParametersTouched() % perMatrix == 0,
+                "whole down projections: " + p.getDelta().getParametersTouched());
+        assertTrue(p.getReport().hasParaphraseScore());
+    }
+
+    /**
      * France → Rome with the learned method, Germany → Madrid with the closed form (records 0 and 1 of the batch),
      * through a gate that tolerates relation spill-over. Both edits move other countries' capitals too, which the
      * default gate's derived neighbours refuse ({@code DerivedGateTest}); this test is about the pipeline around a
