@@ -41,8 +41,17 @@ class EditServiceGrpcTest extends GrpcClientTest {
 
     @BeforeAll
     static void stubs() {
-        edits = EditServiceGrpc.newBlockingStub(channel).withDeadlineAfter(300, TimeUnit.SECONDS);
-        models = ModelServiceGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+        edits = EditServiceGrpc.newBlockingStub(channel);
+        models = ModelServiceGrpc.newBlockingStub(channel);
+    }
+
+    /** A deadline per call, not per class: the key-value methods' first edit measures key statistics first. */
+    private static EditServiceGrpc.EditServiceBlockingStub edits() {
+        return edits.withDeadlineAfter(300, TimeUnit.SECONDS);
+    }
+
+    private static ModelServiceGrpc.ModelServiceBlockingStub models() {
+        return models.withDeadlineAfter(120, TimeUnit.SECONDS);
     }
 
     /** Line {@code index} of an example batch in editing/, with the method set. */
@@ -54,11 +63,11 @@ class EditServiceGrpcTest extends GrpcClientTest {
     }
 
     private static ProposeEditResponse propose(EditRequest.Builder r) {
-        return edits.proposeEdit(ProposeEditRequest.newBuilder().setEdit(r).build());
+        return edits().proposeEdit(ProposeEditRequest.newBuilder().setEdit(r).build());
     }
 
     private static PredictResponse predict(ModelRef model, String prompt) {
-        return models.predict(PredictRequest.newBuilder().setModel(model).setPrompt(prompt).setTopK(3).build());
+        return models().predict(PredictRequest.newBuilder().setModel(model).setPrompt(prompt).setTopK(3).build());
     }
 
     /** A real edit on each model passes every gate, changes the prediction, and changes nothing on the server. */
