@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The learned edit's contrast term on SmolLM2: the United Kingdom → Berlin (an edit that, without the term, spilt onto
- * other countries' capital prompts: EVALUATION.md §3) learned with and without it. With it, the edited model's
+ * other countries' capital prompts: EVALUATION.md before issue 27, in git history) learned with and without it. With it, the edited model's
  * next-token distribution at the contrast prompts (the template filled with other subjects) stays much closer to the
  * parent's, and the edit still passes its own prompt.
  */
