@@ -285,7 +285,9 @@ public final class ForwardPass {
     /** Runs blocks startLayer .. L − 1 and keeps what {@code keep} names. */
     private Trace run(int[] tokens, Recorder.Keep keep, KvCache cache, PackedSequences packed, long[] keptRows) {
         checkStart(keep, cache, tokens.length);
-        SequenceWitness.saw(packed == null ? List.of(tokens) : packed.sequences());
+        if (SequenceWitness.recording()) {
+            SequenceWitness.saw(packed == null ? List.of(tokens) : packed.sequences());
+        }
         if (packed != null && packed.sharesPrefixes()
                 && (cache != null || sequenceViews != null || keep == Recorder.Keep.LEAN)) {
             throw new IllegalStateException("sequences sharing prefixes run on one view, without a KV cache or a lean "

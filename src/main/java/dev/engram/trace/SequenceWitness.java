@@ -23,6 +23,11 @@ public final class SequenceWitness {
         return open;
     }
 
+    /** Whether a recording is open (one volatile read: passes skip building the list when not). */
+    static boolean recording() {
+        return open != null;
+    }
+
     static void saw(List<int[]> sequences) {
         Recording r = open;
         if (r != null) {
