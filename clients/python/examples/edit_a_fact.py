@@ -34,7 +34,7 @@ with Engram(os.environ.get("ENGRAM_ADDRESS", "localhost:9000"), os.environ.get("
     print(f"proposed {prompt!r} -> {new!r}: {'passed' if report.passed else 'refused'} the gate"
           + ("" if report.passed else f" ({', '.join(edit_pb2.Gate.Name(g).replace('GATE_', '') for g in report.failed_gates)})"))
     print(f"  P(new) {report.efficacy.new_probability:.3f}  P(true) {report.efficacy.true_probability:.3f}  "
-          f"PS {score(report, 'paraphrase_score')}  NS {score(report, 'neighbourhood_score')}  "
+          f"PS {score(report, 'paraphrase_score')}  NB (given neighbours) {score(report, 'neighbourhood_score')}  "
           f"same-object {score(report, 'same_object_score')} ({len(report.same_object_neighbours)} found)  "
           f"relation {score(report, 'relation_score')} ({len(report.relation_neighbours)} found)  "
           f"{proposal.delta.parameters_touched} parameters touched, {proposal.timings.total_ms} ms")

@@ -97,7 +97,7 @@ final class BatchCommand extends ClientCommand {
     }
 
     static void summary(PrintWriter out, List<BatchEditResponse> results) {
-        out.println(" #  outcome      edit                                              P(new)  PS    NS    SO    RS    "
+        out.println(" #  outcome      edit                                              P(new)  PS    NB    SO    RS    "
                 + "checkpoint");
         int committed = 0;
         for (BatchEditResponse r : results) {

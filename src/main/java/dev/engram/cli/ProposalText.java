@@ -15,7 +15,7 @@ final class ProposalText {
         PromptReport e = r.getEfficacy();
         String verdict = r.getPassed() ? "PASSED" : "REFUSED " + r.getFailedGatesList().stream()
                 .map(g -> g.name().replace("GATE_", "")).toList();
-        return String.format(Locale.ROOT, "%s: %s -> %s (was %s)  P(new) %.3f P(true) %.3f  PS %s NS %s SO %s RS %s  "
+        return String.format(Locale.ROOT, "%s: %s -> %s (was %s)  P(new) %.3f P(true) %.3f  PS %s NB %s SO %s RS %s  "
                 + "params %d  %d ms", verdict, LocateCommand.quoted(p.getPrompt()), LocateCommand.quoted(p.getTargetNew()),
                 LocateCommand.quoted(p.getTargetTrue()), e.getNewProbability(), e.getTrueProbability(),
                 scores(r)[0], scores(r)[1], scores(r)[2], scores(r)[3], p.getDelta().getParametersTouched(),
@@ -23,7 +23,8 @@ final class ProposalText {
     }
 
     /**
-     * PS, NS (the caller's neighbours), SO (same-object neighbours the gate found: CounterFact's NS) and RS (relation
+     * PS, NB (the neighbours the caller gave; not CounterFact's NS), SO (same-object neighbours the gate found:
+     * CounterFact's NS) and RS (relation
      * neighbours the gate found), each "n/a" when it was not measured.
      */
     static String[] scores(VerificationReport r) {
