@@ -115,6 +115,7 @@ public final class EditBenchmark {
                     rep.failedGates().stream().map(GateResult.Gate::name).toList(), rep.sameObject().size(),
                     rep.relationNeighbours().size(), run.result().delta().parametersTouched(),
                     run.result().editMillis() + run.result().locateMillis()));
+            rep.gates().stream().filter(g -> !g.passed()).forEach(g -> System.err.println("  gate " + g));
             System.err.printf("%s single %s: %s (%d ms with verification)%n", method, r.label(),
                     singles.get(singles.size() - 1), (System.nanoTime() - start) / 1_000_000);
         }

@@ -10,7 +10,8 @@ public final class EditMethods {
     public static final RomeMethod ROME = RomeMethod.INSTANCE;
     public static final MemitMethod MEMIT = MemitMethod.INSTANCE;
     public static final AlphaEditMethod ALPHA_EDIT = AlphaEditMethod.INSTANCE;
-    private static final List<EditMethod<?>> ALL = List.of(LEARNED, CLOSED_FORM, ROME, MEMIT, ALPHA_EDIT);
+    public static final SubjectNeuronMethod SUBJECT_NEURON = SubjectNeuronMethod.INSTANCE;
+    private static final List<EditMethod<?>> ALL = List.of(LEARNED, CLOSED_FORM, ROME, MEMIT, ALPHA_EDIT, SUBJECT_NEURON);
 
     private EditMethods() {
     }

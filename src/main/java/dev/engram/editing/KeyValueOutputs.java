@@ -27,6 +27,18 @@ final class KeyValueOutputs {
         }
     }
 
+    /**
+     * ROME's Λ-numerator v* − W k* for the key k* and the prompt's own key k_prompt, with v* = W k_prompt + δ:
+     * v* − W k* = W (k_prompt − k*) + δ (the bias of the down projection, if any, cancels).
+     */
+    static double[] residual(Model model, int layer, double[] kPrompt, double[] kStar, double[] delta) {
+        double[] out = times(model, layer, KeyValueAlgebra.minus(kPrompt, kStar));
+        for (int i = 0; i < out.length; i++) {
+            out[i] += delta[i];
+        }
+        return out;
+    }
+
     /** h at layer l (the residual after the block) at the plain prompt's subject token, [d]. */
     static double[] residualAtSubject(Model model, EditCase edit, int layer) {
         int[] cut = java.util.Arrays.copyOf(edit.prompt(), edit.subject().last() + 1);

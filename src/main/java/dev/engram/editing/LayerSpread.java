@@ -48,7 +48,7 @@ final class LayerSpread {
             List<double[]> residuals = new ArrayList<>();
             for (int i = 0; i < edits.size(); i++) {
                 double[] h = KeyValueOutputs.residualAtSubject(current, edits.get(i), top);
-                double[] r = RomeMethod.minus(z.get(i), h);
+                double[] r = KeyValueAlgebra.minus(z.get(i), h);
                 for (int j = 0; j < r.length; j++) {
                     r[j] /= layers.length - li;
                 }

@@ -30,21 +30,9 @@ public final class RomeMethod extends NamedMethod<RomeOptions> {
         ValueTarget.Result target = ValueTarget.optimise(model, edit, layer, t, seed);
         double[][] keys = SubjectKeys.of(model, edit, layer, t.prefixes(), seed);
         double[] kStar = SubjectKeys.mean(keys);
-        // v* − W k* = W (k_prompt − k*) + δ: the bias of the down projection, if any, cancels
-        double[] residual = KeyValueOutputs.times(model, layer, minus(keys[0], kStar));
-        for (int i = 0; i < residual.length; i++) {
-            residual[i] += target.delta()[i];
-        }
+        double[] residual = KeyValueOutputs.residual(model, layer, keys[0], kStar, target.delta());
         double[][] update = KeyValueAlgebra.rome(KeyStatistics.inverse(model, layer), kStar, residual);
         WeightDelta delta = DenseUpdates.delta(model, layer, update);
         return new ComputedDelta(delta, target.steps(), DenseUpdates.newProbability(model, delta, edit), keys.length);
-    }
-
-    static double[] minus(double[] a, double[] b) {
-        double[] out = new double[a.length];
-        for (int i = 0; i < a.length; i++) {
-            out[i] = a[i] - b[i];
-        }
-        return out;
     }
 }

@@ -66,6 +66,18 @@ public final class NextTokenDistribution {
         return out;
     }
 
+    /** log p(top-1) − log p(top-2): how clearly the most probable token leads (0 for a tie). */
+    public double topMargin() {
+        int best = argmax();
+        float second = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < logits.length; i++) {
+            if (i != best && logits[i] > second) {
+                second = logits[i];
+            }
+        }
+        return logits[best] - second;
+    }
+
     /** 1 + the number of tokens with a strictly larger logit (1 = top). */
     public int rank(int token) {
         float mine = logits[token];

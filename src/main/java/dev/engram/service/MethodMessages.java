@@ -11,6 +11,7 @@ import dev.engram.editing.LearnedOptions;
 import dev.engram.editing.MemitOptions;
 import dev.engram.editing.MethodOptions;
 import dev.engram.editing.RomeOptions;
+import dev.engram.editing.SubjectNeuronOptions;
 import dev.engram.editing.TargetOptions;
 import dev.engram.grpc.v1.EditOptions;
 import java.util.List;
@@ -37,7 +38,9 @@ final class MethodMessages {
             new Entry(EditMethods.MEMIT, dev.engram.grpc.v1.EditMethod.EDIT_METHOD_MEMIT,
                     EditOptions.MethodOptionsCase.MEMIT, MethodMessages::memit),
             new Entry(EditMethods.ALPHA_EDIT, dev.engram.grpc.v1.EditMethod.EDIT_METHOD_ALPHA_EDIT,
-                    EditOptions.MethodOptionsCase.ALPHA_EDIT, MethodMessages::alphaEdit));
+                    EditOptions.MethodOptionsCase.ALPHA_EDIT, MethodMessages::alphaEdit),
+            new Entry(EditMethods.SUBJECT_NEURON, dev.engram.grpc.v1.EditMethod.EDIT_METHOD_SUBJECT_NEURON,
+                    EditOptions.MethodOptionsCase.SUBJECT_NEURON, MethodMessages::subjectNeuron));
     /** The method of a request that names none. */
     private static final EditMethod<?> DEFAULT = EditMethods.LEARNED;
 
@@ -124,6 +127,13 @@ final class MethodMessages {
         return new AlphaEditOptions(layers(m.hasFirstLayer(), m.getFirstLayer(), m.hasLastLayer(), m.getLastLayer()),
                 m.hasNullSpaceThreshold() ? m.getNullSpaceThreshold() : d.nullSpaceThreshold(),
                 m.hasL2Weight() ? m.getL2Weight() : d.l2Weight(), target(m.getTarget(), d.target()));
+    }
+
+    private static SubjectNeuronOptions subjectNeuron(EditOptions o) {
+        var m = o.getSubjectNeuron();
+        SubjectNeuronOptions d = SubjectNeuronOptions.defaults();
+        return new SubjectNeuronOptions(m.hasLayer() ? m.getLayer() : d.layer(), m.hasRidge() ? m.getRidge() : d.ridge(),
+                m.hasSharpness() ? m.getSharpness() : d.sharpness(), target(m.getTarget(), d.target()));
     }
 
     private static LayerRange layers(boolean hasFirst, int first, boolean hasLast, int last) {

@@ -96,6 +96,17 @@ class EditServiceGrpcTest extends GrpcClientTest {
         assertTrue(p.getReport().hasParaphraseScore());
     }
 
+    /** The subject-neuron edit through the service: every gate reported, one unit's gate, up and down vectors (3·d). */
+    @Test
+    void theSubjectNeuronEditGoesThroughTheSameGate() throws Exception {
+        EditRequest.Builder r = example("stories260K-examples.jsonl", 0, EditMethod.EDIT_METHOD_SUBJECT_NEURON)
+                .setSubject("a little girl").setTemplate("Once upon a time, there was {} named").clearPrompt();
+        ProposeEditResponse p = propose(r);
+        assertEquals(4, p.getReport().getGatesCount(), p.getReport().getGatesList().toString());
+        assertEquals(3L * 64, p.getDelta().getParametersTouched(), "stories260K: d = 64");
+        assertTrue(p.getReport().hasParaphraseScore());
+    }
+
     /**
      * France → Rome with the learned method, Germany → Madrid with the closed form (records 0 and 1 of the batch),
      * through a gate that tolerates relation spill-over. Both edits move other countries' capitals too, which the
