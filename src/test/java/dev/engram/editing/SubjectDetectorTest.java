@@ -45,7 +45,11 @@ class SubjectDetectorTest {
         List<double[]> positives = cloud(random, centre(4, 3, 2), 6, 0.2);
         List<double[]> negatives = cloud(random, centre(4, 0, 0), 40, 0.3);
         SubjectDetector.Subkey key = SubjectDetector.design(positives, negatives, RIDGE, SHARPNESS);
+        assertSubkeyIsTheFormula(positives, negatives, key);
+    }
 
+    private static void assertSubkeyIsTheFormula(List<double[]> positives, List<double[]> negatives,
+            SubjectDetector.Subkey key) {
         // w = (Σ_N + ε·tr(Σ_N)/d·I)⁻¹ (μ_P − μ_N), Σ_N the population covariance of N
         double[] muP = mean(positives);
         double[] muN = mean(negatives);
@@ -93,9 +97,8 @@ class SubjectDetectorTest {
     @Test
     void theUnitFiresForTheSubjectAndStaysShutForTheOthers() {
         Random random = new Random(11);
-        List<double[]> positives = cloud(random, centre(4, 3, 3), 6, 0.2);
-        List<double[]> negatives = cloud(random, centre(4, 0, 0), 60, 0.3);
-        SubjectDetector.Subkey key = SubjectDetector.design(positives, negatives, RIDGE, SHARPNESS);
+        SubjectDetector.Subkey key = SubjectDetector.design(cloud(random, centre(4, 3, 3), 6, 0.2),
+                cloud(random, centre(4, 0, 0), 60, 0.3), RIDGE, SHARPNESS);
         // m(x) = silu(g·x)(u·x): about silu(6)·1 ≈ 6 at the subject's mean
         assertEquals(SHARPNESS / (1 + Math.exp(-SHARPNESS)), key.subjectCoefficient(), 0.2);
         for (double[] x : cloud(new Random(12), centre(4, 3, 3), 20, 0.2)) {
@@ -147,10 +150,6 @@ class SubjectDetectorTest {
     }
 
     private static double dot(double[] a, double[] b) {
-        double s = 0;
-        for (int i = 0; i < a.length; i++) {
-            s += a[i] * b[i];
-        }
-        return s;
+        return java.util.stream.IntStream.range(0, a.length).mapToDouble(i -> a[i] * b[i]).sum();
     }
 }
