@@ -24,8 +24,9 @@ import java.util.Random;
 /**
  * The edit benchmark as one command:
  * {@code EditBenchmark <model[=path]> <records.jsonl> [--methods learned,closed_form,rome,memit,alpha_edit]
- * [--limit N] [--stride K] [--sequential N] [--every 50] [--batch N] [--generation-tokens 100] [--out dir]}
- * (--limit: the first N records, after taking every K-th with --stride). For each method, with its default options and
+ * [--limit N] [--stride K] [--labels "Paris|Rome"] [--sequential N] [--every 50] [--batch N] [--generation-tokens 100] [--out dir]}
+ * (--limit: the first N records, after taking every K-th with --stride; --labels: only records whose label starts with
+ * one of these). For each method, with its default options and
  * the server's default gate:
  * <ul>
  * <li>single edits: each record edited on the unedited model and scored there (CounterFact's protocol); the gate's
@@ -78,6 +79,10 @@ public final class EditBenchmark {
         List<EditRecord> strided = new ArrayList<>();
         for (int i = 0; i < all.size(); i += stride) {
             strided.add(all.get(i));
+        }
+        if (flags.containsKey("labels")) {
+            List<String> wanted = List.of(flags.get("labels").split("\\|"));
+            strided.removeIf(r -> wanted.stream().noneMatch(w -> r.label().startsWith(w)));
         }
         List<EditRecord> records = strided.subList(0, Math.min(strided.size(),
                 Integer.parseInt(flags.getOrDefault("limit", String.valueOf(strided.size())))));

@@ -7,10 +7,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Engram's subject-neuron edit: one FFN unit at the subject's last token is rewritten into a detector of the subject
- * ({@link SubjectDetector}: its gate and up columns, the subkey) that writes ROME's v* there (its down row, the
- * subvalue). The unit rewritten is the one whose output the corpus relies on least, E[m_j²]·‖W_down[j]‖² from the key
- * statistics, so 3·d weights change and other subjects, which the gate keeps shut, are untouched.
+ * Engram's subject-neuron edit: FFN units at the subject's last token are rewritten into detectors of the subject
+ * ({@link SubjectDetector}: each unit's gate and up columns, its subkeys) that write ROME's v* there (their down rows,
+ * the subvalues). Two units where the prompt is also read behind prefixes: one for the subject opening the text (the
+ * plain prompt), one for the subject inside a text (the prefixed contexts), whose FFN inputs differ. The units
+ * rewritten are those whose output the corpus relies on least, E[m_j²]·‖W_down[j]‖² from the key statistics, so 3·d
+ * weights change per unit and other subjects, which the gates keep shut, are untouched.
  */
 public final class SubjectNeuronMethod extends NamedMethod<SubjectNeuronOptions> {
     public static final SubjectNeuronMethod INSTANCE = new SubjectNeuronMethod();
@@ -47,39 +49,93 @@ public final class SubjectNeuronMethod extends NamedMethod<SubjectNeuronOptions>
             }
         }
         negatives.addAll(SubjectDetector.inputs(model, before, layer, false));
-        SubjectDetector.Subkey key = SubjectDetector.design(positives, negatives, options.ridge(), options.sharpness());
-        int unit = leastUsed(model, layer);
-        float[] oldDown = model.weights().vector(new WeightDelta.Key(layer, Param.FFN_DOWN, WeightDelta.Slice.ROW, unit));
-        float[] oldGate = model.weights().vector(new WeightDelta.Key(layer, Param.FFN_GATE, WeightDelta.Slice.COLUMN,
-                unit));
-        float[] oldUp = model.weights().vector(new WeightDelta.Key(layer, Param.FFN_UP, WeightDelta.Slice.COLUMN, unit));
-        // the new subvalue: m_new(x*)·d_new − m_old(x*)·d_old = δ at the subject's mean input
-        double[] muP = new double[positives.get(0).length];
-        for (double[] x : positives) {
-            for (int i = 0; i < muP.length; i++) {
-                muP[i] += x[i] / positives.size();
+        // the plain prompt's subject may open the text, where the residual differs from inside a text: one unit for
+        // each of the two places, so that each fires alike for every input of its own
+        List<List<double[]>> clusters = positives.size() > 1
+                ? List.of(positives.subList(0, 1), positives.subList(1, positives.size())) : List.of(positives);
+        int[] chosen = leastUsed(model, layer, clusters.size());
+        WeightDelta.Builder b = model.deltaBuilder();
+        double[][] m = new double[clusters.size()][];
+        double[][] old = new double[clusters.size()][];
+        float[][] oldDown = new float[clusters.size()][];
+        for (int c = 0; c < clusters.size(); c++) {
+            SubjectDetector.Subkey key = SubjectDetector.design(clusters.get(c), negatives, options.ridge(),
+                    options.sharpness());
+            int unit = chosen[c];
+            oldDown[c] = model.weights().vector(new WeightDelta.Key(layer, Param.FFN_DOWN, WeightDelta.Slice.ROW, unit));
+            double[] oldGate = toDoubles(model.weights().vector(new WeightDelta.Key(layer, Param.FFN_GATE,
+                    WeightDelta.Slice.COLUMN, unit)));
+            double[] oldUp = toDoubles(model.weights().vector(new WeightDelta.Key(layer, Param.FFN_UP,
+                    WeightDelta.Slice.COLUMN, unit)));
+            m[c] = new double[positives.size()];
+            old[c] = new double[positives.size()];
+            for (int i = 0; i < positives.size(); i++) {
+                m[c][i] = SubjectDetector.coefficient(key.gate(), key.up(), positives.get(i));
+                old[c][i] = SubjectDetector.coefficient(oldGate, oldUp, positives.get(i));
             }
+            b.add(layer, Param.FFN_GATE, WeightDelta.Slice.COLUMN, unit, change(oldGate, key.gate()));
+            b.add(layer, Param.FFN_UP, WeightDelta.Slice.COLUMN, unit, change(oldUp, key.up()));
         }
-        double oldCoefficient = SubjectDetector.coefficient(toDoubles(oldGate), toDoubles(oldUp), muP);
-        float[] downChange = new float[oldDown.length];
-        for (int i = 0; i < downChange.length; i++) {
-            double newDown = (target.delta()[i] + oldCoefficient * oldDown[i]) / key.subjectCoefficient();
-            downChange[i] = (float) (newDown - oldDown[i]);
+        double[][] down = subvalues(m, old, oldDown, target.delta(), positives.size() - 1);
+        for (int c = 0; c < clusters.size(); c++) {
+            b.add(layer, Param.FFN_DOWN, WeightDelta.Slice.ROW, chosen[c], change(oldDown[c], down[c]));
         }
-        WeightDelta delta = model.deltaBuilder()
-                .add(layer, Param.FFN_GATE, WeightDelta.Slice.COLUMN, unit, change(oldGate, key.gate()))
-                .add(layer, Param.FFN_UP, WeightDelta.Slice.COLUMN, unit, change(oldUp, key.up()))
-                .add(layer, Param.FFN_DOWN, WeightDelta.Slice.ROW, unit, downChange)
-                .build();
+        WeightDelta delta = b.build();
         return new ComputedDelta(delta, target.steps(), DenseUpdates.newProbability(model, delta, edit),
                 contexts.size());
     }
 
-    /** argmin_j E[m_j²]·‖W_down[j]‖² over the layer's units (E[m_j²] = C_jj), among units no delta touches yet. */
-    static int leastUsed(Model model, int layer) {
+    /**
+     * The units' new subvalues d_c: over the subject's inputs x_i, least squares of
+     * Σ_c m_c(x_i) d_c = δ + Σ_c m_c^old(x_i) d_c^old (the units write δ and no longer what they wrote before), the
+     * plain prompt (i = 0) weighted as much as all the prefixed contexts together:
+     * d = G⁻¹ R with G_ce = Σ_i w_i m_c(x_i) m_e(x_i) and R_c = Σ_i w_i m_c(x_i) (δ + Σ_e m_e^old(x_i) d_e^old).
+     */
+    static double[][] subvalues(double[][] m, double[][] old, float[][] oldDown, double[] delta, double plainWeight) {
+        int k = m.length;
+        int n = m[0].length;
+        int d = delta.length;
+        double[][] g = new double[k][k];
+        double[][] r = new double[k][d];
+        for (int i = 0; i < n; i++) {
+            double w = i == 0 ? Math.max(1, plainWeight) : 1;
+            double[] want = delta.clone();
+            for (int e = 0; e < k; e++) {
+                for (int j = 0; j < d; j++) {
+                    want[j] += old[e][i] * oldDown[e][j];
+                }
+            }
+            for (int c = 0; c < k; c++) {
+                for (int e = 0; e < k; e++) {
+                    g[c][e] += w * m[c][i] * m[e][i];
+                }
+                for (int j = 0; j < d; j++) {
+                    r[c][j] += w * m[c][i] * want[j];
+                }
+            }
+        }
+        for (int c = 0; c < k; c++) {
+            g[c][c] *= 1 + 1e-9;
+        }
+        double[][] gInverse = KeyValueAlgebra.inverse(g);
+        double[][] out = new double[k][d];
+        for (int c = 0; c < k; c++) {
+            for (int e = 0; e < k; e++) {
+                for (int j = 0; j < d; j++) {
+                    out[c][j] += gInverse[c][e] * r[e][j];
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The {@code count} units with the smallest E[m_j²]·‖W_down[j]‖² (E[m_j²] = C_jj) among the layer's units no delta
+     * touches yet: the outputs the corpus relies on least.
+     */
+    static int[] leastUsed(Model model, int layer, int count) {
         double[][] c = KeyStatistics.covariance(model, layer);
-        int best = -1;
-        double bestCost = Double.POSITIVE_INFINITY;
+        java.util.PriorityQueue<double[]> best = new java.util.PriorityQueue<>((x, y) -> Double.compare(y[0], x[0]));
         for (int j = 0; j < c.length; j++) {
             WeightDelta.Key down = new WeightDelta.Key(layer, Param.FFN_DOWN, WeightDelta.Slice.ROW, j);
             if (model.delta().get(down) != null) {
@@ -90,16 +146,19 @@ public final class SubjectNeuronMethod extends NamedMethod<SubjectNeuronOptions>
             for (float v : row) {
                 norm += v * v;
             }
-            double cost = c[j][j] * norm;
-            if (cost < bestCost) {
-                bestCost = cost;
-                best = j;
+            best.add(new double[] {c[j][j] * norm, j});
+            if (best.size() > count) {
+                best.poll(); // the costliest of those kept
             }
         }
-        return best;
+        return best.stream().sorted((x, y) -> Double.compare(x[0], y[0])).mapToInt(x -> (int) x[1]).toArray();
     }
 
-    private static float[] change(float[] old, double[] updated) {
+    static float[] change(float[] old, double[] updated) {
+        return change(toDoubles(old), updated);
+    }
+
+    static float[] change(double[] old, double[] updated) {
         float[] out = new float[old.length];
         for (int i = 0; i < out.length; i++) {
             out[i] = (float) (updated[i] - old[i]);

@@ -17,9 +17,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The subject-neuron edit on the real stories260K: one unit's gate column, up column and down row change (3·d
- * weights); the edit flips its prompt; the engine's coefficient of that unit equals the detector's formula on the
- * unit's input; and the unit stays shut on a prompt about another subject.
+ * The subject-neuron edit on the real stories260K: two units' gate columns, up columns and down rows change (3·d
+ * weights each: one unit for the subject opening the text, one for it inside a text); the edit flips its prompt; the
+ * engine's coefficient of the plain prompt's unit equals the detector's formula on the unit's input; and both units
+ * stay shut on a prompt about another subject.
  */
 class SubjectNeuronMethodTest {
     private static final Model MODEL = TestModels.sharedStories260K();
@@ -36,15 +37,26 @@ class SubjectNeuronMethodTest {
             SubjectNeuronOptions.defaults(), 0);
 
     @Test
-    void oneUnitsSubkeyAndSubvalueChange() {
+    void twoUnitsSubkeysAndSubvaluesChange() {
         List<WeightDelta.Entry> entries = DELTA.delta().entries();
-        assertEquals(3, entries.size());
+        assertEquals(6, entries.size());
         int layer = entries.get(0).layer();
-        int unit = entries.get(0).index();
-        assertTrue(entries.stream().allMatch(e -> e.layer() == layer && e.index() == unit), entries.toString());
-        assertEquals(List.of(Param.FFN_GATE, Param.FFN_UP, Param.FFN_DOWN),
-                entries.stream().map(WeightDelta.Entry::param).sorted().toList());
-        assertEquals(3L * MODEL.config().dModel(), DELTA.delta().parametersTouched());
+        assertTrue(entries.stream().allMatch(e -> e.layer() == layer), entries.toString());
+        for (int unit : units()) {
+            assertEquals(List.of(Param.FFN_GATE, Param.FFN_UP, Param.FFN_DOWN), entries.stream()
+                    .filter(e -> e.index() == unit).map(WeightDelta.Entry::param).sorted().toList());
+        }
+        assertEquals(2, units().size());
+        assertEquals(6L * MODEL.config().dModel(), DELTA.delta().parametersTouched());
+    }
+
+    private static List<Integer> units() {
+        return DELTA.delta().entries().stream().map(WeightDelta.Entry::index).distinct().toList();
+    }
+
+    private static WeightDelta.Entry entry(Param param, int unit) {
+        return DELTA.delta().entries().stream().filter(e -> e.param() == param && e.index() == unit).findFirst()
+                .orElseThrow();
     }
 
     @Test
@@ -58,13 +70,13 @@ class SubjectNeuronMethodTest {
     @Test
     void theUnitFiresForTheSubjectAsTheFormulaSaysAndStaysShutForAnotherSubject() {
         Model edited = MODEL.edited(DELTA.delta());
-        WeightDelta.Entry gate = DELTA.delta().entries().stream().filter(e -> e.param() == Param.FFN_GATE).findFirst()
-                .orElseThrow();
-        WeightDelta.Entry up = DELTA.delta().entries().stream().filter(e -> e.param() == Param.FFN_UP).findFirst()
-                .orElseThrow();
-        int layer = gate.layer();
-        int unit = gate.index();
+        int layer = DELTA.delta().entries().get(0).layer();
         int[] cut = Arrays.copyOf(EDIT.prompt(), EDIT.subject().last() + 1);
+        // the plain prompt's unit: the one that fires most there
+        int unit = units().stream().max(java.util.Comparator.comparingDouble(
+                u -> coefficient(edited, cut, layer, u, cut.length - 1))).orElseThrow();
+        WeightDelta.Entry gate = entry(Param.FFN_GATE, unit);
+        WeightDelta.Entry up = entry(Param.FFN_UP, unit);
         double subject = coefficient(edited, cut, layer, unit, cut.length - 1);
         double[] x = SubjectDetector.inputs(edited, List.of(cut), layer, true).get(0);
         // m_j = silu(g_j·x)(u_j·x), written out
@@ -77,9 +89,12 @@ class SubjectNeuronMethodTest {
         assertEquals(z / (1 + Math.exp(-z)) * u, subject, 1e-3 * Math.max(1, Math.abs(subject)));
         assertTrue(subject > 1, "the unit fires for the subject: " + subject);
         int[] other = MODEL.tokenizer().encodePrompt(TEMPLATE.replace("{}", "a big brown dog"));
-        for (int t = 0; t < other.length; t++) {
-            double m = coefficient(edited, other, layer, unit, t);
-            assertTrue(Math.abs(m) < 0.1 * subject, "position " + t + " of another subject's prompt: " + m);
+        for (int any : units()) {
+            for (int t = 0; t < other.length; t++) {
+                double m = coefficient(edited, other, layer, any, t);
+                assertTrue(Math.abs(m) < 0.1 * subject, "unit " + any + ", position " + t + " of another subject's "
+                        + "prompt: " + m);
+            }
         }
     }
 

@@ -96,14 +96,14 @@ class EditServiceGrpcTest extends GrpcClientTest {
         assertTrue(p.getReport().hasParaphraseScore());
     }
 
-    /** The subject-neuron edit through the service: every gate reported, one unit's gate, up and down vectors (3·d). */
+    /** The subject-neuron edit through the service: every gate reported, two units' gate, up and down vectors (6·d). */
     @Test
     void theSubjectNeuronEditGoesThroughTheSameGate() throws Exception {
         EditRequest.Builder r = example("stories260K-examples.jsonl", 0, EditMethod.EDIT_METHOD_SUBJECT_NEURON)
                 .setSubject("a little girl").setTemplate("Once upon a time, there was {} named").clearPrompt();
         ProposeEditResponse p = propose(r);
         assertEquals(4, p.getReport().getGatesCount(), p.getReport().getGatesList().toString());
-        assertEquals(3L * 64, p.getDelta().getParametersTouched(), "stories260K: d = 64");
+        assertEquals(6L * 64, p.getDelta().getParametersTouched(), "stories260K: d = 64");
         assertTrue(p.getReport().hasParaphraseScore());
     }
 
