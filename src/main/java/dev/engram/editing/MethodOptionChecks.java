@@ -17,4 +17,10 @@ final class MethodOptionChecks {
             throw new IllegalArgumentException(field + ": must be a non-negative finite number, got " + value);
         }
     }
+
+    static void positive(String field, double value) {
+        if (!Double.isFinite(value) || value <= 0) {
+            throw new IllegalArgumentException(field + ": must be a positive finite number, got " + value);
+        }
+    }
 }

@@ -15,8 +15,8 @@ public record SubjectNeuronOptions(int layer, double ridge, double sharpness, Ta
         if (layer < -1) {
             throw new IllegalArgumentException("options.layer: must be -1 (default) or a layer, got " + layer);
         }
-        MethodOptionChecks.nonNegative("options.ridge", ridge);
-        MethodOptionChecks.nonNegative("options.sharpness", sharpness);
+        MethodOptionChecks.positive("options.ridge", ridge);
+        MethodOptionChecks.positive("options.sharpness", sharpness);
     }
 
     /** Layer ⌊0.18·L⌉, ridge 0.1, sharpness 6 (silu(6) ≈ 5.985), ROME's target settings. */

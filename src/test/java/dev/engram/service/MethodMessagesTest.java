@@ -81,6 +81,13 @@ class MethodMessagesTest {
         IllegalArgumentException steps = assertThrows(IllegalArgumentException.class,
                 () -> options("{\"learned\": {\"steps\": 0}}"));
         assertTrue(steps.getMessage().startsWith("options.steps"), steps.getMessage());
+        // a gate that never opens would leave the subject-neuron units nothing to solve with
+        IllegalArgumentException sharpness = assertThrows(IllegalArgumentException.class,
+                () -> options("{\"subject_neuron\": {\"sharpness\": 0}}"));
+        assertTrue(sharpness.getMessage().startsWith("options.sharpness"), sharpness.getMessage());
+        IllegalArgumentException ridge = assertThrows(IllegalArgumentException.class,
+                () -> options("{\"subject_neuron\": {\"ridge\": -1}}"));
+        assertTrue(ridge.getMessage().startsWith("options.ridge"), ridge.getMessage());
     }
 
 }
