@@ -25,12 +25,8 @@ import java.util.List;
  * it. a sets the subject's mean pre-activation to {@code sharpness}.
  */
 final class SubjectDetector {
-    /**
-     * The subkey (gate and up columns, [d] each), the coefficient it gives the subject's mean input and the smallest it
-     * gives any of the subject's inputs, and the largest it gives another input.
-     */
-    record Subkey(double[] gate, double[] up, double subjectCoefficient, double weakestSubject, double worstOther,
-            int negatives) {
+    /** The subkey (gate and up columns, [d] each) and the coefficient it gives the subject's mean input. */
+    record Subkey(double[] gate, double[] up, double subjectCoefficient) {
     }
 
     private SubjectDetector() {
@@ -99,9 +95,7 @@ final class SubjectDetector {
         for (int i = 0; i < d; i++) {
             gate[i] = a * (w[i] - tau * c[i]);
         }
-        double worst = negatives.stream().mapToDouble(x -> coefficient(gate, c, x)).max().orElseThrow();
-        double weakest = positives.stream().mapToDouble(x -> coefficient(gate, c, x)).min().orElseThrow();
-        return new Subkey(gate, c, coefficient(gate, c, muP), weakest, worst, negatives.size());
+        return new Subkey(gate, c, coefficient(gate, c, muP));
     }
 
     /** m(x) = σ(g·x)·(u·x) with σ = SiLU. */
