@@ -39,16 +39,17 @@ public final class SubjectNeuronMethod extends NamedMethod<SubjectNeuronOptions>
         int fromEnd = edit.subject().fromEnd(edit.prompt());
         List<int[]> contexts = SubjectDetector.cutAfterSubject(TrainingPrompts.of(model, edit.prompt(), t.prefixes(),
                 seed), fromEnd);
-        List<double[]> positives = SubjectDetector.inputs(model, contexts, layer, true);
+        // one pass over the contexts: each one's last token is the subject's (a positive), the tokens before it negatives
+        List<double[]> positives = new ArrayList<>();
         List<double[]> negatives = new ArrayList<>(SubjectDetector.inputs(model,
                 SubjectDetector.cutAfterSubject(edit.contrasts(), fromEnd), layer, false));
-        List<int[]> before = new ArrayList<>();
+        List<double[]> inContexts = SubjectDetector.inputs(model, contexts, layer, false);
+        int at = 0;
         for (int[] c : contexts) {
-            if (c.length > 1) {
-                before.add(java.util.Arrays.copyOf(c, c.length - 1));
-            }
+            negatives.addAll(inContexts.subList(at, at + c.length - 1));
+            positives.add(inContexts.get(at + c.length - 1));
+            at += c.length;
         }
-        negatives.addAll(SubjectDetector.inputs(model, before, layer, false));
         // the plain prompt's subject may open the text, where the residual differs from inside a text: one unit for
         // each of the two places, so that each fires alike for every input of its own
         List<List<double[]>> clusters = positives.size() > 1
