@@ -24,9 +24,10 @@ import java.util.Random;
 /**
  * The edit benchmark as one command:
  * {@code EditBenchmark <model[=path]> <records.jsonl> [--methods learned,closed_form,rome,memit,alpha_edit]
- * [--limit N] [--stride K] [--labels "Paris|Rome"] [--sequential N] [--every 50] [--batch N] [--generation-tokens 100] [--out dir]}
+ * [--limit N] [--stride K] [--labels "Paris|Rome"] [--singles false] [--sequential N] [--every 50] [--batch N]
+ * [--generation-tokens 100] [--out dir]}
  * (--limit: the first N records, after taking every K-th with --stride; --labels: only records whose label starts with
- * one of these). For each method, with its default options and
+ * one of these; --singles false: only the batch and the sequential protocol). For each method, with its default options and
  * the server's default gate:
  * <ul>
  * <li>single edits: each record edited on the unedited model and scored there (CounterFact's protocol); the gate's
@@ -93,7 +94,8 @@ public final class EditBenchmark {
                 Integer.parseInt(flags.getOrDefault("generation-tokens", "100")));
         List<MethodResult> results = new ArrayList<>();
         for (String m : flags.getOrDefault("methods", "learned,closed_form,rome,memit,alpha_edit").split(",")) {
-            results.add(bench.run(EditMethods.named(m), Integer.parseInt(flags.getOrDefault("batch", "0")),
+            results.add(bench.run(EditMethods.named(m), Boolean.parseBoolean(flags.getOrDefault("singles", "true")),
+                    Integer.parseInt(flags.getOrDefault("batch", "0")),
                     Integer.parseInt(flags.getOrDefault("sequential", "0")),
                     Integer.parseInt(flags.getOrDefault("every", "50"))));
         }
@@ -108,10 +110,10 @@ public final class EditBenchmark {
         return CounterFactScores.mean(CounterFactScores.of(model, records));
     }
 
-    public MethodResult run(EditMethod<?> method, int batchSize, int sequential, int every) {
+    public MethodResult run(EditMethod<?> method, boolean single, int batchSize, int sequential, int every) {
         EditOptions options = EditOptions.defaults(method, model.config().nLayers());
         List<SingleEdit> singles = new ArrayList<>();
-        for (EditRecord r : records) {
+        for (EditRecord r : single ? records : List.<EditRecord>of()) {
             long start = System.nanoTime();
             VerifiedEdit run = VerifiedEdit.run(model, r.edit(), options, thresholds, sentinels);
             VerificationReport rep = run.report();
@@ -143,11 +145,15 @@ public final class EditBenchmark {
         Model lineage = model;
         List<EditRecord> accepted = new ArrayList<>();
         for (int i = 0; i < count; i++) {
+            long start = System.nanoTime();
             VerifiedEdit run = VerifiedEdit.run(lineage, records.get(i).edit(), options, thresholds, sentinels);
             if (run.report().passed()) {
                 lineage = run.edited();
                 accepted.add(records.get(i));
             }
+            System.err.printf("%s sequential edit %d %s: %s %s (%d ms with verification)%n", options.method(), i + 1,
+                    records.get(i).label(), run.report().passed() ? "accepted" : "refused",
+                    run.report().failedGates(), (System.nanoTime() - start) / 1_000_000);
             if ((i + 1) % every == 0 || i + 1 == count) {
                 curve.add(new SequentialPoint(i + 1, accepted.size(), accepted.isEmpty() ? null
                         : CounterFactScores.mean(CounterFactScores.of(lineage, accepted))));

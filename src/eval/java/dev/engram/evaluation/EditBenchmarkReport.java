@@ -37,17 +37,8 @@ public final class EditBenchmarkReport {
         md.append(row("unedited", "—", records, unedited, uneditedFluency, "—", "0", "—"));
         for (EditBenchmark.MethodResult r : results) {
             List<EditBenchmark.SingleEdit> s = r.singles();
-            long accepted = s.stream().filter(EditBenchmark.SingleEdit::passed).count();
-            String acceptance = String.format(Locale.ROOT, "%d / %d (%.1f %%)", accepted, s.size(),
-                    100.0 * accepted / s.size());
-            String params = String.valueOf((long) s.stream().mapToLong(EditBenchmark.SingleEdit::parameters)
-                    .average().orElse(0));
-            String millis = String.valueOf(median(s.stream().mapToLong(EditBenchmark.SingleEdit::millis).toArray()));
-            md.append(row(r.method(), "single edits, all", s.size(), mean(s), fluency(s), acceptance, params, millis));
-            List<EditBenchmark.SingleEdit> passed = s.stream().filter(EditBenchmark.SingleEdit::passed).toList();
-            if (!passed.isEmpty()) {
-                md.append(row(r.method(), "single edits the gate accepted (selected by outcome)", passed.size(),
-                        mean(passed), fluency(passed), "—", params, millis));
+            if (!s.isEmpty()) {
+                singleRows(md, r.method(), s);
             }
             if (r.batch() != null) {
                 md.append(row(r.method(), "one batch", r.batchSize(), r.batch(), Double.NaN, "—", "—",
@@ -73,6 +64,22 @@ public final class EditBenchmarkReport {
             }
         }
         return md.toString();
+    }
+
+    /** The single edits' rows: all of them, then those the gate accepted. */
+    private static void singleRows(StringBuilder md, String method, List<EditBenchmark.SingleEdit> s) {
+        long accepted = s.stream().filter(EditBenchmark.SingleEdit::passed).count();
+        String acceptance = String.format(Locale.ROOT, "%d / %d (%.1f %%)", accepted, s.size(),
+                100.0 * accepted / s.size());
+        String params = String.valueOf((long) s.stream().mapToLong(EditBenchmark.SingleEdit::parameters)
+                .average().orElse(0));
+        String millis = String.valueOf(median(s.stream().mapToLong(EditBenchmark.SingleEdit::millis).toArray()));
+        md.append(row(method, "single edits, all", s.size(), mean(s), fluency(s), acceptance, params, millis));
+        List<EditBenchmark.SingleEdit> passed = s.stream().filter(EditBenchmark.SingleEdit::passed).toList();
+        if (!passed.isEmpty()) {
+            md.append(row(method, "single edits the gate accepted (selected by outcome)", passed.size(),
+                    mean(passed), fluency(passed), "—", params, millis));
+        }
     }
 
     private static CounterFactScores.Scores mean(List<EditBenchmark.SingleEdit> s) {

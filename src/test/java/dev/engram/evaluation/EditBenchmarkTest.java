@@ -92,7 +92,7 @@ class EditBenchmarkTest {
         List<EditRecord> records = records();
         EditBenchmark bench = new EditBenchmark(MODEL, records, List.of("Once upon a"), 12);
         CounterFactScores.Scores unedited = bench.unedited();
-        EditBenchmark.MethodResult memit = bench.run(EditMethods.MEMIT, 2, records.size(), 1);
+        EditBenchmark.MethodResult memit = bench.run(EditMethods.MEMIT, true, 2, records.size(), 1);
         assertEquals(records.size(), memit.singles().size());
         double editedEs = memit.singles().stream().mapToDouble(s -> s.scores().es()).average().orElseThrow();
         assertTrue(editedEs > unedited.es(), "edits raise ES: " + editedEs + " vs " + unedited.es());
