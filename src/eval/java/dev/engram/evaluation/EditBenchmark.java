@@ -2,12 +2,15 @@ package dev.engram.evaluation;
 
 import dev.engram.editing.BatchEditMethod;
 import dev.engram.editing.EditMethod;
+import dev.engram.editing.EarlierEdit;
+import dev.engram.editing.EditCase;
 import dev.engram.editing.EditMethods;
 import dev.engram.editing.EditOptions;
 import dev.engram.editing.EditResult;
 import dev.engram.editing.Editor;
 import dev.engram.editing.SampledCorpus;
 import dev.engram.runtime.Model;
+import dev.engram.verification.EarlierEdits;
 import dev.engram.verification.GateResult;
 import dev.engram.verification.GateThresholds;
 import dev.engram.verification.NgramEntropy;
@@ -34,7 +37,7 @@ import java.util.Random;
  * verdict is recorded beside the scores, which cover every edit, accepted or not;</li>
  * <li>a batch (methods that batch): the first N records in one solve, scored together;</li>
  * <li>sequential edits on one lineage through the gate: each record edited and verified on the model the accepted
- * edits so far left, applied only when accepted; every {@code every} attempts, every accepted record is scored again
+ * edits so far left (the retention gate re-scoring a sample of them, as the server does), applied only when accepted; every {@code every} attempts, every accepted record is scored again
  * on the lineage (retention).</li>
  * </ul>
  * Fluency is ROME's generation entropy: each record's generation prompts continued by top-5 sampling (seeded) for
@@ -144,12 +147,17 @@ public final class EditBenchmark {
         List<SequentialPoint> curve = new ArrayList<>();
         Model lineage = model;
         List<EditRecord> accepted = new ArrayList<>();
+        List<EarlierEdit> earlier = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             long start = System.nanoTime();
-            VerifiedEdit run = VerifiedEdit.run(lineage, records.get(i).edit(), options, thresholds, sentinels);
+            EditCase edit = records.get(i).edit();
+            // the retention gate re-scores a sample of the accepted edits, as the server does on a lineage
+            VerifiedEdit run = VerifiedEdit.run(lineage, edit.withEarlier(EarlierEdits.sample(earlier,
+                    thresholds.earlierEditChecks(), i)), options, thresholds, sentinels);
             if (run.report().passed()) {
                 lineage = run.edited();
                 accepted.add(records.get(i));
+                earlier.add(new EarlierEdit(edit.prompt(), edit.targetNew(), edit.targetTrue()));
             }
             System.err.printf("%s sequential edit %d %s: %s %s (%d ms with verification)%n", options.method(), i + 1,
                     records.get(i).label(), run.report().passed() ? "accepted" : "refused",

@@ -19,31 +19,39 @@ import java.util.List;
  *                    same-object and relation neighbours on the parent; never trained on; empty without a template
  * @param subject     where the subject's tokens sit in the prompt (the key-value methods read the FFN key at its last
  *                    token); the prompt's last token when the request gives a plain prompt
+ * @param earlier     edits accepted earlier on the lineage, re-scored by verification so that this one does not undo
+ *                    them; never trained on
  */
 public record EditCase(int[] prompt, int[] targetNew, int[] targetTrue, List<int[]> paraphrases,
-        List<Neighbour> neighbours, List<int[]> contrasts, List<int[]> derived, SubjectSpan subject) {
+        List<Neighbour> neighbours, List<int[]> contrasts, List<int[]> derived, SubjectSpan subject,
+        List<EarlierEdit> earlier) {
 
     /** An edit without contrast or derived prompts (a plain prompt, not a subject and a template). */
     public EditCase(int[] prompt, int[] targetNew, int[] targetTrue, List<int[]> paraphrases,
             List<Neighbour> neighbours) {
         this(prompt, targetNew, targetTrue, paraphrases, neighbours, List.of(), List.of(),
-                SubjectSpan.lastTokenOf(prompt));
+                SubjectSpan.lastTokenOf(prompt), List.of());
     }
 
-    /** Every prompt the edit is verified on: the prompt, its paraphrases, the neighbours and the derived prompts. */
+    /**
+     * Every prompt the edit is verified on: the prompt, its paraphrases, the neighbours, the derived prompts and the
+     * earlier edits' prompts.
+     */
     public List<int[]> verificationPrompts() {
-        List<int[]> out = new ArrayList<>(paraphrases);
+        List<int[]> out = heldOutPrompts();
         out.add(prompt);
-        neighbours.forEach(n -> out.add(n.prompt()));
-        out.addAll(derived);
         return out;
     }
 
-    /** Only the prompts verification checks that training must never see: paraphrases, neighbours, derived prompts. */
+    /**
+     * Only the prompts verification checks that training must never see: paraphrases, neighbours, derived prompts and
+     * the earlier edits' prompts.
+     */
     public List<int[]> heldOutPrompts() {
         List<int[]> out = new ArrayList<>(paraphrases);
         neighbours.forEach(n -> out.add(n.prompt()));
         out.addAll(derived);
+        earlier.forEach(e -> out.add(e.prompt()));
         return out;
     }
 
@@ -64,6 +72,7 @@ public record EditCase(int[] prompt, int[] targetNew, int[] targetTrue, List<int
         neighbours = List.copyOf(neighbours);
         contrasts = List.copyOf(contrasts);
         derived = List.copyOf(derived);
+        earlier = List.copyOf(earlier);
         if (subject.last() >= prompt.length || subject.first() < 0 || subject.first() > subject.last()) {
             throw new IllegalArgumentException("subject: tokens " + subject + " are outside the prompt");
         }
@@ -76,7 +85,7 @@ public record EditCase(int[] prompt, int[] targetNew, int[] targetTrue, List<int
     public EditCase withSubject(Model model, String subject, String template) {
         return new EditCase(prompt, targetNew, targetTrue, paraphrases, neighbours,
                 ContrastPrompts.of(model, subject, template, verificationPrompts()), derived,
-                SubjectSpan.find(model, prompt, subject, template));
+                SubjectSpan.find(model, prompt, subject, template), earlier);
     }
 
     /**
@@ -86,6 +95,19 @@ public record EditCase(int[] prompt, int[] targetNew, int[] targetTrue, List<int
     public EditCase withDerived(List<int[]> prompts) {
         List<int[]> kept = prompts.stream().filter(p -> contrasts.stream().noneMatch(c -> java.util.Arrays.equals(c, p))
                 && !java.util.Arrays.equals(p, prompt)).toList();
-        return new EditCase(prompt, targetNew, targetTrue, paraphrases, neighbours, contrasts, kept, subject);
+        return new EditCase(prompt, targetNew, targetTrue, paraphrases, neighbours, contrasts, kept, subject, earlier);
+    }
+
+    /**
+     * The same edit re-scoring {@code edits}, accepted earlier on its lineage; one whose prompt is this edit's prompt or
+     * one of its paraphrases is dropped, since this edit restates that fact, and a contrast prompt that is an earlier
+     * edit's prompt is dropped, so training never sees a prompt the gate checks.
+     */
+    public EditCase withEarlier(List<EarlierEdit> edits) {
+        List<EarlierEdit> kept = edits.stream().filter(e -> !java.util.Arrays.equals(e.prompt(), prompt)
+                && paraphrases.stream().noneMatch(p -> java.util.Arrays.equals(p, e.prompt()))).toList();
+        List<int[]> trained = contrasts.stream().filter(c -> kept.stream()
+                .noneMatch(e -> java.util.Arrays.equals(e.prompt(), c))).toList();
+        return new EditCase(prompt, targetNew, targetTrue, paraphrases, neighbours, trained, derived, subject, kept);
     }
 }

@@ -90,6 +90,8 @@ final class EditMapper {
                 .setSuccess(!n.lostToNew())));
         r.relationNeighbours().forEach(n -> out.addRelationNeighbours(neighbour(model, n)));
         r.sentinels().forEach(s -> out.addSentinels(sentinel(s)));
+        r.earlierEdits().forEach(e -> out.addEarlierEdits(prompt(model, e)));
+        r.earlierEditRetention().ifPresent(out::setEarlierEditScore);
         return out.build();
     }
 
@@ -99,6 +101,7 @@ final class EditMapper {
             case GENERALISATION -> Gate.GATE_GENERALISATION;
             case SPECIFICITY -> Gate.GATE_SPECIFICITY;
             case FLUENCY -> Gate.GATE_FLUENCY;
+            case RETENTION -> Gate.GATE_RETENTION;
         };
     }
 

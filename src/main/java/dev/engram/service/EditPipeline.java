@@ -3,12 +3,14 @@ package dev.engram.service;
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
+import dev.engram.editing.EditCase;
 import dev.engram.editing.EditResult;
 import dev.engram.grpc.v1.EditRequest;
 import dev.engram.grpc.v1.ProposeEditResponse;
 import dev.engram.runtime.Model;
 import dev.engram.service.observability.EditMetrics;
 import dev.engram.store.CheckpointRecord;
+import dev.engram.verification.EarlierEdits;
 import dev.engram.verification.VerificationReport;
 import dev.engram.verification.VerifiedEdit;
 import io.grpc.Status;
@@ -33,6 +35,8 @@ public class EditPipeline {
     private final EditMetrics metrics;
     /** Verified proposals kept for an identical request on the same checkpoint (a ProposeEdit, then its ApplyEdit). */
     private final ProposalCache proposals = new ProposalCache(16);
+    /** The accepted edits of recently used lineages, which the retention gate re-scores. */
+    private final LineageEdits lineages = new LineageEdits();
 
     public EditPipeline(ModelViews views, EngramConfig config, SentinelPrompts sentinels, AdmissionControl admission,
             EditMetrics metrics) {
@@ -64,7 +68,10 @@ public class EditPipeline {
             metrics.reused(model.name());
             return new Proposal(parent, known.result(), known.report(), known.response());
         }
-        VerifiedEdit run = VerifiedEdit.run(model, checked.edit(), checked.options(), checked.thresholds(),
+        EditCase edit = checked.edit().withEarlier(EarlierEdits.sample(
+                lineages.of(views.store(), model, parent.checkpoint()), checked.thresholds().earlierEditChecks(),
+                parent.checkpoint().hashCode()));
+        VerifiedEdit run = VerifiedEdit.run(model, edit, checked.options(), checked.thresholds(),
                 sentinels.of(model.name()));
         metrics.verified(model.name(), run.report());
         ProposeEditResponse response = EditMapper.proposal(checked, parent.ref(), run.result(), run.report(),
@@ -89,8 +96,10 @@ public class EditPipeline {
             throw Status.CANCELLED.withDescription("cancelled before the commit; nothing was written")
                     .asRuntimeException();
         }
-        // the request as committed names the parent it was verified on
-        EditRequest asCommitted = request.toBuilder().setModel(p.parent().ref()).build();
+        // the request as committed names the parent it was verified on and the target_true it replaced, which the
+        // retention gate of later edits re-scores
+        EditRequest asCommitted = request.toBuilder().setModel(p.parent().ref())
+                .setTargetTrue(p.response().getTargetTrue()).build();
         CheckpointRecord record = GrpcErrors.store(() -> views.store().commit(model, p.parent().checkpoint(),
                 p.result().delta(), json(asCommitted), json(p.response().getReport()), author));
         metrics.committed(model);
@@ -109,8 +118,9 @@ public class EditPipeline {
         dev.engram.grpc.v1.VerificationReport.Builder compact = report.toBuilder().clearSentinels()
                 .setFluency(report.getFluency().toBuilder().clearParentText().clearEditedText());
         compact.setEfficacy(withoutTops(report.getEfficacy()));
-        compact.clearParaphrases().clearNeighbours();
+        compact.clearParaphrases().clearNeighbours().clearEarlierEdits();
         report.getParaphrasesList().forEach(p -> compact.addParaphrases(withoutTops(p)));
+        report.getEarlierEditsList().forEach(p -> compact.addEarlierEdits(withoutTops(p)));
         report.getNeighboursList().forEach(p -> compact.addNeighbours(withoutTops(p)));
         report.getSentinelsList().stream().filter(p -> !p.getSuccess()).forEach(p -> compact.addSentinels(withoutTops(p)));
         com.google.rpc.Status status = com.google.rpc.Status.newBuilder()

@@ -180,6 +180,8 @@ final class EditRequests {
                 t.hasMaxSentinelFlips() ? t.getMaxSentinelFlips() : d.maxSentinelFlips(),
                 t.hasMaxFluencyDrop() ? t.getMaxFluencyDrop() : d.maxFluencyDrop(),
                 t.hasFluencyTokens() ? t.getFluencyTokens() : d.fluencyTokens(),
-                t.hasMaxSameObjectLosses() ? t.getMaxSameObjectLosses() : d.maxSameObjectLosses());
+                t.hasMaxSameObjectLosses() ? t.getMaxSameObjectLosses() : d.maxSameObjectLosses(),
+                t.hasEarlierEditChecks() ? t.getEarlierEditChecks() : d.earlierEditChecks(),
+                t.hasMaxEarlierEditsUndone() ? t.getMaxEarlierEditsUndone() : d.maxEarlierEditsUndone());
     }
 }

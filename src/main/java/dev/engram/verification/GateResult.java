@@ -3,5 +3,5 @@ package dev.engram.verification;
 /** One gate's verdict and the numbers behind it. */
 public record GateResult(Gate gate, boolean passed, String detail) {
 
-    public enum Gate { EFFICACY, GENERALISATION, SPECIFICITY, FLUENCY }
+    public enum Gate { EFFICACY, GENERALISATION, SPECIFICITY, FLUENCY, RETENTION }
 }

@@ -50,6 +50,12 @@ final class GateRules {
         out.add(new GateResult(GateResult.Gate.FLUENCY, f.relativeDrop() <= thresholds.maxFluencyDrop(),
                 String.format("n-gram entropy %.3f vs parent %.3f (drop %.1f%%, max %.1f%%)", f.editedEntropy(),
                         f.parentEntropy(), 100 * f.relativeDrop(), 100 * thresholds.maxFluencyDrop())));
+        int undone = r.undoneEarlierEdits().size();
+        out.add(new GateResult(GateResult.Gate.RETENTION, undone <= thresholds.maxEarlierEditsUndone(),
+                r.earlierEdits().isEmpty() ? "no earlier edit on this lineage to re-score: not measured"
+                        : String.format("%d of %d earlier edits of the lineage (re-scored sample) no longer give "
+                                + "P(new) > P(true) (max %d)", undone, r.earlierEdits().size(),
+                                thresholds.maxEarlierEditsUndone())));
         return out;
     }
 }

@@ -12,9 +12,16 @@ package dev.engram.verification;
  * @param fluencyTokens        how many tokens the fluency continuation generates
  * @param maxSameObjectLosses  derived same-object neighbours that may lose P(true) > P(new) (counted only where the
  *                             parent had it)
+ * @param earlierEditChecks    how many edits accepted earlier on the lineage are re-scored ({@link EarlierEdits})
+ * @param maxEarlierEditsUndone re-scored earlier edits that may lose P(new) > P(true) (counted only where the parent
+ *                             had it)
  */
 public record GateThresholds(double minParaphraseSuccess, int maxNeighbourFlips, double maxNeighbourKl,
-        int maxSentinelFlips, double maxFluencyDrop, int fluencyTokens, int maxSameObjectLosses) {
+        int maxSentinelFlips, double maxFluencyDrop, int fluencyTokens, int maxSameObjectLosses,
+        int earlierEditChecks, int maxEarlierEditsUndone) {
+
+    /** The most earlier edits one verification re-scores. */
+    public static final int MAX_EARLIER_EDIT_CHECKS = 256;
 
     public GateThresholds {
         if (!Double.isFinite(minParaphraseSuccess) || minParaphraseSuccess < 0 || minParaphraseSuccess > 1) {
@@ -37,6 +44,13 @@ public record GateThresholds(double minParaphraseSuccess, int maxNeighbourFlips,
         if (maxSameObjectLosses < 0) {
             throw new IllegalArgumentException("thresholds.max_same_object_losses: must not be negative");
         }
+        if (earlierEditChecks < 0 || earlierEditChecks > MAX_EARLIER_EDIT_CHECKS) {
+            throw new IllegalArgumentException("thresholds.earlier_edit_checks: must be between 0 and "
+                    + MAX_EARLIER_EDIT_CHECKS + ", got " + earlierEditChecks);
+        }
+        if (maxEarlierEditsUndone < 0) {
+            throw new IllegalArgumentException("thresholds.max_earlier_edits_undone: must not be negative");
+        }
         if (fluencyTokens < 1 || fluencyTokens > 256) {
             throw new IllegalArgumentException("thresholds.fluency_tokens: must be between 1 and 256, got "
                     + fluencyTokens);
@@ -45,9 +59,9 @@ public record GateThresholds(double minParaphraseSuccess, int maxNeighbourFlips,
 
     /**
      * Paraphrases: half must flip; neighbours, same-object neighbours and sentinels: none may flip; KL ≤ 0.5 nats;
-     * fluency within 15%.
+     * fluency within 15%; 16 earlier edits re-scored, none may be undone.
      */
     public static GateThresholds defaults() {
-        return new GateThresholds(0.5, 0, 0.5, 0, 0.15, 32, 0);
+        return new GateThresholds(0.5, 0, 0.5, 0, 0.15, 32, 0, 16, 0);
     }
 }

@@ -1,5 +1,6 @@
 package dev.engram.verification;
 
+import dev.engram.editing.EarlierEdit;
 import dev.engram.editing.EditCase;
 import dev.engram.editing.Neighbour;
 import dev.engram.runtime.Model;
@@ -19,6 +20,8 @@ final class Probes {
     final List<Integer> sentinelPairs = new ArrayList<>();
     final List<Integer> derivedTruePairs = new ArrayList<>();
     final List<Integer> derivedNewPairs = new ArrayList<>();
+    final List<Integer> earlierNewPairs = new ArrayList<>();
+    final List<Integer> earlierTruePairs = new ArrayList<>();
 
     Probes(Model parent, EditCase edit, List<String> sentinels) {
         this.edit = edit;
@@ -38,6 +41,10 @@ final class Probes {
         for (int[] p : edit.derived()) {
             derivedTruePairs.add(batch.add(p, edit.targetTrue()));
             derivedNewPairs.add(batch.add(p, edit.targetNew()));
+        }
+        for (EarlierEdit e : edit.earlier()) {
+            earlierNewPairs.add(batch.add(e.prompt(), e.targetNew()));
+            earlierTruePairs.add(batch.add(e.prompt(), e.targetTrue()));
         }
         sentinelTokens.forEach(t -> sentinelPairs.add(batch.add(t, new int[0])));
     }

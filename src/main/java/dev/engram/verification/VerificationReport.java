@@ -10,10 +10,12 @@ import java.util.OptionalDouble;
  * @param sameObject         derived same-object neighbours ({@link DerivedChecks}): other subjects the parent answers
  *                           with target_true
  * @param relationNeighbours derived relation neighbours: the template with other subjects and the parent's own answers
+ * @param earlierEdits       edits accepted earlier on the lineage (a bounded sample, {@link EarlierEdits}), re-scored:
+ *                           each must keep P(new) > P(true) on its own prompt
  */
 public record VerificationReport(PromptCheck efficacy, List<PromptCheck> paraphrases, List<NeighbourCheck> neighbours,
         List<NeighbourCheck> sameObject, List<NeighbourCheck> relationNeighbours, List<SentinelCheck> sentinels,
-        Fluency fluency, List<GateResult> gates, long millis) {
+        List<PromptCheck> earlierEdits, Fluency fluency, List<GateResult> gates, long millis) {
 
     public boolean passed() {
         return gates.stream().allMatch(GateResult::passed);
@@ -44,6 +46,16 @@ public record VerificationReport(PromptCheck efficacy, List<PromptCheck> paraphr
     /** Share of derived relation neighbours that kept the parent's top-1; empty when the pool gave none. */
     public OptionalDouble relationSuccess() {
         return share(relationNeighbours.stream().map(n -> !n.flipped()).toList());
+    }
+
+    /** Share of the re-scored earlier edits that still give P(new) > P(true); empty when there was none to re-score. */
+    public OptionalDouble earlierEditRetention() {
+        return share(earlierEdits.stream().map(PromptCheck::success).toList());
+    }
+
+    /** Earlier edits that held on the parent and no longer do on the edited model: what this edit undid. */
+    public List<PromptCheck> undoneEarlierEdits() {
+        return earlierEdits.stream().filter(e -> e.newProbBefore() > e.trueProbBefore() && !e.success()).toList();
     }
 
     private static OptionalDouble share(List<Boolean> outcomes) {

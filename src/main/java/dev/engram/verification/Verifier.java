@@ -1,6 +1,7 @@
 package dev.engram.verification;
 
 import dev.engram.runtime.Cancellation;
+import dev.engram.editing.EarlierEdit;
 import dev.engram.editing.EditCase;
 import dev.engram.editing.Neighbour;
 import dev.engram.inference.GreedyGenerator;
@@ -18,8 +19,8 @@ import java.util.concurrent.Executors;
 
 /**
  * Measures an edited model against its unedited parent on the edit prompt (efficacy), the paraphrases
- * (generalisation), the neighbours and the model's sentinel prompts (specificity) and a greedy continuation
- * (fluency); the parent's side is {@link ParentSide}, and {@link GateRules} decides each gate from the measurements.
+ * (generalisation), the neighbours and the model's sentinel prompts (specificity), a greedy continuation (fluency)
+ * and the prompts of edits accepted earlier on the lineage (retention); the parent's side is {@link ParentSide}, and {@link GateRules} decides each gate from the measurements.
  * Reads both models; changes neither.
  */
 public final class Verifier {
@@ -90,7 +91,14 @@ public final class Verifier {
         ScoredPrompts.Scores before = parentSide.before;
         List<PromptCheck> checks = new ArrayList<>();
         for (int i = 0; i < probes.checkPrompts.size(); i++) {
-            checks.add(check(parent, edited, probes, i, before, after));
+            checks.add(check(parent, edited, probes.checkPrompts.get(i), edit.targetNew(), edit.targetTrue(),
+                    probes.newPairs.get(i), probes.truePairs.get(i), before, after));
+        }
+        List<PromptCheck> earlier = new ArrayList<>();
+        for (int i = 0; i < edit.earlier().size(); i++) {
+            EarlierEdit e = edit.earlier().get(i);
+            earlier.add(check(parent, edited, e.prompt(), e.targetNew(), e.targetTrue(), probes.earlierNewPairs.get(i),
+                    probes.earlierTruePairs.get(i), before, after));
         }
         List<NeighbourCheck> neighbours = new ArrayList<>();
         for (int i = 0; i < edit.neighbours().size(); i++) {
@@ -110,9 +118,10 @@ public final class Verifier {
         List<PromptCheck> paraphrases = checks.subList(1, checks.size());
         DerivedChecks derived = DerivedChecks.of(parent, edited, probes, before, after);
         VerificationReport draft = new VerificationReport(efficacy, paraphrases, neighbours, derived.sameObject(),
-                derived.relation(), sentinelChecks, fluency, List.of(), 0);
+                derived.relation(), sentinelChecks, earlier, fluency, List.of(), 0);
         return new VerificationReport(efficacy, paraphrases, neighbours, derived.sameObject(), derived.relation(),
-                sentinelChecks, fluency, new GateRules(thresholds).decide(draft), (System.nanoTime() - start) / 1_000_000);
+                sentinelChecks, earlier, fluency, new GateRules(thresholds).decide(draft),
+                (System.nanoTime() - start) / 1_000_000);
     }
 
     /** The future's value, with its own exception (not a wrapper) rethrown. */
@@ -130,19 +139,17 @@ public final class Verifier {
         }
     }
 
-    private PromptCheck check(Model parent, Model edited, Probes probes, int i, ScoredPrompts.Scores before,
-            ScoredPrompts.Scores after) {
-        EditCase edit = probes.edit;
-        int newPair = probes.newPairs.get(i);
-        int truePair = probes.truePairs.get(i);
+    /** P(new) against P(true) on {@code prompt}, before and after, from the pairs registered for it. */
+    private static PromptCheck check(Model parent, Model edited, int[] prompt, int[] targetNew, int[] targetTrue,
+            int newPair, int truePair, ScoredPrompts.Scores before, ScoredPrompts.Scores after) {
         NextTokenDistribution b = new NextTokenDistribution(before.rows(newPair)[0]);
         NextTokenDistribution a = new NextTokenDistribution(after.rows(newPair)[0]);
-        return new PromptCheck(probes.checkPrompts.get(i),
-                Math.exp(before.meanLogProb(newPair, edit.targetNew())),
-                Math.exp(before.meanLogProb(truePair, edit.targetTrue())),
-                Math.exp(after.meanLogProb(newPair, edit.targetNew())),
-                Math.exp(after.meanLogProb(truePair, edit.targetTrue())),
-                a.rank(edit.targetNew()[0]), a.rank(edit.targetTrue()[0]), top(parent, b), top(edited, a));
+        return new PromptCheck(prompt,
+                Math.exp(before.meanLogProb(newPair, targetNew)),
+                Math.exp(before.meanLogProb(truePair, targetTrue)),
+                Math.exp(after.meanLogProb(newPair, targetNew)),
+                Math.exp(after.meanLogProb(truePair, targetTrue)),
+                a.rank(targetNew[0]), a.rank(targetTrue[0]), top(parent, b), top(edited, a));
     }
 
     private NeighbourCheck neighbour(Model parent, Model edited, Probes probes, int i, ScoredPrompts.Scores before,

@@ -1,5 +1,6 @@
 package dev.engram.editing;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,7 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * No edit method ever runs the model on a prompt the edit is verified on: every token sequence any forward pass sees
  * while the delta is computed ({@link SequenceWitness}) is searched for each paraphrase, caller neighbour and derived
- * neighbour (without its BOS, so a prompt read behind a prefix is found too). What a method never runs, it cannot
+ * neighbour and earlier edit of the lineage (without its BOS, so a prompt read behind a prefix is found too). What a method never runs, it cannot
  * train on. Goes red when any of them reaches training (EVALUATION.md lists the mutations tried).
  */
 class TrainingSeesNoVerificationPromptTest {
@@ -37,7 +38,16 @@ class TrainingSeesNoVerificationPromptTest {
                         MODEL.tokenizer().encodePrompt("There once was a little girl called")),
                 List.of(new Neighbour(MODEL.tokenizer().encodePrompt("The dog wagged its"),
                         MODEL.tokenizer().encodeContinuation(" tail"))));
-        EditCase edit = DerivedNeighbours.attach(MODEL, plain.withSubject(MODEL, subject, template), subject, template);
+        EditCase attached = DerivedNeighbours.attach(MODEL, plain.withSubject(MODEL, subject, template), subject,
+                template);
+        // earlier edits of the lineage, which the retention gate re-scores: one on a prompt that was a contrast prompt
+        int[] contrast = attached.contrasts().get(0);
+        EditCase edit = attached.withEarlier(List.of(
+                new EarlierEdit(contrast, MODEL.tokenizer().encodeContinuation(" Tom"),
+                        MODEL.tokenizer().encodeContinuation(" Lily")),
+                new EarlierEdit(MODEL.tokenizer().encodePrompt("Tom and his dog went to the"),
+                        MODEL.tokenizer().encodeContinuation(" store"), MODEL.tokenizer().encodeContinuation(" park"))));
+        assertEquals(2, edit.earlier().size());
         assertTrue(edit.derived().size() >= 8, "derived prompts: " + edit.derived().size());
         List<int[]> heldOut = edit.heldOutPrompts().stream().map(TrainingSeesNoVerificationPromptTest::withoutBos)
                 .toList();

@@ -177,6 +177,12 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
         ApplyEditResponse applied = apply(example("stories260K-examples.jsonl", 2, MODEL, EditMethod.EDIT_METHOD_LEARNED));
         second = applied.getCheckpoint().getId();
         assertEquals(first, applied.getCheckpoint().getParentId());
+        // the retention gate re-scored the lineage's first edit on the second's result: still " Sue" over " Lily"
+        VerificationReport report = applied.getProposal().getReport();
+        assertEquals(1, report.getEarlierEditsCount());
+        assertEquals("Once upon a time, there was a little girl named", report.getEarlierEdits(0).getPrompt());
+        assertTrue(report.getEarlierEdits(0).getSuccess());
+        assertEquals(1.0, report.getEarlierEditScore());
         assertEquals(" st", predict("", "Tom and his dog went to the").getCandidates(0).getText(), "' store'");
         assertEquals(atFirst.getCandidates(0).getText(), predict("", "Once upon a time, there was a little girl named")
                 .getCandidates(0).getText(), "the first edit is still in force");
@@ -236,6 +242,18 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
                         .addNeuronKinds(NeuronKind.NEURON_KIND_FFN).addNeuronKinds(NeuronKind.NEURON_KIND_ATTENTION)
                         .setLearningRate(2.0).setSteps(3).setStopProbability(1.0).setKlWeight(0).setL2Weight(0))
                 .build();
+        // an edit that restores " Lily" on a near paraphrase undoes the lineage's first edit: the retention gate
+        // refuses it and says so
+        EditRequest undoing = example("stories260K-examples.jsonl", 0, MODEL).toBuilder()
+                .setPrompt("Once upon a time there was a little girl named").setTargetNew(" Lily").setTargetTrue(" Sue")
+                .clearParaphrases().clearNeighbours().build();
+        var undone = expect(Status.Code.FAILED_PRECONDITION, "verification failed: RETENTION: 1 of 1 earlier edits",
+                () -> apply(undoing));
+        VerificationReport undoneReport = io.grpc.protobuf.StatusProto.fromThrowable(undone).getDetails(0)
+                .unpack(VerificationReport.class);
+        assertTrue(undoneReport.getFailedGatesList().contains(Gate.GATE_RETENTION));
+        assertFalse(undoneReport.getEarlierEdits(0).getSuccess());
+        assertEquals(0.0, undoneReport.getEarlierEditScore());
         var failed = expect(Status.Code.FAILED_PRECONDITION, "verification failed", () -> apply(destructive));
         com.google.rpc.Status details = io.grpc.protobuf.StatusProto.fromThrowable(failed);
         VerificationReport report = details.getDetails(0).unpack(VerificationReport.class);

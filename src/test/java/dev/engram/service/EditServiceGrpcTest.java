@@ -88,7 +88,7 @@ class EditServiceGrpcTest extends GrpcClientTest {
         EditRequest.Builder r = example("stories260K-examples.jsonl", 0, method).setSubject("a little girl")
                 .setTemplate("Once upon a time, there was {} named").clearPrompt();
         ProposeEditResponse p = propose(r);
-        assertEquals(4, p.getReport().getGatesCount(), p.getReport().getGatesList().toString());
+        assertEquals(5, p.getReport().getGatesCount(), p.getReport().getGatesList().toString());
         assertEquals(0, p.getDelta().getVectorsCount(), "no located vectors");
         long perMatrix = 64L * 172; // stories260K: d = 64, d_ffn = 172
         assertTrue(p.getDelta().getParametersTouched() > 0 && p.getDelta().getParametersTouched() % perMatrix == 0,
@@ -102,7 +102,7 @@ class EditServiceGrpcTest extends GrpcClientTest {
         EditRequest.Builder r = example("stories260K-examples.jsonl", 0, EditMethod.EDIT_METHOD_SUBJECT_NEURON)
                 .setSubject("a little girl").setTemplate("Once upon a time, there was {} named").clearPrompt();
         ProposeEditResponse p = propose(r);
-        assertEquals(4, p.getReport().getGatesCount(), p.getReport().getGatesList().toString());
+        assertEquals(5, p.getReport().getGatesCount(), p.getReport().getGatesList().toString());
         assertEquals(6L * 64, p.getDelta().getParametersTouched(), "stories260K: d = 64");
         assertTrue(p.getReport().hasParaphraseScore());
     }
@@ -146,7 +146,7 @@ class EditServiceGrpcTest extends GrpcClientTest {
         PredictResponse before = predict(r.getModel(), prompt);
         ProposeEditResponse p = propose(r);
         assertTrue(p.getReport().getPassed(), p.getReport().getGatesList().toString());
-        assertEquals(4, p.getReport().getGatesCount());
+        assertEquals(5, p.getReport().getGatesCount());
         PromptReport e = p.getReport().getEfficacy();
         assertTrue(e.getNewProbability() > e.getTrueProbability(), e.toString());
         assertTrue(e.getNewProbabilityBefore() < e.getTrueProbabilityBefore(), e.toString());

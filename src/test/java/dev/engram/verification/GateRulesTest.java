@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
  * measurement.
  */
 class GateRulesTest {
-    private static final GateThresholds T = new GateThresholds(0.5, 1, 0.5, 1, 0.15, 32, 1);
+    private static final GateThresholds T = new GateThresholds(0.5, 1, 0.5, 1, 0.15, 32, 1, 16, 1);
 
     @Test
     void efficacyRefusesWhenTheNewAnswerDoesNotWin() {
@@ -82,6 +82,22 @@ class GateRulesTest {
                 GateResult.Gate.FLUENCY));
     }
 
+    @Test
+    void retentionPassesAtTheMaximumOfUndoneEarlierEditsAndRefusesAboveIt() {
+        assertTrue(passes(withEarlier(List.of(earlier(true, true), earlier(true, false))), GateResult.Gate.RETENTION),
+                "1 undone = max 1");
+        VerificationReport two = withEarlier(List.of(earlier(true, false), earlier(true, false), earlier(true, true)));
+        assertFalse(passes(two, GateResult.Gate.RETENTION), "2 undone > max 1");
+        assertEquals(1 / 3.0, two.earlierEditRetention().getAsDouble(), 1e-12);
+        assertTrue(passes(withEarlier(List.of(earlier(false, false), earlier(false, false), earlier(true, true))),
+                GateResult.Gate.RETENTION), "an earlier edit that no longer held on the parent is not this edit's doing");
+        VerificationReport none = withEarlier(List.of());
+        assertTrue(passes(none, GateResult.Gate.RETENTION));
+        assertTrue(none.earlierEditRetention().isEmpty(), "no earlier edit: retention not measured, not 1");
+        assertTrue(new GateRules(T).decide(two).get(4).detail().startsWith("2 of 3 earlier edits"),
+                "the refusal says how many earlier edits it undid");
+    }
+
     private static boolean passes(VerificationReport r, GateResult.Gate gate) {
         return new GateRules(T).decide(r).stream().filter(g -> g.gate() == gate).findFirst().orElseThrow().passed();
     }
@@ -98,8 +114,19 @@ class GateRulesTest {
     private static VerificationReport report(PromptCheck efficacy, List<PromptCheck> paraphrases,
             List<NeighbourCheck> neighbours, List<NeighbourCheck> sameObject, List<NeighbourCheck> relation,
             List<SentinelCheck> sentinels, Fluency fluency) {
-        return new VerificationReport(efficacy, paraphrases, neighbours, sameObject, relation, sentinels, fluency,
-                List.of(), 0);
+        return new VerificationReport(efficacy, paraphrases, neighbours, sameObject, relation, sentinels, List.of(),
+                fluency, List.of(), 0);
+    }
+
+    private static VerificationReport withEarlier(List<PromptCheck> earlier) {
+        return new VerificationReport(prompt(0.6, 0.4), List.of(), List.of(), List.of(), List.of(), List.of(), earlier,
+                fluency(0), List.of(), 0);
+    }
+
+    /** An earlier edit of the lineage: its new answer led on the parent ({@code heldBefore}), and after this edit? */
+    private static PromptCheck earlier(boolean heldBefore, boolean heldAfter) {
+        return new PromptCheck(new int[] {1}, heldBefore ? 0.7 : 0.2, heldBefore ? 0.2 : 0.7, heldAfter ? 0.6 : 0.3,
+                heldAfter ? 0.3 : 0.6, 1, 2, List.of(), List.of());
     }
 
     private static PromptCheck prompt(double newProb, double trueProb) {

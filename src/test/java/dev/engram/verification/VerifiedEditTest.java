@@ -2,9 +2,11 @@ package dev.engram.verification;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.engram.editing.EarlierEdit;
 import dev.engram.editing.EditCase;
 import dev.engram.editing.EditMethod;
 import dev.engram.editing.EditMethods;
@@ -87,6 +89,45 @@ class VerifiedEditTest {
         assertEquals(greedy(edited, prompt, thresholds.fluencyTokens()), r.fluency().editedText());
         assertNotEquals(r.fluency().parentText(), r.fluency().editedText(), "the edit changes the continuation");
         assertTrue(r.efficacy().success(), "the edit itself works");
+    }
+
+    /**
+     * The retention gate re-scores edits accepted earlier on the lineage: its numbers equal a direct measurement on each
+     * model, an earlier edit this one undoes refuses it (and says how many), and one it leaves alone does not. Here the
+     * earlier edits are facts the parent holds: one that installed " Lily" on a near paraphrase of the edit prompt (this
+     * edit, which writes " Sue", undoes it) and one that installed " Tim" for a little boy.
+     */
+    @Test
+    void anEditThatUndoesAnEarlierEditOfTheLineageIsRefused() throws Exception {
+        EditCase plain = new EditCase(edit().prompt(), edit().targetNew(), edit().targetTrue(), List.of(), List.of());
+        EarlierEdit lily = new EarlierEdit(MODEL.tokenizer().encodePrompt("Once upon a time there was a little girl named"),
+                MODEL.tokenizer().encodeContinuation(" Lily"), MODEL.tokenizer().encodeContinuation(" Sue"));
+        EarlierEdit tim = new EarlierEdit(MODEL.tokenizer().encodePrompt("Once upon a time, there was a little boy named"),
+                MODEL.tokenizer().encodeContinuation(" Tim"), MODEL.tokenizer().encodeContinuation(" Sue"));
+        GateThresholds thresholds = GateThresholds.defaults();
+        EditOptions options = EditOptions.defaults(EditMethods.CLOSED_FORM, MODEL.config().nLayers());
+
+        VerifiedEdit undoes = VerifiedEdit.run(MODEL, plain.withEarlier(List.of(lily, tim)), options, thresholds,
+                sentinels());
+        VerificationReport r = undoes.report();
+        assertEquals(2, r.earlierEdits().size());
+        PromptCheck lilyCheck = r.earlierEdits().get(0);
+        assertEquals(probability(MODEL, lily.prompt(), lily.targetNew()), lilyCheck.newProbBefore(), 1e-5);
+        assertEquals(probability(undoes.edited(), lily.prompt(), lily.targetNew()), lilyCheck.newProb(), 1e-5);
+        assertEquals(probability(undoes.edited(), lily.prompt(), lily.targetTrue()), lilyCheck.trueProb(), 1e-5);
+        assertTrue(lilyCheck.newProbBefore() > lilyCheck.trueProbBefore() && !lilyCheck.success(),
+                "the parent held it, the edit undid it: " + lilyCheck);
+        assertTrue(r.earlierEdits().get(1).success(), "the little boy keeps Tim");
+        assertEquals(List.of(lilyCheck), r.undoneEarlierEdits());
+        assertTrue(r.failedGates().contains(GateResult.Gate.RETENTION), r.gates().toString());
+        assertTrue(r.gates().get(4).detail().startsWith("1 of 2 earlier edits"), r.gates().get(4).detail());
+
+        VerificationReport kept = VerifiedEdit.run(MODEL, plain.withEarlier(List.of(tim)), options, thresholds,
+                sentinels()).report();
+        assertFalse(kept.failedGates().contains(GateResult.Gate.RETENTION), kept.gates().toString());
+        assertEquals(1.0, kept.earlierEditRetention().getAsDouble());
+        assertTrue(plain.withEarlier(List.of(new EarlierEdit(plain.prompt(), plain.targetTrue(), plain.targetNew())))
+                .earlier().isEmpty(), "an earlier edit of the same prompt is restated, not re-scored");
     }
 
     private static double probability(Model model, int[] prompt, int[] target) {

@@ -28,6 +28,7 @@ public class EditMetrics {
         report.neighbourhoodSuccess().ifPresent(v -> summary("engram.verification.neighbourhood.success", model, v));
         report.sameObjectSuccess().ifPresent(v -> summary("engram.verification.same_object.success", model, v));
         report.relationSuccess().ifPresent(v -> summary("engram.verification.relation.success", model, v));
+        report.earlierEditRetention().ifPresent(v -> summary("engram.verification.earlier_edits.retention", model, v));
         summary("engram.verification.neighbour.kl.max", model,
                 report.neighbours().stream().mapToDouble(NeighbourCheck::kl).max().orElse(0));
         summary("engram.verification.sentinels.flipped", model,
