@@ -3,8 +3,11 @@ package dev.engram.editing;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.Param;
 import dev.engram.runtime.WeightDelta;
+import dev.engram.runtime.Cancellation;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Engram's subject-neuron edit: FFN units at the subject's last token are rewritten into detectors of the subject
@@ -13,8 +16,13 @@ import java.util.List;
  * plain prompt), one for the subject inside a text (the prefixed contexts), whose FFN inputs differ. The units
  * rewritten are those whose output the corpus relies on least, E[m_j²]·‖W_down[j]‖² from the key statistics, so 3·d
  * weights change per unit and other subjects, which the gates keep shut, are untouched.
+ *
+ * <p>Many facts at once (a batch) take disjoint units, each fact's computed on the same parent: a fact's detectors stay
+ * shut for the others' subjects, so the facts do not compete for a shared solve as MEMIT's do. When a layer has no
+ * units left that no delta touches, a fact's units go to the nearest layer that has ({@link #layerWithRoom}).
  */
-public final class SubjectNeuronMethod extends NamedMethod<SubjectNeuronOptions> {
+public final class SubjectNeuronMethod extends NamedMethod<SubjectNeuronOptions>
+        implements BatchEditMethod<SubjectNeuronOptions> {
     public static final SubjectNeuronMethod INSTANCE = new SubjectNeuronMethod();
 
     private SubjectNeuronMethod() {
@@ -27,13 +35,40 @@ public final class SubjectNeuronMethod extends NamedMethod<SubjectNeuronOptions>
     }
 
     @Override
-    public ComputedDelta computeDelta(Model model, EditCase edit, List<EditUnit> units, SubjectNeuronOptions options,
-            long seed) {
+    public ComputedDelta computeBatchDelta(Model model, List<EditCase> edits, SubjectNeuronOptions options, long seed) {
         if (!model.config().family().feedForward().gated()) {
             throw new IllegalArgumentException("options.method: SUBJECT_NEURON needs a gated FFN (" + model.config()
                     .family().name() + " has none)");
         }
-        int layer = options.layer() >= 0 ? options.layer() : (int) Math.round(0.18 * model.config().nLayers());
+        int preferred = options.layer() >= 0 ? options.layer() : (int) Math.round(0.18 * model.config().nLayers());
+        WeightDelta.Builder all = model.deltaBuilder();
+        Set<WeightDelta.Key> taken = new HashSet<>();
+        int steps = 0;
+        int prompts = 0;
+        for (EditCase edit : edits) {
+            Cancellation.checkpoint();
+            int layer = layerWithRoom(model, preferred, UNITS, taken);
+            Fact fact = fact(model, edit, layer, options, seed, taken);
+            for (WeightDelta.Entry e : fact.delta().entries()) {
+                all.add(e.layer(), e.param(), e.slice(), e.index(), e.change());
+                taken.add(new WeightDelta.Key(e.layer(), Param.FFN_DOWN, WeightDelta.Slice.ROW, e.index()));
+            }
+            steps += fact.steps();
+            prompts += fact.prompts();
+        }
+        WeightDelta delta = all.build();
+        return new ComputedDelta(delta, steps, DenseUpdates.newProbability(model, delta, edits.get(0)), prompts);
+    }
+
+    /** Units one fact rewrites: the plain prompt's and the prefixed contexts'. */
+    private static final int UNITS = 2;
+
+    /** One fact's delta at {@code layer}, with the Adam steps of its v* and the prompts it read. */
+    private record Fact(WeightDelta delta, int steps, int prompts) {
+    }
+
+    private Fact fact(Model model, EditCase edit, int layer, SubjectNeuronOptions options, long seed,
+            Set<WeightDelta.Key> taken) {
         TargetOptions t = options.target();
         ValueTarget.Result target = ValueTarget.optimise(model, edit, layer, t, seed);
         int fromEnd = edit.subject().fromEnd(edit.prompt());
@@ -54,7 +89,7 @@ public final class SubjectNeuronMethod extends NamedMethod<SubjectNeuronOptions>
         // each of the two places, so that each fires alike for every input of its own
         List<List<double[]>> clusters = positives.size() > 1
                 ? List.of(positives.subList(0, 1), positives.subList(1, positives.size())) : List.of(positives);
-        int[] chosen = leastUsed(model, layer, clusters.size());
+        int[] chosen = leastUsed(model, layer, clusters.size(), taken);
         WeightDelta.Builder b = model.deltaBuilder();
         double[][] m = new double[clusters.size()][];
         double[][] old = new double[clusters.size()][];
@@ -81,9 +116,39 @@ public final class SubjectNeuronMethod extends NamedMethod<SubjectNeuronOptions>
         for (int c = 0; c < clusters.size(); c++) {
             b.add(layer, Param.FFN_DOWN, WeightDelta.Slice.ROW, chosen[c], change(oldDown[c], down[c]));
         }
-        WeightDelta delta = b.build();
-        return new ComputedDelta(delta, target.steps(), DenseUpdates.newProbability(model, delta, edit),
-                contexts.size());
+        return new Fact(b.build(), target.steps(), contexts.size());
+    }
+
+    /**
+     * {@code preferred} if it has {@code units} units that neither the view's delta nor {@code taken} touches, else the
+     * nearest layer that has (preferred + 1, preferred − 1, preferred + 2, …, never the first or the last layer, whose
+     * v* has no layer before or after it).
+     */
+    static int layerWithRoom(Model model, int preferred, int units, Set<WeightDelta.Key> taken) {
+        int layers = model.config().nLayers();
+        for (int distance = 0; distance < layers; distance++) {
+            for (int layer : distance == 0 ? new int[] {preferred} : new int[] {preferred + distance, preferred - distance}) {
+                if (layer >= 1 && layer < layers - 1 && free(model, layer, taken) >= units) {
+                    return layer;
+                }
+            }
+        }
+        throw new IllegalArgumentException("options.method: SUBJECT_NEURON has no FFN units left that no edit uses ("
+                + units + " needed per fact)");
+    }
+
+    private static int free(Model model, int layer, Set<WeightDelta.Key> taken) {
+        int free = 0;
+        for (int j = 0; j < model.config().dFfn(); j++) {
+            if (unused(model, new WeightDelta.Key(layer, Param.FFN_DOWN, WeightDelta.Slice.ROW, j), taken)) {
+                free++;
+            }
+        }
+        return free;
+    }
+
+    private static boolean unused(Model model, WeightDelta.Key down, Set<WeightDelta.Key> taken) {
+        return model.delta().get(down) == null && !taken.contains(down);
     }
 
     /**
@@ -131,15 +196,15 @@ public final class SubjectNeuronMethod extends NamedMethod<SubjectNeuronOptions>
     }
 
     /**
-     * The {@code count} units with the smallest E[m_j²]·‖W_down[j]‖² (E[m_j²] = C_jj) among the layer's units no delta
-     * touches yet: the outputs the corpus relies on least.
+     * The {@code count} units with the smallest E[m_j²]·‖W_down[j]‖² (E[m_j²] = C_jj) among the layer's units that
+     * neither the view's delta nor {@code taken} touches: the outputs the corpus relies on least.
      */
-    static int[] leastUsed(Model model, int layer, int count) {
+    static int[] leastUsed(Model model, int layer, int count, Set<WeightDelta.Key> taken) {
         double[][] c = KeyStatistics.covariance(model, layer);
         java.util.PriorityQueue<double[]> best = new java.util.PriorityQueue<>((x, y) -> Double.compare(y[0], x[0]));
         for (int j = 0; j < c.length; j++) {
             WeightDelta.Key down = new WeightDelta.Key(layer, Param.FFN_DOWN, WeightDelta.Slice.ROW, j);
-            if (model.delta().get(down) != null) {
+            if (!unused(model, down, taken)) {
                 continue;
             }
             float[] row = model.weights().vector(down);

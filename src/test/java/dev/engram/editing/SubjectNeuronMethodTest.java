@@ -98,6 +98,50 @@ class SubjectNeuronMethodTest {
         }
     }
 
+    /**
+     * A batch writes each fact with its own two units, computed on the same parent: the delta is the single edits'
+     * (same layer, disjoint units), and every fact's prompt gives its new answer on the one edited model.
+     */
+    @Test
+    void aBatchGivesEachFactItsOwnUnitsAndEveryPromptFlips() {
+        List<EditCase> facts = List.of(edit("a little girl"), edit("a big brown dog"), edit("a tiny bird"));
+        ComputedDelta batch = EditMethods.SUBJECT_NEURON.computeBatchDelta(MODEL, facts, SubjectNeuronOptions.defaults(),
+                0);
+        assertEquals(3 * 6L * MODEL.config().dModel(), batch.delta().parametersTouched());
+        assertEquals(6, batch.delta().entries().stream().map(WeightDelta.Entry::index).distinct().count(),
+                "two units per fact, none shared");
+        // the first fact takes the units its single edit takes, with the same subkeys
+        for (WeightDelta.Entry e : DELTA.delta().entries()) {
+            WeightDelta.Entry same = batch.delta().get(e.key());
+            assertTrue(same != null && Arrays.equals(e.change(), same.change()), e.key().toString());
+        }
+        Model edited = MODEL.edited(batch.delta());
+        for (EditCase fact : facts) {
+            NextTokenDistribution after = new NextTokenDistribution(ForwardPass.of(edited).lastLogits(fact.prompt()));
+            assertTrue(after.probability(fact.targetNew()[0]) > after.probability(fact.targetTrue()[0]),
+                    MODEL.tokenizer().decode(fact.prompt()) + ": P(Sue) " + after.probability(fact.targetNew()[0]));
+        }
+    }
+
+    /** When the preferred layer has fewer free units than a fact needs, its units go to the nearest layer that has. */
+    @Test
+    void aFullLayerSendsTheFactToTheNearestLayerWithRoom() {
+        int layer = 2;
+        java.util.Set<WeightDelta.Key> taken = new java.util.HashSet<>();
+        for (int j = 0; j < MODEL.config().dFfn() - 1; j++) {
+            taken.add(new WeightDelta.Key(layer, Param.FFN_DOWN, WeightDelta.Slice.ROW, j));
+        }
+        assertEquals(layer, SubjectNeuronMethod.layerWithRoom(MODEL, layer, 1, taken), "one unit left: room for one");
+        assertEquals(layer + 1, SubjectNeuronMethod.layerWithRoom(MODEL, layer, 2, taken));
+        for (int j = 0; j < MODEL.config().dFfn(); j++) {
+            taken.add(new WeightDelta.Key(layer + 1, Param.FFN_DOWN, WeightDelta.Slice.ROW, j));
+        }
+        assertEquals(layer - 1, SubjectNeuronMethod.layerWithRoom(MODEL, layer, 2, taken));
+        int[] chosen = SubjectNeuronMethod.leastUsed(MODEL, layer, 2, taken);
+        assertEquals(List.of(MODEL.config().dFfn() - 1), Arrays.stream(chosen).boxed().toList(),
+                "only the free unit is offered");
+    }
+
     private static double coefficient(Model model, int[] tokens, int layer, int unit, int position) {
         try (Trace trace = ForwardPass.of(model).trace(PackedSequences.of(List.of(tokens)));
                 NDScope scope = new NDScope()) {
