@@ -30,6 +30,9 @@ final class BatchCommand extends ClientCommand {
     String model;
     @Option(names = "--stop-on-failure", description = "stop at the first refused or invalid line")
     boolean stopOnFailure;
+    @Option(names = "--joint", description = "solve every line together as one delta (SUBJECT_NEURON, MEMIT or "
+            + "ALPHA_EDIT), verify each fact, and commit one checkpoint only if every fact passes")
+    boolean joint;
 
     @Override
     int run(ManagedChannel channel, PrintWriter out) throws Exception {
@@ -60,7 +63,8 @@ final class BatchCommand extends ClientCommand {
                     }
                 });
         for (String line : lines) {
-            BatchEditRequest.Builder item = BatchEditRequest.newBuilder().setStopOnFailure(stopOnFailure);
+            BatchEditRequest.Builder item = BatchEditRequest.newBuilder().setStopOnFailure(stopOnFailure)
+                    .setJoint(joint);
             if (model == null) {
                 item.setLine(line);
             } else {

@@ -47,11 +47,7 @@ final class BatchRun {
                 stopOnFailure = true; // the batch ends here: nothing past the limit is read
                 throw GrpcErrors.invalid("batch", "holds more than " + maxLines + " lines (engram.max-batch)");
             }
-            EditRequest edit = switch (request.getItemCase()) {
-                case EDIT -> request.getEdit();
-                case LINE -> EditRequests.parseJson(request.getLine());
-                default -> throw GrpcErrors.invalid("item", "give an edit or a JSONL line");
-            };
+            EditRequest edit = edit(request);
             EditPipeline.Proposal proposal = pipeline.propose(edit);
             out.setProposal(proposal.response());
             CheckpointRecord record = pipeline.commit(edit, proposal, author, cancelled);
@@ -70,7 +66,16 @@ final class BatchRun {
                 .build();
     }
 
-    private static BatchOutcome outcome(Status.Code code) {
+    /** The item's edit request: given, or parsed from its JSONL line. */
+    static EditRequest edit(BatchEditRequest request) {
+        return switch (request.getItemCase()) {
+            case EDIT -> request.getEdit();
+            case LINE -> EditRequests.parseJson(request.getLine());
+            default -> throw GrpcErrors.invalid("item", "give an edit or a JSONL line");
+        };
+    }
+
+    static BatchOutcome outcome(Status.Code code) {
         return switch (code) {
             case FAILED_PRECONDITION -> BatchOutcome.BATCH_OUTCOME_GATE_FAILED;
             case INVALID_ARGUMENT, NOT_FOUND -> BatchOutcome.BATCH_OUTCOME_INVALID;

@@ -3,7 +3,6 @@ package dev.engram.service;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.engram.grpc.v1.EditRequest;
 import dev.engram.grpc.v1.ExportCheckpointRequest;
 import dev.engram.grpc.v1.ExportCheckpointResponse;
 import dev.engram.runtime.Model;
@@ -96,9 +95,8 @@ public class CheckpointExporter {
         Files.createDirectories(dir);
         List<String> prompts = new ArrayList<>();
         if (!CheckpointStore.BASE.equals(view.checkpoint())) {
-            EditRequest request = EditRequests.parseJson(GrpcErrors.store(
-                    () -> views.store().require(model.name(), view.checkpoint())).requestJson());
-            prompts.add(EditRequests.promptText(request));
+            CommittedEdits.requests(GrpcErrors.store(() -> views.store().require(model.name(), view.checkpoint())))
+                    .forEach(request -> prompts.add(EditRequests.promptText(request)));
         }
         sentinels.of(model.name()).stream().limit(REFERENCE_SENTINELS).forEach(prompts::add);
         ObjectMapper json = new ObjectMapper();

@@ -1,7 +1,5 @@
 package dev.engram.service;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.util.JsonFormat;
 import dev.engram.grpc.v1.Checkpoint;
 import dev.engram.grpc.v1.ChangedVector;
 import dev.engram.grpc.v1.EditRequest;
@@ -13,29 +11,31 @@ import dev.engram.runtime.Param;
 import dev.engram.store.CheckpointDiff;
 import dev.engram.store.CheckpointRecord;
 import dev.engram.store.HeadMove;
+import java.util.List;
 
 /** Between the checkpoint store's records and the protobuf messages of EditService. */
 final class CheckpointMapper {
     private CheckpointMapper() {
     }
 
-    /** The ledger row; with {@code full}, also the request as committed and the report that passed. */
+    /**
+     * The ledger row; with {@code full}, also the request as committed and the report that passed (a joint batch's
+     * first fact there, its other facts' in more_requests and more_reports).
+     */
     static Checkpoint checkpoint(CheckpointRecord r, String head, boolean full) {
-        EditRequest request = EditRequests.parseJson(r.requestJson());
+        List<EditRequest> requests = CommittedEdits.requests(r);
+        EditRequest request = requests.get(0);
         Checkpoint.Builder out = Checkpoint.newBuilder().setId(r.id()).setModel(r.model()).setParentId(r.parentId())
                 .setIsHead(r.id().equals(head)).setAuthor(r.author()).setCreatedAt(r.createdAt().toString())
                 .setDeltaHash(r.deltaHash()).setVectors(r.vectors()).setParametersTouched(r.parametersTouched())
                 .setDeltaNorm(r.deltaNorm()).setStoreBytes(r.storeBytes())
                 .setPrompt(EditRequests.promptText(request)).setTargetNew(request.getTargetNew())
-                .setTargetTrue(request.getTargetTrue());
+                .setTargetTrue(request.getTargetTrue()).setFacts(requests.size());
         if (full) {
-            VerificationReport.Builder report = VerificationReport.newBuilder();
-            try {
-                JsonFormat.parser().merge(r.reportJson(), report);
-            } catch (InvalidProtocolBufferException e) {
-                throw new IllegalStateException("checkpoint " + r.id() + ": its stored report does not parse", e);
-            }
-            out.setRequest(request).setReport(report);
+            List<VerificationReport> reports = CommittedEdits.reports(r);
+            out.setRequest(request).setReport(reports.get(0))
+                    .addAllMoreRequests(requests.subList(1, requests.size()))
+                    .addAllMoreReports(reports.subList(1, reports.size()));
         }
         return out.build();
     }

@@ -28,6 +28,8 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.mutiny.subscription.Cancellable;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
@@ -81,6 +83,8 @@ public class EditGrpcService extends MutinyEditServiceGrpc.EditServiceImplBase {
         Context context = Context.current();
         return Multi.createFrom().emitter(emitter -> {
             BatchRun run = new BatchRun(pipeline, EditPipeline.ANONYMOUS, maxBatch);
+            // a joint batch (the first message says so) is read whole, then solved, verified and committed at once
+            List<BatchEditRequest> joint = new ArrayList<>();
             AtomicReference<Cancellable> upstream = new AtomicReference<>();
             emitter.onTermination(() -> {
                 Cancellable c = upstream.get();
@@ -93,6 +97,10 @@ public class EditGrpcService extends MutinyEditServiceGrpc.EditServiceImplBase {
                         if (run.stopped() || emitter.isCancelled()) {
                             return;
                         }
+                        if (!joint.isEmpty() || request.getJoint()) {
+                            joint.add(request);
+                            return;
+                        }
                         BatchEditResponse response = Cancellation.run(
                                 () -> context.isCancelled() || emitter.isCancelled(),
                                 () -> run.process(request, emitter::isCancelled));
@@ -103,6 +111,11 @@ public class EditGrpcService extends MutinyEditServiceGrpc.EditServiceImplBase {
                     },
                     failure -> emitter.fail(GrpcErrors.toStatus(failure)),
                     () -> {
+                        if (!joint.isEmpty() && !emitter.isCancelled()) {
+                            Cancellation.run(() -> context.isCancelled() || emitter.isCancelled(),
+                                    () -> new JointBatch(pipeline, EditPipeline.ANONYMOUS, maxBatch)
+                                            .run(joint, emitter::isCancelled)).forEach(emitter::emit);
+                        }
                         if (!run.stopped()) {
                             emitter.complete();
                         }

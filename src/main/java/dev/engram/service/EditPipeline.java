@@ -3,6 +3,8 @@ package dev.engram.service;
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
+import dev.engram.editing.BatchEditMethod;
+import dev.engram.editing.EarlierEdit;
 import dev.engram.editing.EditCase;
 import dev.engram.editing.EditResult;
 import dev.engram.grpc.v1.EditRequest;
@@ -12,11 +14,14 @@ import dev.engram.service.observability.EditMetrics;
 import dev.engram.store.CheckpointRecord;
 import dev.engram.verification.EarlierEdits;
 import dev.engram.verification.VerificationReport;
+import dev.engram.verification.VerifiedBatch;
 import dev.engram.verification.VerifiedEdit;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -52,6 +57,18 @@ public class EditPipeline {
             ProposeEditResponse response) {
     }
 
+    /**
+     * A joint batch solved and verified, not committed: per line, either its error (the line is invalid) or its
+     * response; {@code batch} is null when any line was invalid.
+     */
+    public record JointProposal(ModelViews.View parent, List<StatusRuntimeException> errors,
+            List<ProposeEditResponse> responses, VerifiedBatch batch) {
+
+        boolean valid() {
+            return batch != null;
+        }
+    }
+
     /** Locates, edits and verifies in a heavy slot of the request's model (see {@link AdmissionControl}). */
     public Proposal propose(EditRequest r) {
         return admission.run(r.getModel().getName(), AdmissionControl.Lane.HEAVY, () -> proposeNow(r));
@@ -82,6 +99,111 @@ public class EditPipeline {
     }
 
     /**
+     * Checks every request of a joint batch and, when all are valid, solves them together as one delta on the head and
+     * verifies each fact on the jointly edited model, in one heavy slot of the first request's model: every request must
+     * name that model at the same checkpoint, a method that batches and the first request's options.
+     */
+    public JointProposal proposeJoint(List<EditRequest> requests) {
+        return admission.run(requests.get(0).getModel().getName(), AdmissionControl.Lane.HEAVY,
+                () -> proposeJointNow(requests));
+    }
+
+    private JointProposal proposeJointNow(List<EditRequest> requests) {
+        long start = System.nanoTime();
+        ModelViews.View parent = views.resolve(requests.get(0).getModel());
+        Model model = parent.model();
+        List<StatusRuntimeException> errors = new ArrayList<>();
+        List<EditRequests.Checked> checked = new ArrayList<>();
+        for (EditRequest r : requests) {
+            try {
+                checked.add(checkJointLine(r, parent, checked.isEmpty() ? null : checked.get(0)));
+                errors.add(null);
+            } catch (RuntimeException e) {
+                checked.add(null);
+                errors.add(GrpcErrors.toStatus(e));
+            }
+        }
+        if (errors.stream().anyMatch(java.util.Objects::nonNull)) {
+            return new JointProposal(parent, errors, List.of(), null);
+        }
+        List<EarlierEdit> lineage = EarlierEdits.sample(lineages.of(views.store(), model, parent.checkpoint()),
+                checked.get(0).thresholds().earlierEditChecks(), parent.checkpoint().hashCode());
+        VerifiedBatch batch = VerifiedBatch.run(model, checked.stream().map(c -> c.edit().withEarlier(lineage)).toList(),
+                checked.get(0).options(), checked.stream().map(EditRequests.Checked::thresholds).toList(),
+                sentinels.of(model.name()));
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        List<ProposeEditResponse> responses = new ArrayList<>();
+        for (int i = 0; i < checked.size(); i++) {
+            metrics.verified(model.name(), batch.reports().get(i));
+            responses.add(EditMapper.proposal(checked.get(i), parent.ref(), batch.result(), batch.reports().get(i),
+                    millis));
+        }
+        return new JointProposal(parent, errors, responses, batch);
+    }
+
+    /** One line of a joint batch, checked against the batch's parent and its first line. */
+    private EditRequests.Checked checkJointLine(EditRequest r, ModelViews.View parent, EditRequests.Checked first) {
+        ModelViews.View view = views.resolve(r.getModel());
+        if (!view.model().name().equals(parent.model().name()) || !view.checkpoint().equals(parent.checkpoint())) {
+            throw GrpcErrors.invalid("model", "a joint batch edits one model at one checkpoint: this line names "
+                    + view.model().name() + " at " + view.checkpoint() + ", the first " + parent.model().name() + " at "
+                    + parent.checkpoint());
+        }
+        EditRequests.Checked c = EditRequests.check(r, view.model(), config);
+        if (!(c.options().method() instanceof BatchEditMethod<?>)) {
+            throw GrpcErrors.invalid("options.method", c.options().method().name() + " edits one fact at a time; a "
+                    + "joint batch takes a method that batches (SUBJECT_NEURON, MEMIT, ALPHA_EDIT)");
+        }
+        if (first != null && !c.options().equals(first.options())) {
+            throw GrpcErrors.invalid("options", "every edit of a joint batch takes the first edit's options");
+        }
+        return c;
+    }
+
+    /**
+     * Commits a joint batch whose every fact passed as one checkpoint, the model's new head: FAILED_PRECONDITION naming
+     * the facts that failed, CANCELLED or ABORTED as {@link #commit}; nothing is written unless every fact passed.
+     */
+    public CheckpointRecord commitJoint(List<EditRequest> requests, JointProposal p, String author,
+            BooleanSupplier cancelled) {
+        String model = p.parent().model().name();
+        List<Integer> failed = new ArrayList<>();
+        for (int i = 0; i < requests.size(); i++) {
+            if (!p.batch().reports().get(i).passed()) {
+                failed.add(i);
+                metrics.refused(model, p.batch().reports().get(i));
+            }
+        }
+        if (!failed.isEmpty()) {
+            throw Status.FAILED_PRECONDITION.withDescription("joint batch refused: " + failed.size() + " of "
+                    + requests.size() + " facts failed verification (lines " + failed + "); nothing was committed")
+                    .asRuntimeException();
+        }
+        if (cancelled.getAsBoolean()) {
+            throw Status.CANCELLED.withDescription("cancelled before the commit; nothing was written")
+                    .asRuntimeException();
+        }
+        List<EditRequest> asCommitted = new ArrayList<>();
+        for (int i = 0; i < requests.size(); i++) {
+            asCommitted.add(asCommitted(requests.get(i), p.parent(), p.responses().get(i)));
+        }
+        CheckpointRecord record = GrpcErrors.store(() -> views.store().commit(model, p.parent().checkpoint(),
+                p.batch().result().delta(), CommittedEdits.jointRequestJson(asCommitted),
+                CommittedEdits.jointReportJson(p.responses().stream().map(ProposeEditResponse::getReport).toList()),
+                author));
+        metrics.committed(model);
+        return record;
+    }
+
+    /**
+     * The request as committed: it names the parent it was verified on and the target_true it replaced, which the
+     * retention gate of later edits re-scores.
+     */
+    private static EditRequest asCommitted(EditRequest request, ModelViews.View parent, ProposeEditResponse response) {
+        return request.toBuilder().setModel(parent.ref()).setTargetTrue(response.getTargetTrue()).build();
+    }
+
+    /**
      * Commits a proposal whose report passed, as the model's new head: FAILED_PRECONDITION with the report in the
      * status details when a gate failed, CANCELLED when {@code cancelled} says so before anything is written, ABORTED
      * when the head is no longer the proposal's parent.
@@ -96,12 +218,9 @@ public class EditPipeline {
             throw Status.CANCELLED.withDescription("cancelled before the commit; nothing was written")
                     .asRuntimeException();
         }
-        // the request as committed names the parent it was verified on and the target_true it replaced, which the
-        // retention gate of later edits re-scores
-        EditRequest asCommitted = request.toBuilder().setModel(p.parent().ref())
-                .setTargetTrue(p.response().getTargetTrue()).build();
         CheckpointRecord record = GrpcErrors.store(() -> views.store().commit(model, p.parent().checkpoint(),
-                p.result().delta(), json(asCommitted), json(p.response().getReport()), author));
+                p.result().delta(), json(asCommitted(request, p.parent(), p.response())), json(p.response().getReport()),
+                author));
         metrics.committed(model);
         return record;
     }

@@ -14,7 +14,7 @@ import java.util.Map;
 
 /**
  * The edits accepted on a checkpoint's lineage, oldest first, in tokens: read back from the requests the ledger holds
- * for each commit (its prompt, target_new and the target_true it was verified against). Kept per checkpoint id, so a
+ * for each commit (its prompt, target_new and the target_true it was verified against; every fact of a joint batch). Kept per checkpoint id, so a
  * lineage that grows one commit at a time reads one ledger row per commit. A row committed before target_true was
  * recorded (an empty one) is skipped: what it replaced is not known.
  */
@@ -41,20 +41,16 @@ final class LineageEdits {
         List<EarlierEdit> edits = new ArrayList<>(known);
         while (!unread.isEmpty()) {
             CheckpointRecord r = unread.pop();
-            edit(model, r).ifPresent(edits::add);
+            for (EditRequest request : CommittedEdits.requests(r)) {
+                if (!request.getTargetTrue().isEmpty()) {
+                    edits.add(new EarlierEdit(model.tokenizer().encodePrompt(EditRequests.promptText(request)),
+                            model.tokenizer().encodeContinuation(request.getTargetNew()),
+                            model.tokenizer().encodeContinuation(request.getTargetTrue())));
+                }
+            }
             put(r.id(), List.copyOf(edits));
         }
         return List.copyOf(edits);
-    }
-
-    private static java.util.Optional<EarlierEdit> edit(Model model, CheckpointRecord r) {
-        EditRequest request = EditRequests.parseJson(r.requestJson());
-        if (request.getTargetTrue().isEmpty()) {
-            return java.util.Optional.empty();
-        }
-        return java.util.Optional.of(new EarlierEdit(model.tokenizer().encodePrompt(EditRequests.promptText(request)),
-                model.tokenizer().encodeContinuation(request.getTargetNew()),
-                model.tokenizer().encodeContinuation(request.getTargetTrue())));
     }
 
     private synchronized List<EarlierEdit> cached(String id) {

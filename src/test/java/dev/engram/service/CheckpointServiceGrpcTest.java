@@ -385,7 +385,7 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
         }
     }
 
-    private static List<BatchEditResponse> batch(List<BatchEditRequest> requests) throws Exception {
+    static List<BatchEditResponse> batch(List<BatchEditRequest> requests) throws Exception {
         BatchCall call = new BatchCall();
         requests.forEach(call.in::onNext);
         call.in.onCompleted();
