@@ -52,12 +52,21 @@ public final class EditBenchmark {
     }
 
     /** The lineage after {@code attempted} sequential edits, {@code accepted} of them committed. */
-    public record SequentialPoint(int attempted, int accepted, CounterFactScores.Scores acceptedScores) {
+    public record SequentialPoint(int attempted, int accepted, CounterFactScores.Scores acceptedScores,
+            CounterFactScores.Scores acceptedUntouched) {
     }
 
-    /** Everything one method produced. */
-    public record MethodResult(String method, List<SingleEdit> singles, CounterFactScores.Scores batch, int batchSize,
-            long batchMillis, List<SequentialPoint> sequential) {
+    /**
+     * Everything one method produced; {@code batchUntouched} and a sequential point's {@code acceptedUntouched} score
+     * NS and RS over the neighbours that are not themselves edited ({@link EditRecord#withoutNeighboursEditedIn}).
+     */
+    public record MethodResult(String method, List<SingleEdit> singles, CounterFactScores.Scores batch,
+            CounterFactScores.Scores batchUntouched, int batchSize, long batchMillis, List<SequentialPoint> sequential) {
+    }
+
+    /** The records with the neighbours that are edited among them left out. */
+    private static List<EditRecord> untouched(List<EditRecord> edited) {
+        return edited.stream().map(r -> r.withoutNeighboursEditedIn(edited)).toList();
     }
 
     private final Model model;
@@ -130,16 +139,20 @@ public final class EditBenchmark {
                     singles.get(singles.size() - 1), (System.nanoTime() - start) / 1_000_000);
         }
         CounterFactScores.Scores batch = null;
+        CounterFactScores.Scores batchUntouched = null;
         long batchMillis = 0;
         int batched = Math.min(batchSize, records.size());
         if (method instanceof BatchEditMethod<?> && batched > 0) {
             List<EditRecord> first = records.subList(0, batched);
             EditResult result = new Editor(model).editBatch(first.stream().map(EditRecord::edit).toList(), options);
             batchMillis = result.editMillis();
-            batch = CounterFactScores.mean(CounterFactScores.of(new Editor(model).apply(result), first));
-            System.err.printf("%s batch of %d: %s in %d ms%n", method, batched, batch, batchMillis);
+            Model edited = new Editor(model).apply(result);
+            batch = CounterFactScores.mean(CounterFactScores.of(edited, first));
+            batchUntouched = CounterFactScores.mean(CounterFactScores.of(edited, untouched(first)));
+            System.err.printf("%s batch of %d: %s in %d ms; over neighbours not edited in it: %s%n", method, batched,
+                    batch, batchMillis, batchUntouched);
         }
-        return new MethodResult(method.name(), singles, batch, batched, batchMillis,
+        return new MethodResult(method.name(), singles, batch, batchUntouched, batched, batchMillis,
                 sequential(options, Math.min(sequential, records.size()), every));
     }
 
@@ -164,7 +177,8 @@ public final class EditBenchmark {
                     run.report().failedGates(), (System.nanoTime() - start) / 1_000_000);
             if ((i + 1) % every == 0 || i + 1 == count) {
                 curve.add(new SequentialPoint(i + 1, accepted.size(), accepted.isEmpty() ? null
-                        : CounterFactScores.mean(CounterFactScores.of(lineage, accepted))));
+                        : CounterFactScores.mean(CounterFactScores.of(lineage, accepted)), accepted.isEmpty() ? null
+                        : CounterFactScores.mean(CounterFactScores.of(lineage, untouched(accepted)))));
                 System.err.printf("%s sequential: %s%n", options.method(), curve.get(curve.size() - 1));
             }
         }

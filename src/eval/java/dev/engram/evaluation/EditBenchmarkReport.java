@@ -41,8 +41,10 @@ public final class EditBenchmarkReport {
                 singleRows(md, r.method(), s);
             }
             if (r.batch() != null) {
-                md.append(row(r.method(), "one batch", r.batchSize(), r.batch(), Double.NaN, "—", "—",
-                        String.valueOf(r.batchMillis() / Math.max(1, r.batchSize()))));
+                String perFact = String.valueOf(r.batchMillis() / Math.max(1, r.batchSize()));
+                md.append(row(r.method(), "one batch", r.batchSize(), r.batch(), Double.NaN, "—", "—", perFact));
+                md.append(row(r.method(), "one batch, NS* / RS* over neighbours not edited in it", r.batchSize(),
+                        r.batchUntouched(), Double.NaN, "—", "—", perFact));
             }
             if (!r.sequential().isEmpty()) {
                 EditBenchmark.SequentialPoint last = r.sequential().get(r.sequential().size() - 1);
@@ -53,14 +55,17 @@ public final class EditBenchmarkReport {
                 }
             }
         }
-        md.append("\nSequential edits through the gate (retention of every accepted edit, re-scored on the lineage):\n\n"
-                + "| method | attempted | accepted | ES | PS | NS | RS |\n|---|---|---|---|---|---|---|\n");
+        md.append("\nSequential edits through the gate (retention of every accepted edit, re-scored on the lineage; NS* "
+                + "and RS* leave out the neighbours that are themselves edited on the lineage):\n\n"
+                + "| method | attempted | accepted | ES | PS | NS | RS | NS* | RS* |\n|---|---|---|---|---|---|---|---|---|\n");
         for (EditBenchmark.MethodResult r : results) {
             for (EditBenchmark.SequentialPoint p : r.sequential()) {
                 CounterFactScores.Scores a = p.acceptedScores();
-                md.append(String.format(Locale.ROOT, "| %s | %d | %d | %s | %s | %s | %s |%n", r.method(),
+                CounterFactScores.Scores u = p.acceptedUntouched();
+                md.append(String.format(Locale.ROOT, "| %s | %d | %d | %s | %s | %s | %s | %s | %s |%n", r.method(),
                         p.attempted(), p.accepted(), a == null ? "—" : pct(a.es()), a == null ? "—" : pct(a.ps()),
-                        a == null ? "—" : pct(a.ns()), a == null ? "—" : pct(a.rs())));
+                        a == null ? "—" : pct(a.ns()), a == null ? "—" : pct(a.rs()), u == null ? "—" : pct(u.ns()),
+                        u == null ? "—" : pct(u.rs())));
             }
         }
         return md.toString();

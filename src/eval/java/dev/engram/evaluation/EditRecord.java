@@ -64,6 +64,23 @@ public record EditRecord(String label, String relation, EditCase edit, List<int[
                 generation);
     }
 
+    /**
+     * This record with the neighbourhood prompts and relation neighbours that are themselves edited in {@code edited}
+     * (the prompt or a paraphrase of one of those records) left out. The test set's neighbours are other test subjects,
+     * so in a batch or a sequence they are often edited on purpose: "Marseille is in" answering Italy after Marseille →
+     * Italy is that edit working, not a leak of Lyon's. Scores over what is left carry their own name (NS*, RS*).
+     */
+    EditRecord withoutNeighboursEditedIn(List<EditRecord> edited) {
+        java.util.Set<String> prompts = new java.util.HashSet<>();
+        for (EditRecord r : edited) {
+            prompts.add(java.util.Arrays.toString(r.edit().prompt()));
+            r.edit().paraphrases().forEach(q -> prompts.add(java.util.Arrays.toString(q)));
+        }
+        return new EditRecord(label, relation, edit, neighbourhood.stream()
+                .filter(q -> !prompts.contains(java.util.Arrays.toString(q))).toList(), relationNeighbours.stream()
+                .filter(n -> !prompts.contains(java.util.Arrays.toString(n.prompt()))).toList(), generation);
+    }
+
     private static List<int[]> tokens(Model model, JsonNode texts) {
         List<int[]> out = new ArrayList<>();
         texts.forEach(t -> out.add(model.tokenizer().encodePrompt(t.asText())));

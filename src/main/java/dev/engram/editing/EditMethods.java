@@ -20,6 +20,15 @@ public final class EditMethods {
         return ALL;
     }
 
+    /**
+     * The method of a request that names none: SUBJECT_NEURON where it applies (the request gives a subject and the
+     * model's FFN is gated: its detector reads the subject's FFN input and rewrites a gated unit), LEARNED otherwise (a
+     * plain prompt has no subject to condition on). EVALUATION.md §3 compares them.
+     */
+    public static EditMethod<?> defaultFor(dev.engram.runtime.ModelConfig model, boolean hasSubject) {
+        return hasSubject && model.family().feedForward().gated() ? SUBJECT_NEURON : LEARNED;
+    }
+
     /** The method of this name (case does not matter). */
     public static EditMethod<?> named(String name) {
         String wanted = name.toUpperCase(Locale.ROOT);

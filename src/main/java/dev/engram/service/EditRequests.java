@@ -4,6 +4,7 @@ import static dev.engram.service.GrpcErrors.invalid;
 
 import dev.engram.attribution.NeuronKind;
 import dev.engram.editing.EditCase;
+import dev.engram.editing.EditMethods;
 import dev.engram.editing.MethodOptions;
 import dev.engram.editing.EditOptions;
 import dev.engram.editing.Neighbour;
@@ -86,8 +87,8 @@ final class EditRequests {
         }
         EditCase edit = DerivedNeighbours.attach(model, new EditCase(promptTokens, targetNew, targetTrue, paraphrases,
                 neighbours).withSubject(model, r.getSubject(), r.getTemplate()), r.getSubject(), r.getTemplate());
-        return new Checked(model, prompt, r.getTargetNew(), trueText, edit, options(r.getOptions(), model.config()),
-                thresholds(r.getThresholds()));
+        return new Checked(model, prompt, r.getTargetNew(), trueText, edit, options(r.getOptions(), model.config(),
+                !r.getSubject().isEmpty()), thresholds(r.getThresholds()));
     }
 
     /** An EditRequest from its proto JSON (one line of an edit batch); IllegalArgumentException naming the problem. */
@@ -141,8 +142,9 @@ final class EditRequests {
         return ids;
     }
 
-    static EditOptions options(dev.engram.grpc.v1.EditOptions o, ModelConfig c) {
-        MethodOptions method = MethodMessages.read(o);
+    /** The request's options; a request that names no method gets {@link EditMethods#defaultFor}. */
+    static EditOptions options(dev.engram.grpc.v1.EditOptions o, ModelConfig c, boolean hasSubject) {
+        MethodOptions method = MethodMessages.read(o, EditMethods.defaultFor(c, hasSubject));
         EditOptions d = EditOptions.defaults(method.method(), c.nLayers());
         Set<NeuronKind> kinds = o.getNeuronKindsCount() == 0 ? d.kinds() : EnumSet.noneOf(NeuronKind.class);
         for (int i = 0; i < o.getNeuronKindsCount(); i++) {

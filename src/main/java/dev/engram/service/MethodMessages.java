@@ -41,14 +41,14 @@ final class MethodMessages {
                     EditOptions.MethodOptionsCase.ALPHA_EDIT, MethodMessages::alphaEdit),
             new Entry(EditMethods.SUBJECT_NEURON, dev.engram.grpc.v1.EditMethod.EDIT_METHOD_SUBJECT_NEURON,
                     EditOptions.MethodOptionsCase.SUBJECT_NEURON, MethodMessages::subjectNeuron));
-    /** The method of a request that names none. */
-    private static final EditMethod<?> DEFAULT = EditMethods.LEARNED;
-
     private MethodMessages() {
     }
 
-    /** The chosen method, from the enum, the method message, or the default; the two must agree where both are set. */
-    static EditMethod<?> method(EditOptions o) {
+    /**
+     * The chosen method, from the enum, the method message, or {@code fallback} when neither is set; the two must agree
+     * where both are set.
+     */
+    static EditMethod<?> method(EditOptions o, EditMethod<?> fallback) {
         Entry byValue = o.getMethod() == dev.engram.grpc.v1.EditMethod.EDIT_METHOD_UNSPECIFIED ? null
                 : ENTRIES.stream().filter(e -> e.value == o.getMethod()).findFirst()
                         .orElseThrow(() -> invalid("options.method", "unknown method " + o.getMethodValue()));
@@ -58,15 +58,15 @@ final class MethodMessages {
             throw invalid("options.method", "names " + byValue.method.name() + " but options."
                     + byMessage.method.name() + " is given");
         }
-        return byMessage != null ? byMessage.method : byValue != null ? byValue.method : DEFAULT;
+        return byMessage != null ? byMessage.method : byValue != null ? byValue.method : fallback;
     }
 
     /**
-     * The chosen method's options record. The deprecated flat fields are checked for every method, as they were
+     * The chosen method's options record ({@code fallback}'s when the request names no method). The deprecated flat fields are checked for every method, as they were
      * before methods had messages of their own: a NaN learning rate is refused in a closed-form request too.
      */
-    static MethodOptions read(EditOptions o) {
-        EditMethod<?> method = method(o);
+    static MethodOptions read(EditOptions o, EditMethod<?> fallback) {
+        EditMethod<?> method = method(o, fallback);
         EditOptions flat = o.toBuilder().clearMethodOptions().build();
         ENTRIES.forEach(e -> e.read.apply(flat));
         return entry(method).read.apply(o);

@@ -87,6 +87,26 @@ class EditBenchmarkTest {
         return ReferenceMath.teacherForcedProbability(model, prompt, target);
     }
 
+    /**
+     * The subject-neuron method's sequential and joint protocols in small form: a joint batch of every record flips
+     * every record, and at the end of the sequence through the gate (retention included) every accepted edit still
+     * holds on the lineage.
+     */
+    @Test
+    void subjectNeuronEditsHoldTogetherInABatchAndInSequence() throws Exception {
+        List<EditRecord> records = records();
+        EditBenchmark bench = new EditBenchmark(MODEL, records, List.of("Once upon a"), 12);
+        EditBenchmark.MethodResult sn = bench.run(EditMethods.SUBJECT_NEURON, false, records.size(), records.size(),
+                records.size());
+        assertTrue(sn.singles().isEmpty());
+        assertEquals(records.size(), sn.batchSize());
+        assertEquals(1.0, sn.batch().es(), "every fact of the joint batch flips: " + sn.batch());
+        EditBenchmark.SequentialPoint end = sn.sequential().get(sn.sequential().size() - 1);
+        assertEquals(records.size(), end.attempted());
+        assertTrue(end.accepted() >= 1, "the gate accepts at least one edit: " + end);
+        assertEquals(1.0, end.acceptedScores().es(), "no accepted edit was undone by a later one: " + end);
+    }
+
     @Test
     void everyProtocolRunsAndReports(@TempDir Path out) throws Exception {
         List<EditRecord> records = records();

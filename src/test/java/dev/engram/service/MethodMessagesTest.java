@@ -25,7 +25,7 @@ class MethodMessagesTest {
     private static EditOptions options(String json) throws Exception {
         EditRequest.Builder b = EditRequest.newBuilder();
         JsonFormat.parser().merge("{\"options\": " + json + "}", b);
-        return EditRequests.options(b.getOptions(), CONFIG);
+        return EditRequests.options(b.getOptions(), CONFIG, false);
     }
 
     @Test
@@ -36,6 +36,22 @@ class MethodMessagesTest {
             assertEquals(method.defaults(), o.methodOptions());
         }
         assertSame(EditMethods.LEARNED, options("{}").method());
+    }
+
+    /**
+     * A request that names no method gets SUBJECT_NEURON when it gives a subject and the model's FFN is gated, LEARNED
+     * for a plain prompt or an ungated FFN (GPT-2's), which SUBJECT_NEURON cannot rewrite into a detector.
+     */
+    @Test
+    void theDefaultMethodFollowsTheRequestAndTheModelFamily() {
+        EditOptions none = EditRequests.options(dev.engram.grpc.v1.EditOptions.getDefaultInstance(), CONFIG, true);
+        assertSame(EditMethods.SUBJECT_NEURON, none.method());
+        assertEquals(EditMethods.SUBJECT_NEURON.defaults(), none.methodOptions());
+        assertSame(EditMethods.LEARNED, EditRequests.options(dev.engram.grpc.v1.EditOptions.getDefaultInstance(),
+                SyntheticModels.gpt2(32, 4, 4), true).method());
+        assertSame(EditMethods.CLOSED_FORM, EditRequests.options(dev.engram.grpc.v1.EditOptions.newBuilder()
+                .setMethod(dev.engram.grpc.v1.EditMethod.EDIT_METHOD_CLOSED_FORM).build(), CONFIG, true).method(),
+                "a named method is kept");
     }
 
     @Test
