@@ -17,8 +17,9 @@ import java.util.Set;
  * rewritten are those whose output the corpus relies on least, E[m_j²]·‖W_down[j]‖² from the key statistics, so 3·d
  * weights change per unit and other subjects, which the gates keep shut, are untouched.
  *
- * <p>Many facts at once (a batch) take disjoint units, each fact's computed on the same parent: a fact's detectors stay
- * shut for the others' subjects, so the facts do not compete for a shared solve as MEMIT's do. When a layer has no
+ * <p>Many facts at once (a batch) take disjoint units, each fact's computed on the same parent, and each fact's detectors
+ * are designed with the batch's other subjects among their negatives, so that they stay shut for them: the facts do
+ * not compete for a shared solve as MEMIT's do. When a layer has no
  * units left that no delta touches, a fact's units go to the nearest layer that has ({@link #layerWithRoom}).
  */
 public final class SubjectNeuronMethod extends NamedMethod<SubjectNeuronOptions>
@@ -41,20 +42,32 @@ public final class SubjectNeuronMethod extends NamedMethod<SubjectNeuronOptions>
                     .family().name() + " has none)");
         }
         int preferred = options.layer() >= 0 ? options.layer() : (int) Math.round(0.18 * model.config().nLayers());
-        WeightDelta.Builder all = model.deltaBuilder();
         Set<WeightDelta.Key> taken = new HashSet<>();
-        int steps = 0;
-        int prompts = 0;
+        List<Observed> observed = new ArrayList<>();
         for (EditCase edit : edits) {
             Cancellation.checkpoint();
-            int layer = layerWithRoom(model, preferred, UNITS, taken);
-            Fact fact = fact(model, edit, layer, options, seed, taken);
-            for (WeightDelta.Entry e : fact.delta().entries()) {
-                all.add(e.layer(), e.param(), e.slice(), e.index(), e.change());
-                taken.add(new WeightDelta.Key(e.layer(), Param.FFN_DOWN, WeightDelta.Slice.ROW, e.index()));
+            Observed o = observe(model, edit, layerWithRoom(model, preferred, UNITS, taken), options, seed, taken);
+            for (int unit : o.units()) {
+                taken.add(new WeightDelta.Key(o.layer(), Param.FFN_DOWN, WeightDelta.Slice.ROW, unit));
             }
-            steps += fact.steps();
-            prompts += fact.prompts();
+            observed.add(o);
+        }
+        WeightDelta.Builder all = model.deltaBuilder();
+        int steps = 0;
+        int prompts = 0;
+        for (Observed o : observed) {
+            // the batch's other subjects at this layer are negatives too, so that no fact's detector fires for another's
+            List<double[]> others = new ArrayList<>();
+            for (Observed other : observed) {
+                if (other != o && other.layer() == o.layer()) {
+                    others.addAll(other.positives().subList(0, Math.min(CROSS_INPUTS, other.positives().size())));
+                }
+            }
+            for (WeightDelta.Entry e : written(model, o, others, options).entries()) {
+                all.add(e.layer(), e.param(), e.slice(), e.index(), e.change());
+            }
+            steps += o.target().steps();
+            prompts += o.contexts();
         }
         WeightDelta delta = all.build();
         return new ComputedDelta(delta, steps, DenseUpdates.newProbability(model, delta, edits.get(0)), prompts);
@@ -62,12 +75,19 @@ public final class SubjectNeuronMethod extends NamedMethod<SubjectNeuronOptions>
 
     /** Units one fact rewrites: the plain prompt's and the prefixed contexts'. */
     private static final int UNITS = 2;
+    /** Inputs of each other fact of a batch its detectors are kept shut for: the plain prompt's and one context's. */
+    private static final int CROSS_INPUTS = 2;
 
-    /** One fact's delta at {@code layer}, with the Adam steps of its v* and the prompts it read. */
-    private record Fact(WeightDelta delta, int steps, int prompts) {
+    /**
+     * What one fact's units are made from, before any detector is designed: its v*, the subject's FFN inputs
+     * (positives: the plain prompt's first, then the prefixed contexts'), the other tokens' (negatives), and the units
+     * chosen for it at {@code layer}.
+     */
+    private record Observed(int layer, int[] units, ValueTarget.Result target, List<double[]> positives,
+            List<double[]> negatives, int contexts) {
     }
 
-    private Fact fact(Model model, EditCase edit, int layer, SubjectNeuronOptions options, long seed,
+    private static Observed observe(Model model, EditCase edit, int layer, SubjectNeuronOptions options, long seed,
             Set<WeightDelta.Key> taken) {
         TargetOptions t = options.target();
         ValueTarget.Result target = ValueTarget.optimise(model, edit, layer, t, seed);
@@ -85,11 +105,21 @@ public final class SubjectNeuronMethod extends NamedMethod<SubjectNeuronOptions>
             positives.add(inContexts.get(at + c.length - 1));
             at += c.length;
         }
+        int[] units = leastUsed(model, layer, positives.size() > 1 ? 2 : 1, taken);
+        return new Observed(layer, units, target, positives, negatives, contexts.size());
+    }
+
+    /** One observed fact's delta: its units' subkeys designed against its negatives and {@code others}, and subvalues. */
+    private static WeightDelta written(Model model, Observed o, List<double[]> others, SubjectNeuronOptions options) {
+        List<double[]> positives = o.positives();
+        List<double[]> negatives = new ArrayList<>(o.negatives());
+        negatives.addAll(others);
         // the plain prompt's subject may open the text, where the residual differs from inside a text: one unit for
         // each of the two places, so that each fires alike for every input of its own
         List<List<double[]>> clusters = positives.size() > 1
                 ? List.of(positives.subList(0, 1), positives.subList(1, positives.size())) : List.of(positives);
-        int[] chosen = leastUsed(model, layer, clusters.size(), taken);
+        int layer = o.layer();
+        int[] chosen = o.units();
         WeightDelta.Builder b = model.deltaBuilder();
         double[][] m = new double[clusters.size()][];
         double[][] old = new double[clusters.size()][];
@@ -112,11 +142,11 @@ public final class SubjectNeuronMethod extends NamedMethod<SubjectNeuronOptions>
             b.add(layer, Param.FFN_GATE, WeightDelta.Slice.COLUMN, unit, change(oldGate, key.gate()));
             b.add(layer, Param.FFN_UP, WeightDelta.Slice.COLUMN, unit, change(oldUp, key.up()));
         }
-        double[][] down = subvalues(m, old, oldDown, target.delta(), positives.size() - 1);
+        double[][] down = subvalues(m, old, oldDown, o.target().delta(), positives.size() - 1);
         for (int c = 0; c < clusters.size(); c++) {
             b.add(layer, Param.FFN_DOWN, WeightDelta.Slice.ROW, chosen[c], change(oldDown[c], down[c]));
         }
-        return new Fact(b.build(), target.steps(), contexts.size());
+        return b.build();
     }
 
     /**

@@ -99,27 +99,44 @@ class SubjectNeuronMethodTest {
     }
 
     /**
-     * A batch writes each fact with its own two units, computed on the same parent: the delta is the single edits'
-     * (same layer, disjoint units), and every fact's prompt gives its new answer on the one edited model.
+     * A batch writes each fact with its own two units, computed on the same parent and designed with the batch's other
+     * subjects among their negatives: the delta has two units per fact, none shared; every fact's prompt gives its new
+     * answer on the one edited model; and no fact's units fire for another fact's subject (here three similar
+     * subjects, where a detector designed alone is not kept shut for the others).
      */
     @Test
-    void aBatchGivesEachFactItsOwnUnitsAndEveryPromptFlips() {
-        List<EditCase> facts = List.of(edit("a little girl"), edit("a big brown dog"), edit("a tiny bird"));
+    void aBatchGivesEachFactItsOwnUnitsShutForTheOthersAndEveryPromptFlips() {
+        List<String> subjects = List.of("a little girl", "a little boy", "a little bird");
+        List<EditCase> facts = subjects.stream().map(SubjectNeuronMethodTest::edit).toList();
         ComputedDelta batch = EditMethods.SUBJECT_NEURON.computeBatchDelta(MODEL, facts, SubjectNeuronOptions.defaults(),
                 0);
         assertEquals(3 * 6L * MODEL.config().dModel(), batch.delta().parametersTouched());
         assertEquals(6, batch.delta().entries().stream().map(WeightDelta.Entry::index).distinct().count(),
                 "two units per fact, none shared");
-        // the first fact takes the units its single edit takes, with the same subkeys
-        for (WeightDelta.Entry e : DELTA.delta().entries()) {
-            WeightDelta.Entry same = batch.delta().get(e.key());
-            assertTrue(same != null && Arrays.equals(e.change(), same.change()), e.key().toString());
-        }
         Model edited = MODEL.edited(batch.delta());
-        for (EditCase fact : facts) {
+        int layer = batch.delta().entries().get(0).layer();
+        // fact f takes the (2f+1)-th and (2f+2)-th least used units: each takes the two cheapest the others left
+        int[] units = SubjectNeuronMethod.leastUsed(MODEL, layer, 6, java.util.Set.of());
+        for (int f = 0; f < facts.size(); f++) {
+            EditCase fact = facts.get(f);
             NextTokenDistribution after = new NextTokenDistribution(ForwardPass.of(edited).lastLogits(fact.prompt()));
             assertTrue(after.probability(fact.targetNew()[0]) > after.probability(fact.targetTrue()[0]),
-                    MODEL.tokenizer().decode(fact.prompt()) + ": P(Sue) " + after.probability(fact.targetNew()[0]));
+                    subjects.get(f) + ": P(Sue) " + after.probability(fact.targetNew()[0]));
+            int[] own = {units[2 * f], units[2 * f + 1]};
+            int[] cut = Arrays.copyOf(fact.prompt(), fact.subject().last() + 1);
+            double at = Math.max(coefficient(edited, cut, layer, own[0], cut.length - 1),
+                    coefficient(edited, cut, layer, own[1], cut.length - 1));
+            for (int g = 0; g < facts.size(); g++) {
+                if (g == f) {
+                    continue;
+                }
+                int[] other = Arrays.copyOf(facts.get(g).prompt(), facts.get(g).subject().last() + 1);
+                for (int unit : own) {
+                    double m = coefficient(edited, other, layer, unit, other.length - 1);
+                    assertTrue(Math.abs(m) < 0.1 * at, subjects.get(f) + "'s unit " + unit + " fires " + m + " for "
+                            + subjects.get(g) + " (" + at + " for its own subject)");
+                }
+            }
         }
     }
 

@@ -77,8 +77,17 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
 
     @BeforeAll
     static void stubs() {
-        edits = EditServiceGrpc.newBlockingStub(channel).withDeadlineAfter(300, TimeUnit.SECONDS);
-        models = ModelServiceGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+        edits = EditServiceGrpc.newBlockingStub(channel);
+        models = ModelServiceGrpc.newBlockingStub(channel);
+    }
+
+    /** A deadline per call, not per class: a deadline set once would run out over the class's many edits. */
+    private static EditServiceGrpc.EditServiceBlockingStub edits() {
+        return edits.withDeadlineAfter(300, TimeUnit.SECONDS);
+    }
+
+    private static ModelServiceGrpc.ModelServiceBlockingStub models() {
+        return models.withDeadlineAfter(120, TimeUnit.SECONDS);
     }
 
     static EditRequest example(String file, int index, String model) throws Exception {
@@ -103,13 +112,13 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
     }
 
     static PredictResponse predict(String checkpoint, String prompt) {
-        return models.predict(PredictRequest.newBuilder()
+        return models().predict(PredictRequest.newBuilder()
                 .setModel(ModelRef.newBuilder().setName(MODEL).setCheckpoint(checkpoint)).setPrompt(prompt)
                 .setTopK(5).build());
     }
 
     private static ApplyEditResponse apply(EditRequest r) {
-        return edits.applyEdit(ApplyEditRequest.newBuilder().setEdit(r).build());
+        return edits().applyEdit(ApplyEditRequest.newBuilder().setEdit(r).build());
     }
 
     @jakarta.inject.Inject
@@ -128,7 +137,7 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
         EditRequest r = example("stories260K-examples.jsonl", 0, MODEL);
         PredictResponse base = predict("", r.getPrompt());
         assertEquals(" Lily", base.getCandidates(0).getText());
-        ProposeEditResponse proposed = edits.proposeEdit(ProposeEditRequest.newBuilder().setEdit(r).build());
+        ProposeEditResponse proposed = edits().proposeEdit(ProposeEditRequest.newBuilder().setEdit(r).build());
         double reusedBefore = reused();
         ApplyEditResponse applied = apply(r);
         // the ApplyEdit of the request just proposed on the same checkpoint commits that proposal, not a new one
@@ -149,14 +158,14 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
         assertEquals(base.getCandidatesList(), predict("base", r.getPrompt()).getCandidatesList());
         assertEquals(atFirst.getCandidatesList(), predict(first.substring(0, 8), r.getPrompt()).getCandidatesList());
 
-        ListCheckpointsResponse list = edits.listCheckpoints(ListCheckpointsRequest.newBuilder().setModel(MODEL).build());
+        ListCheckpointsResponse list = edits().listCheckpoints(ListCheckpointsRequest.newBuilder().setModel(MODEL).build());
         assertEquals(first, list.getHead());
         assertEquals(1, list.getCheckpointsCount());
         assertEquals(" Sue", list.getCheckpoints(0).getTargetNew());
         assertEquals("anonymous", list.getCheckpoints(0).getAuthor());
         assertEquals("commit", list.getHistory(0).getReason());
 
-        GetCheckpointResponse got = edits.getCheckpoint(GetCheckpointRequest.newBuilder().setModel(ref(MODEL)).build());
+        GetCheckpointResponse got = edits().getCheckpoint(GetCheckpointRequest.newBuilder().setModel(ref(MODEL)).build());
         assertEquals(first, got.getCheckpoint().getId());
         assertTrue(got.getCheckpoint().getIsHead());
         assertEquals(r.getPrompt(), got.getCheckpoint().getRequest().getPrompt());
@@ -166,7 +175,7 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
 
         // the same request on the new head is a new edit: located, made and verified again
         double reusedAtHead = reused();
-        ProposeEditResponse again = edits.proposeEdit(ProposeEditRequest.newBuilder().setEdit(r).build());
+        ProposeEditResponse again = edits().proposeEdit(ProposeEditRequest.newBuilder().setEdit(r).build());
         assertEquals(reusedAtHead, reused());
         assertEquals(first, again.getModel().getCheckpoint());
     }
@@ -187,10 +196,10 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
         assertEquals(atFirst.getCandidates(0).getText(), predict("", "Once upon a time, there was a little girl named")
                 .getCandidates(0).getText(), "the first edit is still in force");
 
-        DiffResponse all = edits.diff(DiffRequest.newBuilder().setModel(MODEL).build());
+        DiffResponse all = edits().diff(DiffRequest.newBuilder().setModel(MODEL).build());
         assertEquals("base", all.getFrom());
         assertEquals(second, all.getTo());
-        DiffResponse last = edits.diff(DiffRequest.newBuilder().setModel(MODEL).setFrom(first).setTo(second).build());
+        DiffResponse last = edits().diff(DiffRequest.newBuilder().setModel(MODEL).setFrom(first).setTo(second).build());
         assertEquals(10, last.getVectorsCount(), "only the second edit's vectors changed between the two");
         assertTrue(all.getVectorsCount() >= last.getVectorsCount());
         for (ChangedVector v : last.getVectorsList()) {
@@ -200,7 +209,7 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
         }
         assertEquals(last.getParametersChanged(), applied.getCheckpoint().getParametersTouched());
 
-        CompareResponse compared = edits.compare(CompareRequest.newBuilder().setModel(MODEL)
+        CompareResponse compared = edits().compare(CompareRequest.newBuilder().setModel(MODEL)
                 .addPrompts("Once upon a time, there was a little girl named").addPrompts("Once upon a").build());
         assertEquals("base", compared.getCheckpointA());
         assertEquals(second, compared.getCheckpointB());
@@ -215,14 +224,14 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
     @Order(3)
     void rollbackRestoresTheParentsLogitsExactly() {
         String prompt = "Once upon a time, there was a little girl named";
-        var back = edits.rollback(RollbackRequest.newBuilder().setModel(MODEL).setTo(first).setExpectedHead(second)
+        var back = edits().rollback(RollbackRequest.newBuilder().setModel(MODEL).setTo(first).setExpectedHead(second)
                 .build());
         assertEquals(second, back.getPreviousHead());
         assertEquals(first, back.getHead());
         assertEquals(atFirst.getCandidatesList(), predict("", prompt).getCandidatesList(),
                 "the head gives exactly what it gave at the first checkpoint");
         assertEquals(" p", predict("", "Tom and his dog went to the").getCandidates(0).getText(), "' park'");
-        ListCheckpointsResponse list = edits.listCheckpoints(ListCheckpointsRequest.newBuilder().setModel(MODEL).build());
+        ListCheckpointsResponse list = edits().listCheckpoints(ListCheckpointsRequest.newBuilder().setModel(MODEL).build());
         assertEquals(2, list.getCheckpointsCount(), "history is kept");
         assertEquals("rollback", list.getHistory(list.getHistoryCount() - 1).getReason());
         // the second checkpoint is still served by id
@@ -259,7 +268,7 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
         VerificationReport report = details.getDetails(0).unpack(VerificationReport.class);
         assertFalse(report.getPassed());
         assertTrue(report.getFailedGatesList().contains(Gate.GATE_SPECIFICITY));
-        ListCheckpointsResponse list = edits.listCheckpoints(ListCheckpointsRequest.newBuilder().setModel(MODEL).build());
+        ListCheckpointsResponse list = edits().listCheckpoints(ListCheckpointsRequest.newBuilder().setModel(MODEL).build());
         assertEquals(2, list.getCheckpointsCount());
         assertEquals(first, list.getHead());
     }
@@ -267,20 +276,20 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
     @Test
     @Order(5)
     void badCheckpointReferencesAreNamed() {
-        expect(Status.Code.NOT_FOUND, "model.checkpoint", () -> edits.getCheckpoint(GetCheckpointRequest.newBuilder()
+        expect(Status.Code.NOT_FOUND, "model.checkpoint", () -> edits().getCheckpoint(GetCheckpointRequest.newBuilder()
                 .setModel(ModelRef.newBuilder().setName(MODEL).setCheckpoint("0123456789abcdef")).build()));
         expect(Status.Code.NOT_FOUND, "model.checkpoint", () -> predict("v1", "Once upon a"));
-        expect(Status.Code.INVALID_ARGUMENT, "to", () -> edits.rollback(RollbackRequest.newBuilder()
+        expect(Status.Code.INVALID_ARGUMENT, "to", () -> edits().rollback(RollbackRequest.newBuilder()
                 .setModel("stories260K").setTo(first).build()));
-        expect(Status.Code.INVALID_ARGUMENT, "to", () -> edits.rollback(RollbackRequest.newBuilder()
+        expect(Status.Code.INVALID_ARGUMENT, "to", () -> edits().rollback(RollbackRequest.newBuilder()
                 .setModel(MODEL).build()));
-        expect(Status.Code.NOT_FOUND, "model", () -> edits.listCheckpoints(ListCheckpointsRequest.newBuilder()
+        expect(Status.Code.NOT_FOUND, "model", () -> edits().listCheckpoints(ListCheckpointsRequest.newBuilder()
                 .setModel("gpt-17").build()));
-        expect(Status.Code.INVALID_ARGUMENT, "prompts", () -> edits.compare(CompareRequest.newBuilder()
+        expect(Status.Code.INVALID_ARGUMENT, "prompts", () -> edits().compare(CompareRequest.newBuilder()
                 .setModel(MODEL).build()));
-        expect(Status.Code.FAILED_PRECONDITION, "model", () -> edits.exportCheckpoint(ExportCheckpointRequest
+        expect(Status.Code.FAILED_PRECONDITION, "model", () -> edits().exportCheckpoint(ExportCheckpointRequest
                 .newBuilder().setModel(ref(MODEL)).build()));
-        expect(Status.Code.INVALID_ARGUMENT, "name", () -> edits.exportCheckpoint(ExportCheckpointRequest
+        expect(Status.Code.INVALID_ARGUMENT, "name", () -> edits().exportCheckpoint(ExportCheckpointRequest
                 .newBuilder().setModel(ref(MODEL)).setName("../escape").build()));
         assertEquals(first, predict("", "Once upon a").getModel().getCheckpoint(), "nothing moved");
     }
@@ -307,7 +316,7 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
                 "each edit is made on the head the last one left");
         assertEquals(3, results.get(2).getProgress().getReceived());
         assertEquals(1, results.get(2).getProgress().getFailed());
-        ListCheckpointsResponse list = edits.listCheckpoints(ListCheckpointsRequest.newBuilder().setModel(MODEL).build());
+        ListCheckpointsResponse list = edits().listCheckpoints(ListCheckpointsRequest.newBuilder().setModel(MODEL).build());
         assertEquals(results.get(2).getCheckpoint().getId(), list.getHead());
         Files.createDirectories(EXPECTED_HEAD.getParent());
         Files.writeString(EXPECTED_HEAD, list.getHead());
@@ -321,7 +330,7 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
                 BatchEditRequest.newBuilder().setEdit(example("stories260K-examples.jsonl", 0, MODEL)).build()));
         assertEquals(1, results.size());
         assertTrue(results.get(0).getStopped());
-        assertEquals(Files.readString(EXPECTED_HEAD), edits.listCheckpoints(ListCheckpointsRequest.newBuilder()
+        assertEquals(Files.readString(EXPECTED_HEAD), edits().listCheckpoints(ListCheckpointsRequest.newBuilder()
                 .setModel(MODEL).build()).getHead(), "nothing committed after the stop");
     }
 
@@ -343,7 +352,7 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
         in.cancel("the client gave up", null);
         assertEquals(Status.Code.CANCELLED, Status.fromThrowable(call.ended.get(30, TimeUnit.SECONDS)).getCode());
         Thread.sleep(8_000); // longer than the server takes for the edit it was given
-        ListCheckpointsResponse list = edits.listCheckpoints(ListCheckpointsRequest.newBuilder().setModel(MODEL).build());
+        ListCheckpointsResponse list = edits().listCheckpoints(ListCheckpointsRequest.newBuilder().setModel(MODEL).build());
         assertEquals(committed.getCheckpoint().getId(), list.getHead(),
                 "the commit before the cancel is kept, and nothing after it is committed");
         Files.writeString(EXPECTED_HEAD, list.getHead());
@@ -404,7 +413,7 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
         EditRequest r = EditServiceGrpcTest.loosened(example("smollm2-capitals.jsonl", 1, "smollm2-edits").toBuilder())
                 .build();
         ApplyEditResponse applied = apply(r);
-        ExportCheckpointResponse export = edits.exportCheckpoint(ExportCheckpointRequest.newBuilder()
+        ExportCheckpointResponse export = edits().exportCheckpoint(ExportCheckpointRequest.newBuilder()
                 .setModel(ref("smollm2-edits")).build());
         assertEquals(applied.getCheckpoint().getId(), export.getModel().getCheckpoint());
         for (String file : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
@@ -439,7 +448,7 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
             assertEquals(r.getTargetNew(), reloaded.tokenizer().decode(new int[] {argmax(last)}),
                     "the export carries the edit");
         }
-        expect(Status.Code.ALREADY_EXISTS, "name", () -> edits.exportCheckpoint(ExportCheckpointRequest.newBuilder()
+        expect(Status.Code.ALREADY_EXISTS, "name", () -> edits().exportCheckpoint(ExportCheckpointRequest.newBuilder()
                 .setModel(ref("smollm2-edits")).build()));
     }
 
