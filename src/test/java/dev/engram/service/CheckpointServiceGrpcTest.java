@@ -29,7 +29,6 @@ import dev.engram.grpc.v1.GetCheckpointResponse;
 import dev.engram.grpc.v1.ListCheckpointsRequest;
 import dev.engram.grpc.v1.ListCheckpointsResponse;
 import dev.engram.grpc.v1.ModelRef;
-import dev.engram.grpc.v1.ModelServiceGrpc;
 import dev.engram.grpc.v1.NeuronKind;
 import dev.engram.grpc.v1.PredictRequest;
 import dev.engram.grpc.v1.PredictResponse;
@@ -50,7 +49,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -69,26 +67,10 @@ class CheckpointServiceGrpcTest extends GrpcClientTest {
     /** Where this test leaves the head it expects the restarted server to find ({@link CheckpointRestartTest}). */
     static final Path EXPECTED_HEAD = Path.of(System.getProperty("test-store.dir", "target/test-store"),
             "expected-head.txt");
-    private static EditServiceGrpc.EditServiceBlockingStub edits;
-    private static ModelServiceGrpc.ModelServiceBlockingStub models;
     private static String first;
     private static String second;
     private static PredictResponse atFirst;
 
-    @BeforeAll
-    static void stubs() {
-        edits = EditServiceGrpc.newBlockingStub(channel);
-        models = ModelServiceGrpc.newBlockingStub(channel);
-    }
-
-    /** A deadline per call, not per class: a deadline set once would run out over the class's many edits. */
-    private static EditServiceGrpc.EditServiceBlockingStub edits() {
-        return edits.withDeadlineAfter(300, TimeUnit.SECONDS);
-    }
-
-    private static ModelServiceGrpc.ModelServiceBlockingStub models() {
-        return models.withDeadlineAfter(120, TimeUnit.SECONDS);
-    }
 
     static EditRequest example(String file, int index, String model) throws Exception {
         return example(file, index, model, EditMethod.EDIT_METHOD_CLOSED_FORM);

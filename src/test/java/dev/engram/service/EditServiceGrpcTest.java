@@ -9,12 +9,10 @@ import com.google.protobuf.util.JsonFormat;
 import dev.engram.grpc.v1.EditMethod;
 import dev.engram.grpc.v1.EditOptions;
 import dev.engram.grpc.v1.EditRequest;
-import dev.engram.grpc.v1.EditServiceGrpc;
 import dev.engram.grpc.v1.EditedVector;
 import dev.engram.grpc.v1.Gate;
 import dev.engram.grpc.v1.GateThresholds;
 import dev.engram.grpc.v1.ModelRef;
-import dev.engram.grpc.v1.ModelServiceGrpc;
 import dev.engram.grpc.v1.NeighbourPrompt;
 import dev.engram.grpc.v1.NeuronKind;
 import dev.engram.grpc.v1.PredictRequest;
@@ -27,8 +25,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
@@ -36,23 +32,6 @@ import org.junit.jupiter.api.Test;
 /** EditService.ProposeEdit through a real channel, on the real stories260K and SmolLM2 models. */
 @QuarkusTest
 class EditServiceGrpcTest extends GrpcClientTest {
-    private static EditServiceGrpc.EditServiceBlockingStub edits;
-    private static ModelServiceGrpc.ModelServiceBlockingStub models;
-
-    @BeforeAll
-    static void stubs() {
-        edits = EditServiceGrpc.newBlockingStub(channel);
-        models = ModelServiceGrpc.newBlockingStub(channel);
-    }
-
-    /** A deadline per call, not per class: the key-value methods' first edit measures key statistics first. */
-    private static EditServiceGrpc.EditServiceBlockingStub edits() {
-        return edits.withDeadlineAfter(300, TimeUnit.SECONDS);
-    }
-
-    private static ModelServiceGrpc.ModelServiceBlockingStub models() {
-        return models.withDeadlineAfter(120, TimeUnit.SECONDS);
-    }
 
     /** Line {@code index} of an example batch in editing/, with the method set. */
     private static EditRequest.Builder example(String file, int index, EditMethod method) throws Exception {

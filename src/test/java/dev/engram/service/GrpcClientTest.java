@@ -40,6 +40,19 @@ abstract class GrpcClientTest {
         channel = ManagedChannelBuilder.forAddress("localhost", TEST_PORT).usePlaintext().build();
     }
 
+    /**
+     * EditService on the shared channel with a deadline per call, not per class: a deadline set once runs out over a
+     * class's many edits (and the key-value methods' first edit measures key statistics first).
+     */
+    static dev.engram.grpc.v1.EditServiceGrpc.EditServiceBlockingStub edits() {
+        return dev.engram.grpc.v1.EditServiceGrpc.newBlockingStub(channel).withDeadlineAfter(300, TimeUnit.SECONDS);
+    }
+
+    /** ModelService on the shared channel with a deadline per call. */
+    static dev.engram.grpc.v1.ModelServiceGrpc.ModelServiceBlockingStub models() {
+        return dev.engram.grpc.v1.ModelServiceGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+    }
+
     @AfterAll
     static void closeChannel() throws InterruptedException {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

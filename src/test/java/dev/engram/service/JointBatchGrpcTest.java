@@ -10,21 +10,18 @@ import dev.engram.grpc.v1.BatchEditResponse;
 import dev.engram.grpc.v1.BatchOutcome;
 import dev.engram.grpc.v1.EditMethod;
 import dev.engram.grpc.v1.EditRequest;
-import dev.engram.grpc.v1.EditServiceGrpc;
 import dev.engram.grpc.v1.Gate;
 import dev.engram.grpc.v1.GateThresholds;
 import dev.engram.grpc.v1.GetCheckpointRequest;
 import dev.engram.grpc.v1.GetCheckpointResponse;
 import dev.engram.grpc.v1.ListCheckpointsRequest;
 import dev.engram.grpc.v1.ModelRef;
-import dev.engram.grpc.v1.ModelServiceGrpc;
 import dev.engram.grpc.v1.NeighbourPrompt;
 import dev.engram.grpc.v1.PredictRequest;
 import dev.engram.grpc.v1.ProposeEditRequest;
 import dev.engram.grpc.v1.ProposeEditResponse;
 import io.quarkus.test.junit.QuarkusTest;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -70,13 +67,11 @@ class JointBatchGrpcTest extends GrpcClientTest {
     }
 
     private static String head() {
-        return EditServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
-                .listCheckpoints(ListCheckpointsRequest.newBuilder().setModel(MODEL).build()).getHead();
+        return edits().listCheckpoints(ListCheckpointsRequest.newBuilder().setModel(MODEL).build()).getHead();
     }
 
     private static String top1(String prompt) {
-        return ModelServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
-                .predict(PredictRequest.newBuilder().setModel(ModelRef.newBuilder().setName(MODEL)).setPrompt(prompt)
+        return models().predict(PredictRequest.newBuilder().setModel(ModelRef.newBuilder().setName(MODEL)).setPrompt(prompt)
                         .setTopK(1).build()).getCandidates(0).getText();
     }
 
@@ -116,8 +111,7 @@ class JointBatchGrpcTest extends GrpcClientTest {
         assertEquals(id, head());
         assertEquals(" S", top1(GIRL), "' Sue'");
         assertEquals(" st", top1("Tom and his dog went to the"), "' store'");
-        GetCheckpointResponse got = EditServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
-                .getCheckpoint(GetCheckpointRequest.newBuilder().setModel(ModelRef.newBuilder().setName(MODEL)
+        GetCheckpointResponse got = edits().getCheckpoint(GetCheckpointRequest.newBuilder().setModel(ModelRef.newBuilder().setName(MODEL)
                         .setCheckpoint(id)).build());
         assertEquals(" Sue", got.getCheckpoint().getRequest().getTargetNew());
         assertEquals(1, got.getCheckpoint().getMoreRequestsCount());
@@ -129,8 +123,7 @@ class JointBatchGrpcTest extends GrpcClientTest {
     @Test
     @Order(3)
     void theNextEditReScoresEveryFactOfTheJointCheckpoint() {
-        ProposeEditResponse next = EditServiceGrpc.newBlockingStub(channel).withDeadlineAfter(300, TimeUnit.SECONDS)
-                .proposeEdit(ProposeEditRequest.newBuilder().setEdit(girl().setSubject("a little boy")
+        ProposeEditResponse next = edits().proposeEdit(ProposeEditRequest.newBuilder().setEdit(girl().setSubject("a little boy")
                         .setTargetNew(" Max").setTargetTrue("")).build());
         assertEquals(2, next.getReport().getEarlierEditsCount());
         assertEquals(List.of(GIRL, "Tom and his dog went to the"), next.getReport().getEarlierEditsList().stream()
