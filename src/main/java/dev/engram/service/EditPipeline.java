@@ -85,9 +85,7 @@ public class EditPipeline {
             metrics.reused(model.name());
             return new Proposal(parent, known.result(), known.report(), known.response());
         }
-        EditCase edit = checked.edit().withEarlier(EarlierEdits.sample(
-                lineages.of(views.store(), model, parent.checkpoint()), checked.thresholds().earlierEditChecks(),
-                parent.checkpoint().hashCode()));
+        EditCase edit = checked.edit().withEarlier(earlierEdits(parent, checked.thresholds().earlierEditChecks()));
         VerifiedEdit run = VerifiedEdit.run(model, edit, checked.options(), checked.thresholds(),
                 sentinels.of(model.name()));
         metrics.verified(model.name(), run.report());
@@ -126,8 +124,7 @@ public class EditPipeline {
         if (errors.stream().anyMatch(java.util.Objects::nonNull)) {
             return new JointProposal(parent, errors, List.of(), null);
         }
-        List<EarlierEdit> lineage = EarlierEdits.sample(lineages.of(views.store(), model, parent.checkpoint()),
-                checked.get(0).thresholds().earlierEditChecks(), parent.checkpoint().hashCode());
+        List<EarlierEdit> lineage = earlierEdits(parent, checked.get(0).thresholds().earlierEditChecks());
         VerifiedBatch batch = VerifiedBatch.run(model, checked.stream().map(c -> c.edit().withEarlier(lineage)).toList(),
                 checked.get(0).options(), checked.stream().map(EditRequests.Checked::thresholds).toList(),
                 sentinels.of(model.name()));
@@ -139,6 +136,12 @@ public class EditPipeline {
                     millis));
         }
         return new JointProposal(parent, errors, responses, batch);
+    }
+
+    /** The retention gate's sample of the edits on {@code parent}'s lineage, seeded by the parent checkpoint. */
+    private List<EarlierEdit> earlierEdits(ModelViews.View parent, int count) {
+        return EarlierEdits.sample(lineages.of(views.store(), parent.model(), parent.checkpoint()), count,
+                parent.checkpoint().hashCode());
     }
 
     /** One line of a joint batch, checked against the batch's parent and its first line. */
