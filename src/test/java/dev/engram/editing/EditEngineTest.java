@@ -276,9 +276,12 @@ class EditEngineTest {
         assertTrue(prefixed.endsWith("Once upon a time, there was a little girl named"), prefixed);
     }
 
-    /** ROME-style context templates: generated once per view, count and seed, and reused by later edits. */
+    /**
+     * ROME-style context templates: generated once per base model, count and seed, by the unedited model, and reused by
+     * later edits of every view.
+     */
     @Test
-    void prefixesAreGeneratedOncePerViewCountAndSeed() {
+    void prefixesAreGeneratedOncePerBaseCountAndSeed() {
         List<String> first = TrainingPrompts.prefixes(MODEL, 3, 11);
         assertEquals(TrainingPrompts.generatePrefixes(MODEL, 3, 11), first, "the kept prefixes are the generated ones");
         assertEquals(3, first.size());
@@ -290,9 +293,9 @@ class EditEngineTest {
         java.util.Arrays.fill(change, 0.5f);
         Model edited = MODEL.edited(MODEL.deltaBuilder().add(0, dev.engram.runtime.Param.FFN_DOWN,
                 WeightDelta.Slice.ROW, 0, change).build());
-        List<String> ofEdited = TrainingPrompts.prefixes(edited, 3, 11);
-        assertTrue(first != ofEdited, "an edited view generates its own");
-        assertEquals(TrainingPrompts.generatePrefixes(edited, 3, 11), ofEdited);
+        assertTrue(first == TrainingPrompts.prefixes(edited, 3, 11), "an edited view reuses the base model's");
+        assertNotEquals(first, TrainingPrompts.generatePrefixes(edited, 3, 11),
+                "the edit changes what its view would sample: the test would not tell the two apart otherwise");
     }
 
     private static List<Integer> toList(int[] a) {
