@@ -41,13 +41,9 @@ public final class KeyValueAlgebra {
      * by Woodbury with A = λC, U = Kᵀ, V = K.
      */
     public static double[][] memit(double[][] cInverse, double lambda, double[][] keys, double[][] residuals) {
-        DMatrixRMaj aInverse = new DMatrixRMaj(cInverse);
-        CommonOps_DDRM.scale(1 / lambda, aInverse);
         DMatrixRMaj k = new DMatrixRMaj(keys);
         DMatrixRMaj kt = CommonOps_DDRM.transpose(k, null);
-        DMatrixRMaj b = new DMatrixRMaj(kt.numRows, residuals[0].length);
-        CommonOps_DDRM.mult(kt, new DMatrixRMaj(residuals), b); // Kᵀ R
-        return toArray(woodburySolve(aInverse, kt, k, b));
+        return toArray(solveOnKeys(new DMatrixRMaj(cInverse), 1 / lambda, kt, k, new DMatrixRMaj(residuals)));
     }
 
     /** The eigen-decomposition of a symmetric C: eigenvalues and unit eigenvectors (one per row). */
@@ -108,15 +104,8 @@ public final class KeyValueAlgebra {
         DMatrixRMaj pm = new DMatrixRMaj(p);
         DMatrixRMaj k = new DMatrixRMaj(all);
         DMatrixRMaj pkt = new DMatrixRMaj(n, all.length);
-        CommonOps_DDRM.multTransB(pm, k, pkt); // P Kᵀ
-        DMatrixRMaj k1 = new DMatrixRMaj(keys);
-        DMatrixRMaj pk1t = new DMatrixRMaj(n, keys.length);
-        CommonOps_DDRM.multTransB(pm, k1, pk1t);
-        DMatrixRMaj b = new DMatrixRMaj(n, residuals[0].length);
-        CommonOps_DDRM.mult(pk1t, new DMatrixRMaj(residuals), b); // P K₁ᵀ R
-        DMatrixRMaj aInverse = CommonOps_DDRM.identity(n);
-        CommonOps_DDRM.scale(1 / alpha, aInverse);
-        return toArray(woodburySolve(aInverse, pkt, k, b));
+        CommonOps_DDRM.multTransB(pm, k, pkt); // P Kᵀ, whose first columns are P K₁ᵀ
+        return toArray(solveOnKeys(null, 1 / alpha, pkt, k, new DMatrixRMaj(residuals)));
     }
 
     /** C⁻¹ of a symmetric positive definite C. */
@@ -129,24 +118,26 @@ public final class KeyValueAlgebra {
     }
 
     /**
-     * (A + U V)⁻¹ B = A⁻¹B − A⁻¹U (I + V A⁻¹ U)⁻¹ V A⁻¹ B, given A⁻¹ [n, n], U [n, m], V [m, n], B [n, c].
+     * (A + U V)⁻¹ U_w R, where A⁻¹ = s·M (M null: the identity), U [n, m], V [m, n], R [w, c] with w ≤ m, and U_w is
+     * U's first w columns. By the push-through identity (A + U V)⁻¹ U = A⁻¹U (I + V A⁻¹ U)⁻¹, so
+     * (A + U V)⁻¹ U_w R = A⁻¹U · [(I + V A⁻¹ U)⁻¹]_{:, :w} · R: one n × n by n × m product, an m × m solve, and no
+     * n × n by n × c product (MEMIT: A = λC, U = Kᵀ, V = K, w = m; AlphaEdit: A = αI, U = P Kᵀ, V = K, w = |K₁|).
      */
-    static DMatrixRMaj woodburySolve(DMatrixRMaj aInverse, DMatrixRMaj u, DMatrixRMaj v, DMatrixRMaj b) {
-        int m = u.numCols;
-        DMatrixRMaj aib = CommonOps_DDRM.mult(aInverse, b, null); // A⁻¹B
-        DMatrixRMaj aiu = CommonOps_DDRM.mult(aInverse, u, null); // A⁻¹U
-        DMatrixRMaj small = CommonOps_DDRM.mult(v, aiu, null); // V A⁻¹ U
-        for (int i = 0; i < m; i++) {
+    static DMatrixRMaj solveOnKeys(DMatrixRMaj m, double s, DMatrixRMaj u, DMatrixRMaj v, DMatrixRMaj r) {
+        int keys = u.numCols;
+        DMatrixRMaj aiu = m == null ? u.copy() : CommonOps_DDRM.mult(m, u, null); // A⁻¹U / s
+        CommonOps_DDRM.scale(s, aiu);
+        DMatrixRMaj small = CommonOps_DDRM.mult(v, aiu, null); // I + V A⁻¹ U
+        for (int i = 0; i < keys; i++) {
             small.add(i, i, 1);
         }
-        DMatrixRMaj vaib = CommonOps_DDRM.mult(v, aib, null); // V A⁻¹ B
-        DMatrixRMaj x = new DMatrixRMaj(m, b.numCols);
-        if (!CommonOps_DDRM.solve(small, vaib, x)) {
+        DMatrixRMaj picked = new DMatrixRMaj(keys, r.numCols); // E_w R: R's rows in U_w's places, zeros below
+        CommonOps_DDRM.insert(r, picked, 0, 0);
+        DMatrixRMaj x = new DMatrixRMaj(keys, r.numCols);
+        if (!CommonOps_DDRM.solve(small, picked, x)) {
             throw new IllegalStateException("singular system in a key-value update");
         }
-        DMatrixRMaj correction = CommonOps_DDRM.mult(aiu, x, null);
-        CommonOps_DDRM.subtractEquals(aib, correction);
-        return aib;
+        return CommonOps_DDRM.mult(aiu, x, null);
     }
 
     private static DMatrixRMaj column(double[] x) {
