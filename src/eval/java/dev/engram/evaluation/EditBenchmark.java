@@ -28,9 +28,11 @@ import java.util.Random;
  * The edit benchmark as one command:
  * {@code EditBenchmark <model[=path]> <records.jsonl> [--methods learned,closed_form,rome,memit,alpha_edit]
  * [--limit N] [--stride K] [--labels "Paris|Rome"] [--singles false] [--sequential N] [--every 50] [--batch N]
- * [--generation-tokens 100] [--out dir]}
+ * [--generation-tokens 100] [--journal file.jsonl [--measure false]] [--out dir]}
  * (--limit: the first N records, after taking every K-th with --stride; --labels: only records whose label starts with
- * one of these; --singles false: only the batch and the sequential protocol). For each method, with its default options and
+ * one of these; --singles false: only the batch and the sequential protocol; --journal: the single edits record by
+ * record, every method on each, kept in a {@link SingleEditJournal} so that a run of many hours continues where it
+ * stopped, at the same commit; --measure false: report what the journal holds, measuring nothing). For each method, with its default options and
  * the server's default gate:
  * <ul>
  * <li>single edits: each record edited on the unedited model and scored there (CounterFact's protocol); the gate's
@@ -104,15 +106,26 @@ public final class EditBenchmark {
                 .filter(s -> !s.isBlank() && !s.startsWith("#")).toList() : List.of();
         EditBenchmark bench = new EditBenchmark(model, records, sentinels,
                 Integer.parseInt(flags.getOrDefault("generation-tokens", "100")));
+        List<EditMethod<?>> methods = Arrays.stream(flags.getOrDefault("methods",
+                "learned,closed_form,rome,memit,alpha_edit").split(",")).<EditMethod<?>>map(EditMethods::named).toList();
+        boolean singles = Boolean.parseBoolean(flags.getOrDefault("singles", "true"));
+        Map<String, List<SingleEdit>> journaled = null;
+        if (singles && flags.containsKey("journal")) {
+            journaled = bench.singlesByRecord(methods, SingleEditJournal.open(Path.of(flags.get("journal")),
+                    SourceCommit.clean()), Boolean.parseBoolean(flags.getOrDefault("measure", "true")));
+            // a journal stopped part-way reports the records every method has finished, side by side
+            bench = bench.of(journaled.values().iterator().next().stream().map(SingleEdit::record).toList());
+        }
         List<MethodResult> results = new ArrayList<>();
-        for (String m : flags.getOrDefault("methods", "learned,closed_form,rome,memit,alpha_edit").split(",")) {
-            results.add(bench.run(EditMethods.named(m), Boolean.parseBoolean(flags.getOrDefault("singles", "true")),
+        for (EditMethod<?> m : methods) {
+            results.add(bench.run(m, journaled != null ? journaled.get(m.name()) : singles ? null : List.of(),
                     Integer.parseInt(flags.getOrDefault("batch", "0")),
                     Integer.parseInt(flags.getOrDefault("sequential", "0")),
                     Integer.parseInt(flags.getOrDefault("every", "50"))));
         }
-        EditBenchmarkReport report = new EditBenchmarkReport(model.name(), Path.of(args[1]).getFileName().toString(),
-                records.size(), bench.unedited(), bench.fluency(model), results);
+        EditBenchmarkReport report = new EditBenchmarkReport(bench.model.name(),
+                Path.of(args[1]).getFileName().toString(), bench.records.size(), bench.unedited(),
+                bench.fluency(model), results);
         report.write(Path.of(flags.getOrDefault("out", "docs/evaluation")));
         System.out.println(report.markdown());
     }
@@ -122,21 +135,14 @@ public final class EditBenchmark {
         return CounterFactScores.mean(CounterFactScores.of(model, records));
     }
 
-    public MethodResult run(EditMethod<?> method, boolean single, int batchSize, int sequential, int every) {
+    /**
+     * Every protocol for {@code method}; {@code singles} are its single edits measured already (null: measure them
+     * here, one record after another).
+     */
+    public MethodResult run(EditMethod<?> method, List<SingleEdit> singles, int batchSize, int sequential, int every) {
         EditOptions options = EditOptions.defaults(method, model.config().nLayers());
-        List<SingleEdit> singles = new ArrayList<>();
-        for (EditRecord r : single ? records : List.<EditRecord>of()) {
-            long start = System.nanoTime();
-            VerifiedEdit run = VerifiedEdit.run(model, r.edit(), options, thresholds, sentinels);
-            VerificationReport rep = run.report();
-            CounterFactScores.Scores scores = CounterFactScores.of(run.edited(), List.of(r)).get(0);
-            singles.add(new SingleEdit(r.label(), scores, fluency(run.edited(), List.of(r)), rep.passed(),
-                    rep.failedGates().stream().map(GateResult.Gate::name).toList(), rep.sameObject().size(),
-                    rep.relationNeighbours().size(), run.result().delta().parametersTouched(),
-                    run.result().editMillis() + run.result().locateMillis()));
-            rep.gates().stream().filter(g -> !g.passed()).forEach(g -> System.err.println("  gate " + g));
-            System.err.printf("%s single %s: %s (%d ms with verification)%n", method, r.label(),
-                    singles.get(singles.size() - 1), (System.nanoTime() - start) / 1_000_000);
+        if (singles == null) {
+            singles = records.stream().map(r -> single(method, r)).toList();
         }
         CounterFactScores.Scores batch = null;
         CounterFactScores.Scores batchUntouched = null;
@@ -154,6 +160,59 @@ public final class EditBenchmark {
         }
         return new MethodResult(method.name(), singles, batch, batchUntouched, batched, batchMillis,
                 sequential(options, Math.min(sequential, records.size()), every));
+    }
+
+    /** One record edited by {@code method} on the unedited model, verified, and scored there. */
+    SingleEdit single(EditMethod<?> method, EditRecord r) {
+        long start = System.nanoTime();
+        VerifiedEdit run = VerifiedEdit.run(model, r.edit(), EditOptions.defaults(method, model.config().nLayers()),
+                thresholds, sentinels);
+        VerificationReport rep = run.report();
+        CounterFactScores.Scores scores = CounterFactScores.of(run.edited(), List.of(r)).get(0);
+        SingleEdit edit = new SingleEdit(r.label(), scores, fluency(run.edited(), List.of(r)), rep.passed(),
+                rep.failedGates().stream().map(GateResult.Gate::name).toList(), rep.sameObject().size(),
+                rep.relationNeighbours().size(), run.result().delta().parametersTouched(),
+                run.result().editMillis() + run.result().locateMillis());
+        rep.gates().stream().filter(g -> !g.passed()).forEach(g -> System.err.println("  gate " + g));
+        System.err.printf("%s single %s: %s (%d ms with verification)%n", method, r.label(), edit,
+                (System.nanoTime() - start) / 1_000_000);
+        return edit;
+    }
+
+    /**
+     * The single edits of every method, record by record (every method on the first record, then on the second, …),
+     * each taken from {@code journal} when it holds it and, when {@code measure}, measured and journaled otherwise; per
+     * method, the edits of the records every method has finished, in record order. A run stopped part-way so covers
+     * the same records for every method, and continues where it stopped.
+     */
+    Map<String, List<SingleEdit>> singlesByRecord(List<EditMethod<?>> methods, SingleEditJournal journal,
+            boolean measure) {
+        Map<String, List<SingleEdit>> out = new java.util.LinkedHashMap<>();
+        methods.forEach(m -> out.put(m.name(), new ArrayList<>()));
+        for (EditRecord r : records) {
+            List<SingleEdit> each = new ArrayList<>();
+            for (EditMethod<?> m : methods) {
+                SingleEdit edit = journal.get(m.name(), r.label());
+                if (edit == null && measure) {
+                    edit = single(m, r);
+                    journal.append(m.name(), edit);
+                }
+                each.add(edit);
+            }
+            if (!each.contains(null)) {
+                for (int k = 0; k < methods.size(); k++) {
+                    out.get(methods.get(k).name()).add(each.get(k));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** This benchmark on the records labelled {@code labels}, in that order. */
+    EditBenchmark of(List<String> labels) {
+        Map<String, EditRecord> byLabel = new java.util.HashMap<>();
+        records.forEach(r -> byLabel.put(r.label(), r));
+        return new EditBenchmark(model, labels.stream().map(byLabel::get).toList(), sentinels, generationTokens);
     }
 
     private List<SequentialPoint> sequential(EditOptions options, int count, int every) {

@@ -83,6 +83,46 @@ class EditBenchmarkTest {
         }
     }
 
+    /**
+     * A long run continues where it stopped: every method on each record in turn, each single edit journaled as it
+     * finishes; a later run reads them back (the same edits, timings included, so nothing was measured again), reports
+     * only the records every method finished, and refuses a journal measured at another commit.
+     */
+    @Test
+    void aJournaledRunContinuesWhereItStoppedAndKeepsToOneCommit(@TempDir Path dir) throws Exception {
+        List<EditRecord> records = records().subList(0, 2);
+        EditBenchmark bench = new EditBenchmark(MODEL, records, List.of("Once upon a"), 4);
+        List<dev.engram.editing.EditMethod<?>> methods = List.of(EditMethods.CLOSED_FORM, EditMethods.ROME);
+        Path file = dir.resolve("journal.jsonl");
+        var first = bench.singlesByRecord(methods, SingleEditJournal.open(file, "c1"), true);
+        assertEquals(2, first.get("ROME").size());
+        List<String> lines = Files.readAllLines(file);
+        assertEquals(4, lines.size());
+        assertTrue(lines.get(0).contains("\"CLOSED_FORM\"") && lines.get(1).contains("\"ROME\""),
+                "record by record, every method on each: " + lines);
+
+        var again = bench.singlesByRecord(methods, SingleEditJournal.open(file, "c1"), true);
+        assertEquals(first, again, "read back, not measured again");
+
+        // stopped after the second record's first method, killed while it wrote the next line
+        Files.writeString(file, lines.get(0) + "\n" + lines.get(1) + "\n" + lines.get(2) + "\n"
+                + lines.get(3).substring(0, 40));
+        var part = bench.singlesByRecord(methods, SingleEditJournal.open(file, "c1"), false);
+        assertEquals(List.of(first.get("ROME").get(0)), part.get("ROME"), "only records every method finished");
+        assertEquals(List.of(first.get("CLOSED_FORM").get(0)), part.get("CLOSED_FORM"));
+        var resumed = bench.singlesByRecord(methods, SingleEditJournal.open(file, "c1"), true);
+        assertEquals(first.get("CLOSED_FORM"), resumed.get("CLOSED_FORM"), "the journaled edits are kept");
+        assertEquals(first.get("ROME").get(0), resumed.get("ROME").get(0));
+        assertEquals(first.get("ROME").get(1).scores(), resumed.get("ROME").get(1).scores(),
+                "the edit cut short is measured again");
+        assertEquals(4, Files.readAllLines(file).size(), "the cut line gone, the new one in its place");
+        assertEquals(resumed, bench.singlesByRecord(methods, SingleEditJournal.open(file, "c1"), false));
+
+        IllegalStateException other = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> SingleEditJournal.open(file, "c2"));
+        assertTrue(other.getMessage().contains("measured at c1"), other.getMessage());
+    }
+
     private static double p(Model model, int[] prompt, int[] target) {
         return ReferenceMath.teacherForcedProbability(model, prompt, target);
     }
@@ -96,7 +136,7 @@ class EditBenchmarkTest {
     void subjectNeuronEditsHoldTogetherInABatchAndInSequence() throws Exception {
         List<EditRecord> records = records();
         EditBenchmark bench = new EditBenchmark(MODEL, records, List.of("Once upon a"), 12);
-        EditBenchmark.MethodResult sn = bench.run(EditMethods.SUBJECT_NEURON, false, records.size(), records.size(),
+        EditBenchmark.MethodResult sn = bench.run(EditMethods.SUBJECT_NEURON, List.of(), records.size(), records.size(),
                 records.size());
         assertTrue(sn.singles().isEmpty());
         assertEquals(records.size(), sn.batchSize());
@@ -112,7 +152,7 @@ class EditBenchmarkTest {
         List<EditRecord> records = records();
         EditBenchmark bench = new EditBenchmark(MODEL, records, List.of("Once upon a"), 12);
         CounterFactScores.Scores unedited = bench.unedited();
-        EditBenchmark.MethodResult memit = bench.run(EditMethods.MEMIT, true, 2, records.size(), 1);
+        EditBenchmark.MethodResult memit = bench.run(EditMethods.MEMIT, null, 2, records.size(), 1);
         assertEquals(records.size(), memit.singles().size());
         double editedEs = memit.singles().stream().mapToDouble(s -> s.scores().es()).average().orElseThrow();
         assertTrue(editedEs > unedited.es(), "edits raise ES: " + editedEs + " vs " + unedited.es());
