@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 /** ListCheckpoints: a model's lineage, the head marked. */
 @Command(name = "checkpoints", description = "A model's checkpoints, oldest first, the head marked with *.")
 final class CheckpointsCommand extends ClientCommand {
-    @Option(names = "--model", defaultValue = "")
+    @Option(names = "--model", defaultValue = "", description = "default: the server's default model")
     String model;
 
     @Override

@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 /** Compare: two checkpoints of a model side by side on prompts (top-k of each, KL, same top-1). */
 @Command(name = "compare", description = "Two checkpoints side by side on prompts (default: base against the head).")
 final class CompareCommand extends ClientCommand {
-    @Option(names = "--model", defaultValue = "")
+    @Option(names = "--model", defaultValue = "", description = "default: the server's default model")
     String model;
     @Option(names = "--a", defaultValue = "base", description = "checkpoint A (default ${DEFAULT-VALUE})")
     String a;
@@ -23,7 +23,7 @@ final class CompareCommand extends ClientCommand {
     String b;
     @Option(names = "--prompt", required = true, description = "a prompt (repeatable)")
     List<String> prompts;
-    @Option(names = "--top-k", defaultValue = "3")
+    @Option(names = "--top-k", defaultValue = "3", description = "next tokens listed per side (default ${DEFAULT-VALUE})")
     int topK;
 
     @Override

@@ -3,6 +3,7 @@ package dev.engram.cli;
 import com.google.protobuf.util.JsonFormat;
 import dev.engram.grpc.v1.EditMethod;
 import dev.engram.grpc.v1.EditRequest;
+import dev.engram.grpc.v1.NeighbourPrompt;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,23 +16,28 @@ import picocli.CommandLine.Option;
 final class EditInput {
     @Option(names = "--edit", description = "a JSON edit request as in editing/*.jsonl ('-' reads standard input)")
     String file;
-    @Option(names = "--model")
+    @Option(names = "--model", description = "the model to edit (default: the server's default model)")
     String model;
     @Option(names = "--checkpoint", description = "the parent checkpoint (default: the head)")
     String checkpoint;
-    @Option(names = "--prompt")
+    @Option(names = "--prompt", description = "the prompt whose next token changes, e.g. 'The capital of France is'")
     String prompt;
     @Option(names = "--subject", description = "with --template: the subject that fills {}")
     String subject;
-    @Option(names = "--template")
+    @Option(names = "--template", description = "the prompt with {} for the subject, e.g. 'The capital of {} is' "
+            + "(lets the gate fill it with other subjects)")
     String template;
-    @Option(names = "--target-new")
+    @Option(names = "--target-new", description = "the new answer, with its leading space, e.g. ' Rome'")
     String targetNew;
     @Option(names = "--target-true", description = "default: the model's current top-1")
     String targetTrue;
     @Option(names = "--paraphrase", description = "a paraphrase to verify on (repeatable)")
     List<String> paraphrases;
-    @Option(names = "--method", description = "learned or closed_form")
+    @Option(names = "--neighbour", paramLabel = "PROMPT=>EXPECTED", description = "a prompt that must keep its "
+            + "answer, e.g. 'The capital of Spain is=> Madrid' (repeatable)")
+    List<String> neighbours;
+    @Option(names = "--method", description = "subject_neuron, learned, closed_form, rome, memit or alpha_edit "
+            + "(default: the server's, subject_neuron where the edit names its subject)")
     String method;
 
     EditRequest request() throws IOException {
@@ -63,8 +69,23 @@ final class EditInput {
         if (paraphrases != null) {
             b.addAllParaphrases(paraphrases);
         }
+        if (neighbours != null) {
+            for (String n : neighbours) {
+                int at = n.indexOf("=>");
+                if (at <= 0) {
+                    throw new IllegalArgumentException("--neighbour '" + n + "': expected PROMPT=>EXPECTED");
+                }
+                b.addNeighbours(NeighbourPrompt.newBuilder().setPrompt(n.substring(0, at))
+                        .setExpected(n.substring(at + 2)));
+            }
+        }
         if (method != null) {
-            b.getOptionsBuilder().setMethod(EditMethod.valueOf("EDIT_METHOD_" + method.toUpperCase(Locale.ROOT)));
+            String name = "EDIT_METHOD_" + method.toUpperCase(Locale.ROOT);
+            if (EditMethod.getDescriptor().findValueByName(name) == null) {
+                throw new IllegalArgumentException("--method '" + method + "': expected one of subject_neuron, "
+                        + "learned, closed_form, rome, memit, alpha_edit");
+            }
+            b.getOptionsBuilder().setMethod(EditMethod.valueOf(name));
         }
         return b.build();
     }

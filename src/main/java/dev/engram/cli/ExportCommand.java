@@ -11,17 +11,18 @@ import picocli.CommandLine.Option;
 /** ExportCheckpoint: write a checkpoint in the Hugging Face layout on the server's export directory. */
 @Command(name = "export", description = "Export a checkpoint in the Hugging Face layout (on the server's disk).")
 final class ExportCommand extends ClientCommand {
-    @Option(names = "--model")
+    @Option(names = "--model", description = "default: the server's default model")
     String model;
     @Option(names = "--checkpoint", description = "default: the head")
     String checkpoint;
-    @Option(names = "--name", required = true, description = "the export's directory name")
+    @Option(names = "--name", description = "the export's directory name (default: the server names it "
+            + "<model>-<checkpoint id>)")
     String name;
 
     @Override
     int run(ManagedChannel channel, PrintWriter out) {
         ExportCheckpointResponse r = server.prepare(EditServiceGrpc.newBlockingStub(channel)).exportCheckpoint(
-                ExportCheckpointRequest.newBuilder().setModel(model(model, checkpoint)).setName(name).build());
+                ExportCheckpointRequest.newBuilder().setModel(model(model, checkpoint)).setName(name == null ? "" : name).build());
         if (server.json) {
             ServerOptions.printJson(out, r, false);
         } else {

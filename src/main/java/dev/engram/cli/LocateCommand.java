@@ -18,11 +18,11 @@ final class LocateCommand extends ClientCommand {
     String model;
     @Option(names = "--checkpoint", description = "checkpoint id, 'base', or empty for the head")
     String checkpoint;
-    @Option(names = "--prompt", required = true)
+    @Option(names = "--prompt", required = true, description = "the prompt whose next token is explained")
     String prompt;
     @Option(names = "--target", description = "the continuation to explain (default: the model's top-1)")
     String target;
-    @Option(names = "--top-k", defaultValue = "10")
+    @Option(names = "--top-k", defaultValue = "10", description = "neurons listed per kind (default ${DEFAULT-VALUE})")
     int topK;
 
     @Override

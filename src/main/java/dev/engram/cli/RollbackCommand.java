@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 /** Rollback: move a model's head to an earlier checkpoint (or 'base'); exit 7 when the head moved meanwhile. */
 @Command(name = "rollback", description = "Move a model's head back (exit 7 if --expected-head no longer holds).")
 final class RollbackCommand extends ClientCommand {
-    @Option(names = "--model", defaultValue = "")
+    @Option(names = "--model", defaultValue = "", description = "default: the server's default model")
     String model;
     @Option(names = "--to", required = true, description = "a checkpoint id (or unique prefix) or 'base'")
     String to;

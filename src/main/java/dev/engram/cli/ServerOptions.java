@@ -31,7 +31,8 @@ final class ServerOptions {
     @Option(names = "--timeout", defaultValue = "600", description = "seconds before the call gives up (default ${DEFAULT-VALUE})")
     long timeoutSeconds;
 
-    @Option(names = "--json", description = "print the server's response as JSON (one object per line for streams)")
+    @Option(names = "--json", description = "print the server's response as JSON (one object per line for streams), "
+            + "every field included, also those at their default value (0, false, empty)")
     boolean json;
 
     ManagedChannel channel() {
@@ -50,9 +51,14 @@ final class ServerOptions {
         return s;
     }
 
+    /**
+     * {@code message} as JSON with the proto's field names and every field, also those at their default value, so that a
+     * pipeline can tell {@code false} or {@code 0} from a field that is missing.
+     */
     static void printJson(PrintWriter out, MessageOrBuilder message, boolean oneLine) {
         try {
-            JsonFormat.Printer printer = JsonFormat.printer().preservingProtoFieldNames();
+            JsonFormat.Printer printer = JsonFormat.printer().preservingProtoFieldNames()
+                    .alwaysPrintFieldsWithNoPresence();
             out.println(oneLine ? printer.omittingInsignificantWhitespace().print(message) : printer.print(message));
             out.flush();
         } catch (InvalidProtocolBufferException e) {

@@ -56,17 +56,83 @@ class CliTest {
         assertEquals(" time", r.get("targets").get(0).get("token").asText());
     }
 
+    /** The first example edit with the destructive options of EditServiceGrpcTest: specificity fails. */
+    private static String destructiveLine() throws Exception {
+        String line = Files.readAllLines(Path.of("editing", "stories260K-examples.jsonl")).get(0);
+        return line.substring(0, line.lastIndexOf('}')) + ", \"options\": {\"method\": "
+                + "\"EDIT_METHOD_LEARNED\", \"neuron_budget\": 400, \"neuron_kinds\": [\"NEURON_KIND_FFN\", "
+                + "\"NEURON_KIND_ATTENTION\"], \"learning_rate\": 2.0, \"steps\": 3, \"stop_probability\": 1.0}}";
+    }
+
     @Test
     void aRefusedProposalExitsThree() throws Exception {
         Path edit = Files.createTempFile("destructive", ".json");
-        String line = Files.readAllLines(Path.of("editing", "stories260K-examples.jsonl")).get(0);
-        // the destructive options of EditServiceGrpcTest: specificity fails
-        Files.writeString(edit, line.substring(0, line.lastIndexOf('}')) + ", \"options\": {\"method\": "
-                + "\"EDIT_METHOD_LEARNED\", \"neuron_budget\": 400, \"neuron_kinds\": [\"NEURON_KIND_FFN\", "
-                + "\"NEURON_KIND_ATTENTION\"], \"learning_rate\": 2.0, \"steps\": 3, \"stop_probability\": 1.0}}");
+        Files.writeString(edit, destructiveLine());
         Run run = engram("propose", "--edit", edit.toString());
         assertEquals(EngramCli.REFUSED, run.code(), run.out() + run.err());
         assertTrue(run.out().startsWith("REFUSED [") && run.out().contains("SPECIFICITY"), run.out());
+    }
+
+    /** A refused apply exits 3 and still prints the report the refusal carries; with --json, every field of it. */
+    @Test
+    void aRefusedApplyPrintsItsReport() throws Exception {
+        Path edit = Files.createTempFile("destructive", ".json");
+        Files.writeString(edit, destructiveLine());
+        Run text = engram("apply", MODEL, "--edit", edit.toString());
+        assertEquals(EngramCli.REFUSED, text.code(), text.out() + text.err());
+        assertTrue(text.out().startsWith("REFUSED [") && text.out().contains("SPECIFICITY")
+                && text.out().contains("P(new)"), text.out());
+        Run json = engram("apply", MODEL, "--json", "--edit", edit.toString());
+        assertEquals(EngramCli.REFUSED, json.code(), json.out() + json.err());
+        JsonNode r = new ObjectMapper().readTree(json.out());
+        assertEquals(9, r.get("refused").get("code").asInt(), "FAILED_PRECONDITION");
+        assertEquals(false, r.get("report").get("passed").asBoolean(true), "false is printed, not left out: " + r);
+        assertTrue(r.get("report").get("failed_gates").toString().contains("GATE_SPECIFICITY"), r.toString());
+    }
+
+    /**
+     * A batch line that is not JSON is reported by its index and the batch goes on; the table says which gate refused
+     * a line and prints its edit whole; no progress bar when standard error is not a terminal; --json prints fields at
+     * their default value (index 0); exit 3 with a refusal, 2 when the lines are only invalid, 2 for a missing file.
+     */
+    @Test
+    void aBatchReportsBadLinesByIndexAndGoesOn(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path mixed = dir.resolve("mixed.jsonl");
+        Files.writeString(mixed, "not json\n" + destructiveLine() + "\n");
+        Run batch = engram("batch", MODEL, mixed.toString());
+        assertEquals(EngramCli.REFUSED, batch.code(), batch.out() + batch.err());
+        assertTrue(Pattern.compile("^ 0  INVALID ", Pattern.MULTILINE).matcher(batch.out()).find(), batch.out());
+        String refused = batch.out().lines().filter(l -> l.startsWith(" 1  GATE_FAILED")).findFirst().orElse("");
+        assertTrue(refused.contains("SPECIFICITY"), "the gate that refused: " + batch.out());
+        assertTrue(refused.endsWith("'Once upon a time, there was a little girl named' -> ' Sue'"),
+                "the edit whole: " + refused);
+        assertEquals("", batch.err(), "no progress bar when standard error is not a terminal");
+
+        Run json = engram("batch", MODEL, "--json", mixed.toString());
+        JsonNode first = new ObjectMapper().readTree(json.out().lines().findFirst().orElseThrow());
+        assertTrue(first.has("index") && first.get("index").asInt(-1) == 0, "index 0 printed: " + first);
+
+        Path invalid = dir.resolve("invalid.jsonl");
+        Files.writeString(invalid, "not json\n{\"prompt\": \"\"}\n");
+        assertEquals(EngramCli.BAD_INPUT, engram("batch", MODEL, invalid.toString()).code());
+        Run missing = engram("batch", MODEL, dir.resolve("absent.jsonl").toString());
+        assertEquals(EngramCli.BAD_INPUT, missing.code());
+        assertTrue(missing.err().contains("absent.jsonl: no such file"), missing.err());
+    }
+
+    /** Neighbours and the method come as flags; a bad one is bad input, named. */
+    @Test
+    void neighboursAndTheMethodAreFlags() {
+        Run bad = engram("propose", MODEL, "--prompt", "Once upon a", "--target-new", " dog", "--method", "nope");
+        assertEquals(EngramCli.BAD_INPUT, bad.code());
+        assertTrue(bad.err().contains("--method 'nope'"), bad.err());
+        Run badNeighbour = engram("propose", MODEL, "--prompt", "Once upon a", "--target-new", " dog",
+                "--neighbour", "no arrow");
+        assertEquals(EngramCli.BAD_INPUT, badNeighbour.code());
+        Run json = engram("propose", MODEL, "--json", "--prompt", "Once upon a", "--target-new", " dog",
+                "--method", "closed_form", "--neighbour", "The dog wagged its=> tail");
+        assertTrue(json.code() == EngramCli.OK || json.code() == EngramCli.REFUSED, json.err());
+        assertTrue(json.out().contains("The dog wagged its"), "the neighbour was verified: " + json.out());
     }
 
     @Test
@@ -84,7 +150,7 @@ class CliTest {
     /** A batch commits its passing lines; the lineage lists them; compare sees the edit; rollback undoes it. */
     @Test
     void batchThenCheckpointsCompareAndRollback() {
-        Run batch = engram("batch", MODEL, "editing/stories260K-examples.jsonl");
+        Run batch = engram("batch", MODEL, "--progress", "editing/stories260K-examples.jsonl");
         Matcher summary = Pattern.compile("(\\d+) of 3 committed").matcher(batch.out());
         assertTrue(summary.find(), batch.out() + batch.err());
         int committed = Integer.parseInt(summary.group(1));
