@@ -85,7 +85,7 @@ public class AttributionGrpcService extends MutinyAttributionServiceGrpc.Attribu
             int limit = Math.min(model.config().maxSeqLen(), config.attributionMaxTokens());
             if (prompt.length > limit) {
                 throw GrpcErrors.invalid("prompt", "is " + prompt.length + " tokens; LocateFact attributes at most "
-                        + limit + " (engram.attribution-max-tokens)");
+                        + limit + " (ENGRAM_ATTRIBUTION_MAX_TOKENS, engram.attribution-max-tokens)");
             }
             int[] target = null;
             if (!r.getTarget().isEmpty()) {
@@ -95,7 +95,7 @@ public class AttributionGrpcService extends MutinyAttributionServiceGrpc.Attribu
                 }
                 if (prompt.length + target.length - 1 > limit) {
                     throw GrpcErrors.invalid("target", "prompt and target are " + (prompt.length + target.length - 1)
-                            + " tokens; LocateFact attributes at most " + limit + " (engram.attribution-max-tokens)");
+                            + " tokens; LocateFact attributes at most " + limit + " (ENGRAM_ATTRIBUTION_MAX_TOKENS, engram.attribution-max-tokens)");
                 }
             }
             int tokens = target == null ? 1 : target.length;
@@ -103,7 +103,7 @@ public class AttributionGrpcService extends MutinyAttributionServiceGrpc.Attribu
             if (neurons > config.maxResponseNeurons()) {
                 throw GrpcErrors.invalid("top_k", "(top_k + top_query_neurons) × " + tokens + " attributed token(s) is "
                         + neurons + " neurons; one response holds at most " + config.maxResponseNeurons()
-                        + " (engram.max-response-neurons)");
+                        + " (ENGRAM_MAX_RESPONSE_NEURONS, engram.max-response-neurons)");
             }
             return new Checked(model, prompt, target, options, view.ref(),
                     r.getOptions().getRenderCharts());

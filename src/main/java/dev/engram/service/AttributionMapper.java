@@ -29,7 +29,8 @@ final class AttributionMapper {
 
     /** The engine's options; INVALID_ARGUMENT naming the field for anything out of range. */
     static AttributionOptions options(LocateFactRequest r) {
-        int topK = PromptRequests.inRange("top_k", r.getTopK(), 1, AttributionOptions.MAX_TOP);
+        int topK = PromptRequests.inRange("top_k", PromptRequests.orDefault(r.getTopK(), PromptRequests.DEFAULT_TOP_K), 1,
+                AttributionOptions.MAX_TOP);
         var o = r.getOptions();
         int topQuery = o.hasTopQueryNeurons()
                 ? PromptRequests.inRange("options.top_query_neurons", o.getTopQueryNeurons(), 0, AttributionOptions.MAX_TOP)

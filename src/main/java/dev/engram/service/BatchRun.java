@@ -45,7 +45,7 @@ final class BatchRun {
         try {
             if (received > maxLines) {
                 stopOnFailure = true; // the batch ends here: nothing past the limit is read
-                throw GrpcErrors.invalid("batch", "holds more than " + maxLines + " lines (engram.max-batch)");
+                throw GrpcErrors.invalid("batch", "holds more than " + maxLines + " lines (ENGRAM_MAX_BATCH, engram.max-batch)");
             }
             EditRequest edit = edit(request);
             EditPipeline.Proposal proposal = pipeline.propose(edit);

@@ -61,7 +61,7 @@ final class EditRequests {
         int longest = promptTokens.length + Math.max(targetNew.length, targetTrue.length);
         if (longest > limit) {
             throw invalid("prompt", "prompt and target are " + longest + " tokens; an edit takes at most " + limit
-                    + " (engram.editing.max-prompt-tokens)");
+                    + " (ENGRAM_EDIT_MAX_TOKENS, engram.editing.max-prompt-tokens)");
         }
         if (r.getParaphrasesCount() > config.editing().maxParaphrases()) {
             throw invalid("paraphrases", "at most " + config.editing().maxParaphrases() + " are allowed, got "

@@ -38,7 +38,7 @@ final class JointBatch {
             out.add(line);
             try {
                 if (i >= maxLines) {
-                    throw GrpcErrors.invalid("batch", "holds more than " + maxLines + " lines (engram.max-batch)");
+                    throw GrpcErrors.invalid("batch", "holds more than " + maxLines + " lines (ENGRAM_MAX_BATCH, engram.max-batch)");
                 }
                 edits.add(BatchRun.edit(items.get(i)));
             } catch (RuntimeException e) {

@@ -86,7 +86,8 @@ public class ModelGrpcService extends MutinyModelServiceGrpc.ModelServiceImplBas
     private PredictResponse predictNow(PredictRequest request) {
         ModelViews.View view = views.resolve(request.getModel());
         Model model = view.model();
-        int k = PromptRequests.inRange("top_k", request.getTopK(), 1, model.config().vocabSize());
+        int k = PromptRequests.inRange("top_k", PromptRequests.orDefault(request.getTopK(), PromptRequests.DEFAULT_TOP_K),
+                1, model.config().vocabSize());
         int[] tokens = PromptRequests.promptTokens(model, request.getPrompt(), config.maxPromptTokens());
         NextTokenDistribution next = new NextTokenDistribution(batchers.computeIfAbsent(
                 view.ref().getName() + "@" + view.checkpoint(), key -> new NextTokenBatcher(PREDICT_BATCH_TOKENS, config.predictRunners()))

@@ -39,9 +39,17 @@ public final class PromptRequests {
         }
         if (ids.length > maxTokens) {
             throw invalid("prompt", "is " + ids.length + " tokens; this server takes at most " + maxTokens
-                    + " (engram.max-prompt-tokens)");
+                    + " (ENGRAM_MAX_PROMPT_TOKENS, engram.max-prompt-tokens)");
         }
         return ids;
+    }
+
+    /** What an unset top_k (0) of Predict and LocateFact means. */
+    public static final int DEFAULT_TOP_K = 10;
+
+    /** {@code value}, or {@code unset} when it is proto3's unset 0. */
+    public static int orDefault(int value, int unset) {
+        return value == 0 ? unset : value;
     }
 
     /** {@code value} if it lies in [min, max], else INVALID_ARGUMENT naming the field. */

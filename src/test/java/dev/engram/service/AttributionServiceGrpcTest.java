@@ -157,7 +157,9 @@ class AttributionServiceGrpcTest extends GrpcClientTest {
         expect(Status.Code.NOT_FOUND, "model", () -> attribution.locateFact(stories("Hi").setModel(ref("nope")).build()));
         expect(Status.Code.NOT_FOUND, "model.checkpoint", () -> attribution.locateFact(stories("Hi").setModel(ModelRef.newBuilder()
                 .setName("stories260K").setCheckpoint("v9")).build()));
-        expect(Status.Code.INVALID_ARGUMENT, "top_k", () -> attribution.locateFact(stories("Hi").setTopK(0).build()));
+        assertEquals(10, attribution.locateFact(stories("Hi").setTopK(0).build()).getTargets(0).getValueNeuronsCount(),
+                "an unset top_k means 10");
+        expect(Status.Code.INVALID_ARGUMENT, "top_k", () -> attribution.locateFact(stories("Hi").setTopK(-1).build()));
         expect(Status.Code.INVALID_ARGUMENT, "top_k", () -> attribution.locateFact(stories("Hi").setTopK(10_001).build()));
         expect(Status.Code.INVALID_ARGUMENT, "options.top_query_neurons", () -> attribution.locateFact(stories("Hi")
                 .setOptions(AttributionOptions.newBuilder().setTopQueryNeurons(-1)).build()));

@@ -204,7 +204,7 @@ class EditServiceGrpcTest extends GrpcClientTest {
         // past the edit bound (64 tokens in the test profile) but within the bound every call has (128)
         assertTrue(expect(Status.Code.INVALID_ARGUMENT, "prompt", () -> propose(good.toBuilder()
                 .setPrompt("the dog ran to the park and ".repeat(7)))).getStatus().getDescription()
-                .contains("engram.editing.max-prompt-tokens"));
+                .contains("ENGRAM_EDIT_MAX_TOKENS"));
         expect(Status.Code.INVALID_ARGUMENT, "template", () -> propose(good.toBuilder().setPrompt("")
                 .setSubject("Lily").setTemplate("A girl named")));
         expect(Status.Code.NOT_FOUND, "model", () -> propose(good.toBuilder().setModel(ref("gpt-17"))));

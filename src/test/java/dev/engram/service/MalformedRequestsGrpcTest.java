@@ -63,7 +63,7 @@ class MalformedRequestsGrpcTest extends GrpcClientTest {
         String longPrompt = "Once upon a time there was a little girl. ".repeat(20); // ~200 tokens; the tests cap 128
         StatusRuntimeException predict = expect(Status.Code.INVALID_ARGUMENT, "prompt", () -> ModelServiceGrpc
                 .newBlockingStub(channel).predict(PredictRequest.newBuilder().setPrompt(longPrompt).setTopK(1).build()));
-        assertTrue(predict.getStatus().getDescription().contains("engram.max-prompt-tokens"), predict.toString());
+        assertTrue(predict.getStatus().getDescription().contains("ENGRAM_MAX_PROMPT_TOKENS"), predict.toString());
         expect(Status.Code.INVALID_ARGUMENT, "prompt", () -> ModelServiceGrpc.newBlockingStub(channel)
                 .generate(GenerateRequest.newBuilder().setPrompt(longPrompt).setMaxNewTokens(1)
                         .build()).next());

@@ -93,8 +93,8 @@ class ModelServiceGrpcTest extends GrpcClientTest {
                 .setPrompt("").setTopK(3).build()));
         expect(Status.Code.NOT_FOUND, "model", () -> models.predict(PredictRequest.newBuilder()
                 .setModel(AttributionServiceGrpcTest.ref("no-such-model")).setPrompt("Hi").setTopK(3).build()));
-        expect(Status.Code.INVALID_ARGUMENT, "top_k", () -> models.predict(PredictRequest.newBuilder()
-                .setPrompt("Hi").setTopK(0).build()));
+        assertEquals(10, models.predict(PredictRequest.newBuilder().setPrompt("Hi").build()).getCandidatesCount(),
+                "an unset top_k means 10");
         expect(Status.Code.INVALID_ARGUMENT, "top_k", () -> models.predict(PredictRequest.newBuilder()
                 .setPrompt("Hi").setTopK(-4).build()));
         expect(Status.Code.INVALID_ARGUMENT, "top_k", () -> models.predict(PredictRequest.newBuilder()

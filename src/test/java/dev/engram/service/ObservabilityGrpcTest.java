@@ -58,7 +58,7 @@ class ObservabilityGrpcTest extends GrpcClientTest {
         // no id and bad input: the id travels in the trailers of the error, a fresh UUID
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> ModelServiceGrpc
                 .newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
-                .predict(PredictRequest.newBuilder().setPrompt("Once upon a").setTopK(0).build()));
+                .predict(PredictRequest.newBuilder().setPrompt("Once upon a").setTopK(-1).build()));
         assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
         String made = e.getTrailers().get(RpcObservation.REQUEST_ID);
         assertEquals(made, UUID.fromString(made).toString());
