@@ -81,6 +81,9 @@ class ObservabilityGrpcTest extends GrpcClientTest {
                 - value(before, "engram_rpc_seconds_count", invalid));
         assertTrue(value(after, "engram_rpc_seconds_sum", ok) > value(before, "engram_rpc_seconds_sum", ok));
         assertTrue(after.contains("engram_rpc_seconds_bucket{"), "a latency histogram");
+        long buckets = after.lines().filter(l -> l.startsWith("engram_rpc_seconds_bucket{") && l.contains(
+                "method=\"" + PREDICT + "\"") && l.contains("status=\"OK\"")).count();
+        assertEquals(17, buckets, "16 bounds and +Inf per method and status");
         Map<String, String> quick = Map.of("model", "stories260K", "lane", "quick");
         assertEquals(0, value(after, "engram_jobs_running", quick), "nothing runs between calls");
         assertEquals(0, value(after, "engram_jobs_queued", quick));
@@ -118,6 +121,21 @@ class ObservabilityGrpcTest extends GrpcClientTest {
         Map<String, String> model = Map.of("model", "stories260K-edits");
         assertEquals(1, value(after, "engram_verification_neighbour_kl_max_count", model)
                 - value(before, "engram_verification_neighbour_kl_max_count", model));
+        // every verified edit's fluency is recorded, a gain (ratio > 1) as much as a drop
+        assertEquals(1, value(after, "engram_verification_fluency_ratio_count", model)
+                - value(before, "engram_verification_fluency_ratio_count", model));
+    }
+
+    /** Readiness says whether the default model is loaded and the store answers, not only that the JVM is up. */
+    @Test
+    void readinessChecksTheModelAndTheStore() throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://localhost:9081/q/health/ready")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), response.body());
+        var check = new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body()).get("checks")
+                .findValue("data");
+        assertTrue(check != null && check.get("default_model_loaded").asBoolean()
+                && check.get("store_writable").asBoolean() && check.has("default_model_head"), response.body());
     }
 
     private static String scrape() throws Exception {

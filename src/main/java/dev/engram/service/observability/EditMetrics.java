@@ -33,7 +33,12 @@ public class EditMetrics {
                 report.neighbours().stream().mapToDouble(NeighbourCheck::kl).max().orElse(0));
         summary("engram.verification.sentinels.flipped", model,
                 report.sentinels().stream().filter(s -> !s.kept()).count());
-        summary("engram.verification.fluency.drop", model, report.fluency().relativeDrop());
+        // the edited model's generation entropy over the parent's: below 1 a drop, above 1 a gain (a relative drop
+        // would be negative for a gain, which a distribution summary discards)
+        if (report.fluency().parentEntropy() > 0) {
+            summary("engram.verification.fluency.ratio", model,
+                    report.fluency().editedEntropy() / report.fluency().parentEntropy());
+        }
     }
 
     /** An identical request on the same checkpoint got a proposal verified before, without new work. */
