@@ -26,7 +26,10 @@ class BuildWithStubs(build_py):
         out = Path(self.build_lib)
         protos = sorted(str(p.relative_to(source)) for p in (source / "engram" / "v1").glob("*.proto"))
         include = str(Path(grpc_tools.__file__).parent / "_proto")
-        code = protoc.main(["grpc_tools.protoc", f"-I{source}", f"-I{include}", f"--python_out={out}",
+        # google/rpc/error_details.proto (BatchEditResponse.bad_request) ships with googleapis-common-protos
+        from google.rpc import error_details_pb2
+        common = str(Path(error_details_pb2.__file__).parent.parent.parent)
+        code = protoc.main(["grpc_tools.protoc", f"-I{source}", f"-I{include}", f"-I{common}", f"--python_out={out}",
                             f"--grpc_python_out={out}", f"--pyi_out={out}", *protos])
         if code != 0:
             raise SystemExit(f"engram-client: protoc failed ({code})")

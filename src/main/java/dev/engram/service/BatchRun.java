@@ -58,6 +58,7 @@ final class BatchRun {
             StatusRuntimeException status = GrpcErrors.toStatus(e);
             out.setOutcome(outcome(status.getStatus().getCode())).setMessage(
                     status.getStatus().getCode() + ": " + status.getStatus().getDescription());
+            GrpcErrors.badRequest(status).ifPresent(out::setBadRequest);
             failed++;
             stopped = stopOnFailure;
         }

@@ -44,6 +44,21 @@ public final class GrpcErrors {
         return StatusProto.toStatusRuntimeException(status);
     }
 
+    /** The {@code google.rpc.BadRequest} in {@code e}'s status details, if it carries one. */
+    static java.util.Optional<BadRequest> badRequest(StatusRuntimeException e) {
+        com.google.rpc.Status status = StatusProto.fromThrowable(e);
+        if (status == null) {
+            return java.util.Optional.empty();
+        }
+        return status.getDetailsList().stream().filter(d -> d.is(BadRequest.class)).findFirst().map(d -> {
+            try {
+                return d.unpack(BadRequest.class);
+            } catch (com.google.protobuf.InvalidProtocolBufferException bad) {
+                throw new IllegalStateException(bad);
+            }
+        });
+    }
+
     /**
      * Runs a call body on the current thread, bound to the current gRPC context's cancellation (see
      * {@link Cancellation}): status exceptions pass through, argument errors become INVALID_ARGUMENT, the rest INTERNAL.

@@ -111,6 +111,8 @@ class CliTest {
         Run json = engram("batch", MODEL, "--json", mixed.toString());
         JsonNode first = new ObjectMapper().readTree(json.out().lines().findFirst().orElseThrow());
         assertTrue(first.has("index") && first.get("index").asInt(-1) == 0, "index 0 printed: " + first);
+        assertEquals("line", first.get("bad_request").get("field_violations").get(0).get("field").asText(),
+                "the invalid line's google.rpc.BadRequest: " + first);
 
         Path invalid = dir.resolve("invalid.jsonl");
         Files.writeString(invalid, "not json\n{\"prompt\": \"\"}\n");

@@ -90,29 +90,46 @@ abstract class GrpcClientTest {
 
     /** The service names the server lists through gRPC reflection. */
     static List<String> reflectedServices(Channel channel) throws Exception {
-        CompletableFuture<List<String>> names = new CompletableFuture<>();
+        return reflect(channel, ServerReflectionRequest.newBuilder().setListServices("*").build())
+                .getListServicesResponse().getServiceList().stream().map(s -> s.getName()).toList();
+    }
+
+    /**
+     * The names of the files server reflection gives for {@code symbol} (the file defining it and those it imports), as
+     * grpcurl asks when it decodes a message or a status detail; empty when reflection does not know the symbol.
+     */
+    static List<String> reflectedFilesOf(Channel channel, String symbol) throws Exception {
+        ServerReflectionResponse r = reflect(channel, ServerReflectionRequest.newBuilder()
+                .setFileContainingSymbol(symbol).build());
+        List<String> names = new ArrayList<>();
+        for (com.google.protobuf.ByteString file : r.getFileDescriptorResponse().getFileDescriptorProtoList()) {
+            names.add(com.google.protobuf.DescriptorProtos.FileDescriptorProto.parseFrom(file).getName());
+        }
+        return names;
+    }
+
+    private static ServerReflectionResponse reflect(Channel channel, ServerReflectionRequest request) throws Exception {
+        CompletableFuture<ServerReflectionResponse> answer = new CompletableFuture<>();
         StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(channel)
                 .serverReflectionInfo(new StreamObserver<>() {
-                    final List<String> seen = new ArrayList<>();
-
                     @Override
                     public void onNext(ServerReflectionResponse r) {
-                        r.getListServicesResponse().getServiceList().forEach(s -> seen.add(s.getName()));
+                        answer.complete(r);
                     }
 
                     @Override
                     public void onError(Throwable t) {
-                        names.completeExceptionally(t);
+                        answer.completeExceptionally(t);
                     }
 
                     @Override
                     public void onCompleted() {
-                        names.complete(seen);
+                        answer.completeExceptionally(new IllegalStateException("no reflection response"));
                     }
                 });
-        requests.onNext(ServerReflectionRequest.newBuilder().setListServices("*").build());
+        requests.onNext(request);
         requests.onCompleted();
-        return names.get(30, TimeUnit.SECONDS);
+        return answer.get(30, TimeUnit.SECONDS);
     }
 
     /** An observer that hands each message to {@code onNext} and completes {@code end} with the call's final status. */

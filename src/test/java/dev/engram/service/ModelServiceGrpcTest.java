@@ -125,4 +125,16 @@ class ModelServiceGrpcTest extends GrpcClientTest {
         assertFalse(services.isEmpty());
     }
 
+    /**
+     * The types a failed call carries in its status details resolve through reflection, so that grpcurl decodes them:
+     * google.rpc.BadRequest (every INVALID_ARGUMENT) and the verification report of a refused edit.
+     */
+    @Test
+    void reflectionResolvesTheStatusDetailTypes() throws Exception {
+        assertTrue(GrpcClientTest.reflectedFilesOf(channel, "google.rpc.BadRequest")
+                .contains("google/rpc/error_details.proto"), "google.rpc.BadRequest");
+        assertTrue(GrpcClientTest.reflectedFilesOf(channel, "engram.v1.VerificationReport")
+                .contains("engram/v1/edit.proto"), "engram.v1.VerificationReport");
+    }
+
 }
