@@ -1,17 +1,37 @@
-"""Builds engram-client: generates the engram.v1 gRPC modules from the repository's proto/ at build time."""
+"""Builds engram-client: generates the engram.v1 gRPC modules from the engram/v1 protos at build time.
+
+The protos are the repository's proto/ (ENGRAM_PROTO_DIR overrides); an sdist carries a copy of them in its own
+proto/, so that it builds anywhere, without the repository."""
 import os
+import shutil
 from pathlib import Path
 
 from setuptools import setup
 from setuptools.command.build_py import build_py
+from setuptools.command.sdist import sdist
+
+HERE = Path(__file__).resolve().parent
 
 
 def proto_dir() -> Path:
     given = os.environ.get("ENGRAM_PROTO_DIR")
-    path = Path(given) if given else Path(__file__).resolve().parent.parent.parent / "proto"
-    if not (path / "engram" / "v1").is_dir():
-        raise SystemExit(f"engram-client: no engram/v1 protos under {path} (set ENGRAM_PROTO_DIR)")
-    return path
+    candidates = [Path(given)] if given else [HERE / "proto", HERE.parent.parent / "proto"]
+    for path in candidates:
+        if (path / "engram" / "v1").is_dir():
+            return path
+    raise SystemExit(f"engram-client: no engram/v1 protos under {' or '.join(map(str, candidates))} (build from the "
+                     "repository or from an sdist, or set ENGRAM_PROTO_DIR)")
+
+
+class SdistWithProtos(sdist):
+    """sdist, with the engram/v1 protos copied into the release tree's proto/."""
+
+    def make_release_tree(self, base_dir, files):
+        super().make_release_tree(base_dir, files)
+        target = Path(base_dir) / "proto" / "engram" / "v1"
+        target.mkdir(parents=True, exist_ok=True)
+        for proto in sorted((proto_dir() / "engram" / "v1").glob("*.proto")):
+            shutil.copy2(proto, target / proto.name)
 
 
 class BuildWithStubs(build_py):
@@ -38,4 +58,4 @@ class BuildWithStubs(build_py):
 
 
 # The generated engram/ and engram/v1/ land in build_lib beside engram_client/, and the wheel takes all of build_lib.
-setup(cmdclass={"build_py": BuildWithStubs})
+setup(cmdclass={"build_py": BuildWithStubs, "sdist": SdistWithProtos})

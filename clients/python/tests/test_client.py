@@ -10,7 +10,8 @@ from pathlib import Path
 import grpc
 import pytest
 
-from engram_client import Engram, EngramError
+from engram_client import Engram, EngramError, to_dict, to_frame
+from engram_client.results import BatchLine, Location, NeuronScore, Proposal
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLES = REPO / "editing" / "stories260K-examples.jsonl"
@@ -30,6 +31,7 @@ def engram():
     port = free_port()
     store = tempfile.mkdtemp(prefix="engram-python-")
     env = dict(os.environ, ENGRAM_PORT=str(port), ENGRAM_HTTP_PORT=str(free_port()), ENGRAM_STORE_DIR=store,
+               ENGRAM_EXPORT_DIR=str(Path(store) / "exports"),
                ENGRAM_DEFAULT_MODEL="stories260K", ENGRAM_STORIES260K_PATH=str(models / "stories260K"))
     log = open(Path(store) / "server.log", "w")
     server = subprocess.Popen(["java", "-Dai.djl.offline=true", "-jar", str(jar)], cwd=REPO, env=env,
@@ -57,47 +59,112 @@ def example(index: int) -> dict:
     return json.loads(EXAMPLES.read_text().splitlines()[index])
 
 
+def destructive(index: int = 0) -> dict:
+    """An example edit with the destructive options of EditServiceGrpcTest: the specificity gate refuses it."""
+    return dict(example(index), options={"method": "EDIT_METHOD_LEARNED", "neuron_budget": 400,
+                                         "neuron_kinds": ["NEURON_KIND_FFN", "NEURON_KIND_ATTENTION"],
+                                         "learning_rate": 2.0, "steps": 3, "stop_probability": 1.0})
+
+
+def test_the_package_is_typed_and_installed_from_its_own_build():
+    import engram_client
+    package = Path(engram_client.__file__).parent
+    assert (package / "py.typed").is_file()
+    assert "site-packages" in str(package), f"the installed package, not the source: {package}"
+
+
 def test_locate_names_the_neurons_behind_the_answer(engram):
     r = engram.locate("Once upon a", " time", top_k=3)
-    assert r.model.name == "stories260K"
+    assert isinstance(r, Location) and r.model == "stories260K"
     target = r.targets[0]
     assert target.token == " time"
-    assert len(target.value_neurons) == 3
+    assert len(target.value_neurons) == 3 and all(isinstance(n, NeuronScore) for n in target.value_neurons)
     assert target.value_neurons[0].score >= target.value_neurons[1].score >= target.value_neurons[2].score
+    first = target.value_neurons[0]
+    assert first.name.startswith(f"L{first.layer} ")
+    heads = target.heads_array()
+    assert heads.shape[0] == len(target.layers) and heads.shape[1] >= 1
 
 
-def test_propose_is_a_dry_run_and_apply_commits_then_rollback_undoes(engram):
+def test_locate_facts_reports_progress_and_keeps_the_order(engram):
+    seen = []
+    results = engram.locate_facts([("Once upon a", " time"), {"prompt": "The dog wagged its", "target": " t"}],
+                                  top_k=2, on_progress=lambda done, total: seen.append((done, total)))
+    assert [r.targets[0].token for r in results] == [" time", " t"]
+    assert seen[-1] == (2, 2)
+
+
+def test_predict_defaults_and_generate_streams_text(engram):
+    p = engram.predict("Once upon a")
+    assert len(p.candidates) == 10 and p.candidates[0].text == " time"
+    pieces = list(engram.generate("Once upon a", max_new_tokens=5))
+    assert len(pieces) == 5 and "".join(pieces).startswith(" time")
+
+
+def test_propose_is_a_dry_run_and_apply_commits_then_diff_export_rollback(engram):
     edit = dict(example(0), options={"method": "EDIT_METHOD_CLOSED_FORM"})
     proposal = engram.propose(edit)
-    assert proposal.report.passed, proposal.report
-    assert proposal.report.efficacy.new_probability > proposal.report.efficacy.true_probability
+    assert isinstance(proposal, Proposal) and proposal.passed, proposal.report.failed_gates
+    assert proposal.report.es == 1.0 and proposal.report.failed_gates == []
+    assert all(isinstance(g.gate, str) and g.passed for g in proposal.report.gates)
+    assert proposal.delta.method == "CLOSED_FORM" and proposal.delta.parameters_touched > 0
     assert len(engram.checkpoints().checkpoints) == 0, "a proposal commits nothing"
 
-    applied = engram.apply(edit)
-    listing = engram.checkpoints()
-    assert listing.head == applied.checkpoint.id
-    comparison = engram.compare([edit["prompt"]])
-    assert comparison.prompts[0].top_a[0].text == " Lily"
-    assert not comparison.prompts[0].same_top1
+    committed = engram.apply(edit)
+    lineage = engram.checkpoints()
+    assert lineage.head == committed.checkpoint.id and lineage.checkpoints[0].is_head
+    assert engram.checkpoint(committed.checkpoint.id).target_new == " Sue"
+    diff = engram.diff()
+    assert diff.parameters_changed == committed.proposal.delta.parameters_touched
+    with pytest.raises(EngramError) as export:  # llama2.c's tokenizer has no Hugging Face form: a clear refusal
+        engram.export()
+    assert export.value.code == grpc.StatusCode.FAILED_PRECONDITION and "tokenizer" in export.value.message
+    comparison = engram.compare([edit["prompt"]])[0]
+    assert comparison.top_a[0].text == " Lily" and not comparison.same_top1
 
-    assert engram.rollback("base").head == "base"
+    assert engram.rollback("base") == "base"
     assert engram.predict(edit["prompt"], top_k=1).candidates[0].text == " Lily"
 
 
-def test_batch_yields_one_outcome_per_edit(engram):
-    edits = [dict(example(i), options={"method": "EDIT_METHOD_CLOSED_FORM"}) for i in range(3)]
-    results = list(engram.batch(edits))
-    assert [r.index for r in results] == [0, 1, 2]
-    assert results[-1].progress.received == 3
-    assert results[-1].progress.committed == sum(1 for r in results if r.HasField("checkpoint")) >= 1
+def test_batch_yields_one_line_per_edit_and_becomes_a_frame(engram):
+    edits = [dict(example(i), options={"method": "EDIT_METHOD_CLOSED_FORM"}) for i in range(3)] + [destructive(1)]
+    lines = list(engram.batch(edits))
+    assert [line.index for line in lines] == [0, 1, 2, 3] and all(isinstance(x, BatchLine) for x in lines)
+    assert lines[-1].received == 4
+    assert lines[-1].committed == sum(1 for x in lines if x.outcome == "COMMITTED") >= 1
+    assert lines[3].outcome == "GATE_FAILED" and "SPECIFICITY" in lines[3].proposal.report.failed_gates
+    frame = to_frame(lines)
+    assert list(frame["outcome"]) == [x.outcome for x in lines]
+    assert "proposal.report.passed" in frame.columns
     engram.rollback("base")
 
 
-def test_bad_input_raises_with_the_status_code(engram):
+def test_edit_has_easyedits_shape(engram):
+    out = engram.edit(prompts="Once upon a time, there was a little girl named", target_new=" Sue",
+                      ground_truth=" Lily", rephrase_prompts="One day, a little girl named",
+                      locality_inputs={"neighborhood": {"prompt": ["Once upon a"], "ground_truth": [" time"]}},
+                      method="closed_form")
+    assert len(out) == 1
+    case = out[0]
+    assert case["pre"]["rewrite_acc"] == [0.0] and case["post"]["rewrite_acc"] == [1.0]
+    assert "rephrase_acc" in case["post"] and case["post"]["locality"]["neighborhood_acc"][0] in (0.0, 1.0)
+    assert case["checkpoint"] is None, "edit() proposes unless asked to commit"
+    assert json.dumps(to_dict(engram.propose(example(0), method="closed_form").report))
+
+
+def test_a_refused_apply_carries_its_report_and_bad_input_its_fields(engram):
+    with pytest.raises(EngramError) as refused:
+        engram.apply(destructive())
+    assert refused.value.code == grpc.StatusCode.FAILED_PRECONDITION
+    assert refused.value.report is not None and "SPECIFICITY" in refused.value.report.failed_gates
+    assert refused.value.report.passed is False
     with pytest.raises(EngramError) as error:
         engram.propose(prompt="Once upon a", target_new=" ")
     assert error.value.code == grpc.StatusCode.INVALID_ARGUMENT
     assert error.value.message.startswith("target_new")
+    assert error.value.bad_request and error.value.bad_request[0][0] == "target_new"
     with pytest.raises(EngramError) as missing:
         engram.checkpoints("no-such-model")
     assert missing.value.code == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(ValueError):
+        engram.propose(example(0), method="nope")
