@@ -11,7 +11,7 @@ from engram.v1 import attribution_pb2, attribution_pb2_grpc, checkpoints_pb2, co
 from engram.v1 import edit_service_pb2_grpc, models_pb2, models_pb2_grpc
 
 from .results import (BatchLine, Checkpoint, Commit, Comparison, Diff, Export, Lineage, Location, Prediction,
-                      Proposal, Report)
+                      Proposal, Report, Tokens)
 
 #: An edit in the editing/*.jsonl form (a dict), or an engram.v1.EditRequest.
 EditLike = Union[edit_pb2.EditRequest, Mapping]
@@ -143,6 +143,11 @@ class Engram:
         for token in self._stream(self._models.Generate, models_pb2.GenerateRequest(
                 model=self._ref(model, checkpoint), prompt=prompt, max_new_tokens=max_new_tokens)):
             yield token.text_delta
+
+    def tokenize(self, text: str, *, model: Optional[str] = None, checkpoint: Optional[str] = None) -> Tokens:
+        """The tokens ``text`` is read as: ids and each token's own text (TransformerLens's to_str_tokens)."""
+        r = self._call(self._models.Tokenize, models_pb2.TokenizeRequest(model=self._ref(model, checkpoint), text=text))
+        return Tokens(list(r.ids), list(r.tokens))
 
     # AttributionService
 

@@ -27,6 +27,13 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class Tokens:
+    """A text as the model reads it: token ids and each token's own text."""
+    ids: List[int]
+    tokens: List[str]
+
+
+@dataclass(frozen=True)
 class Prediction:
     model: str
     checkpoint: str

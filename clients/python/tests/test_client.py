@@ -94,6 +94,12 @@ def test_locate_facts_reports_progress_and_keeps_the_order(engram):
     assert seen[-1] == (2, 2)
 
 
+def test_tokenize_gives_the_ids_predict_reads(engram):
+    t = engram.tokenize("Once upon a time,\nthere")
+    assert len(t.ids) == len(t.tokens) and "".join(t.tokens).strip() == "Once upon a time,\nthere"
+    assert t.ids == engram.predict("Once upon a time,\nthere").prompt_token_ids
+
+
 def test_predict_defaults_and_generate_streams_text(engram):
     p = engram.predict("Once upon a")
     assert len(p.candidates) == 10 and p.candidates[0].text == " time"

@@ -9,6 +9,8 @@ import dev.engram.grpc.v1.MutinyModelServiceGrpc;
 import dev.engram.grpc.v1.PredictRequest;
 import dev.engram.grpc.v1.PredictResponse;
 import dev.engram.grpc.v1.TokenCandidate;
+import dev.engram.grpc.v1.TokenizeRequest;
+import dev.engram.grpc.v1.TokenizeResponse;
 import dev.engram.inference.NextTokenBatcher;
 import dev.engram.inference.NextTokenDistribution;
 import dev.engram.inference.TokenProbability;
@@ -24,7 +26,7 @@ import io.smallrye.mutiny.infrastructure.Infrastructure;
 import java.util.Arrays;
 import java.util.Map;
 
-/** ListModels, Predict and Generate. Model work runs on worker threads, never on the gRPC event loop. */
+/** ListModels, Predict, Generate and Tokenize. Model work runs on worker threads, never on the gRPC event loop. */
 @GrpcService
 public class ModelGrpcService extends MutinyModelServiceGrpc.ModelServiceImplBase {
     private static final int DEFAULT_NEW_TOKENS = 32;
@@ -74,6 +76,22 @@ public class ModelGrpcService extends MutinyModelServiceGrpc.ModelServiceImplBas
         info.setFamily(c.family().name()).setDModel(c.dModel()).setNLayers(c.nLayers()).setNHeads(c.nHeads())
                 .setNKvHeads(c.nKvHeads()).setHeadDim(c.headDim()).setDFfn(c.dFfn()).setVocabSize(c.vocabSize())
                 .setContextLength(c.maxSeqLen());
+    }
+
+    @Override
+    @Blocking
+    public Uni<TokenizeResponse> tokenize(TokenizeRequest request) {
+        return Uni.createFrom().item(() -> GrpcErrors.call(() -> admission.run(request.getModel().getName(),
+                AdmissionControl.Lane.QUICK, () -> {
+                    ModelViews.View view = views.resolve(request.getModel());
+                    Model model = view.model();
+                    int[] ids = PromptRequests.promptTokens(model, request.getText(), config.maxPromptTokens());
+                    TokenizeResponse.Builder out = TokenizeResponse.newBuilder().setModel(view.ref());
+                    for (int id : ids) {
+                        out.addIds(id).addTokens(model.tokenizer().decode(new int[] {id}));
+                    }
+                    return out.build();
+                })));
     }
 
     @Override

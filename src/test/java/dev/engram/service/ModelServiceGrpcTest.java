@@ -113,6 +113,21 @@ class ModelServiceGrpcTest extends GrpcClientTest {
                 .getCandidates(0).getText());
     }
 
+    /** Tokenize gives the ids every call reads the prompt as, and each token's own text (TransformerLens's). */
+    @Test
+    void tokenizeGivesTheIdsAPromptIsReadAsAndEachTokensText() {
+        String prompt = "Once upon a time,\nthere";
+        dev.engram.grpc.v1.TokenizeResponse t = models.tokenize(dev.engram.grpc.v1.TokenizeRequest.newBuilder()
+                .setText(prompt).build());
+        assertEquals(models.predict(PredictRequest.newBuilder().setPrompt(prompt).setTopK(1).build())
+                .getPromptTokenIdsList(), t.getIdsList(), "the ids Predict reads");
+        assertEquals(t.getIdsCount(), t.getTokensCount());
+        assertEquals(prompt, String.join("", t.getTokensList()).strip(),
+                "the tokens spell the prompt, its line break kept");
+        expect(Status.Code.INVALID_ARGUMENT, "prompt", () -> models.tokenize(dev.engram.grpc.v1.TokenizeRequest
+                .newBuilder().setText("").build()));
+    }
+
     @Test
     void healthServiceReportsServing() {
         assertEquals(HealthOuterClass.HealthCheckResponse.ServingStatus.SERVING, health(channel));
