@@ -22,10 +22,26 @@ function el(tag, text, cls) {
   return e;
 }
 
+// A token as text that shows what it is: spaces as "·", line breaks as "⏎", tabs as "⇥"; the exact text in its title.
+function visible(t) {
+  return String(t ?? "").replace(/ /g, "\u00b7").replace(/\n/g, "\u23ce").replace(/\t/g, "\u21e5");
+}
+
+function chip(t) {
+  const span = el("span", visible(t), "tok");
+  span.title = JSON.stringify(t);
+  return span;
+}
+
 function tokens(list) {
   const span = el("span");
-  (list || []).forEach((t) => span.appendChild(el("span", t, "tok")));
+  (list || []).forEach((t) => span.appendChild(chip(t)));
   return span;
+}
+
+// GATE_EFFICACY -> efficacy
+function gateName(g) {
+  return String(g).replace(/^GATE_/, "").toLowerCase();
 }
 
 function status(id, text, error) {
@@ -75,7 +91,7 @@ function showNeuron(n, row) {
   d.appendChild(table);
   d.appendChild(el("h3", "vocabulary projection: the tokens the vector it adds promotes most"));
   const ol = el("ol", undefined, "projection");
-  (n.top_tokens || []).forEach((t) => { const li = el("li"); li.appendChild(el("span", t, "tok")); ol.appendChild(li); });
+  (n.top_tokens || []).forEach((t) => { const li = el("li"); li.appendChild(chip(t)); ol.appendChild(li); });
   d.appendChild(ol);
 }
 
@@ -103,6 +119,8 @@ async function locate(event) {
       model: modelRef(), prompt: $("prompt").value, target: $("target").value,
       top_k: Number($("top-k").value), options: { render_charts: true } });
     const t = (r.targets || [])[0] || {};
+    const read = await rpc("ModelService/Tokenize", { model: modelRef(), text: $("prompt").value });
+    $("prompt-tokens").replaceChildren(tokens(read.tokens));
     $("target-summary").textContent = `${r.model.name} @ ${r.model.checkpoint}: target ${JSON.stringify(t.token)}, ` +
       `log p = ${fixed(t.log_prob, 3)}, gain over the embedding ${fixed(t.log_prob_gain, 3)}`;
     $("layer-chart").innerHTML = (r.charts || {}).layer_scores_svg || "";
@@ -136,48 +154,105 @@ function promptRow(p) {
     el("span", p.success ? "yes" : "no", p.success ? "pass" : "fail")];
 }
 
+// The edit the form describes, as an EditRequest in proto JSON.
+function editRequest() {
+  const paraphrases = $("paraphrases").value.split("|").map((s) => s.trim()).filter((s) => s);
+  const edit = { model: modelRef(), prompt: $("edit-prompt").value, target_new: $("target-new").value, paraphrases };
+  if ($("subject").value.trim()) edit.subject = $("subject").value.trim();
+  if ($("method").value) edit.options = { method: $("method").value };
+  return edit;
+}
+
+let lineageLoad = Promise.resolve(); // the lineage being loaded after a model switch
+let proposed = null; // the request of the last proposal that passed: what Commit sends
+
 async function propose(event) {
   event.preventDefault();
   status("edit-status", "locating, editing and verifying…");
-  const paraphrases = $("paraphrases").value.split("|").map((s) => s.trim()).filter((s) => s);
+  $("commit").disabled = true;
+  proposed = null;
   try {
-    const r = await rpc("EditService/ProposeEdit", { edit: {
-      model: modelRef(), prompt: $("edit-prompt").value, target_new: $("target-new").value, paraphrases,
-      options: { method: $("method").value } } });
+    const request = editRequest();
+    const r = await rpc("EditService/ProposeEdit", { edit: request });
     const rep = r.report || {};
     const out = $("gate-report");
     out.replaceChildren();
     const verdict = el("p", rep.passed ? "PASSED every gate (a dry run: nothing was committed)"
-      : "REFUSED by " + (rep.failed_gates || []).join(", "), rep.passed ? "pass" : "fail");
+      : "REFUSED by " + (rep.failed_gates || []).map(gateName).join(", "), rep.passed ? "pass" : "fail");
     verdict.id = "verdict";
     out.appendChild(verdict);
-    out.appendChild(el("p", `${JSON.stringify(r.target_true)} → ${JSON.stringify(r.target_new)}; ` +
+    out.appendChild(el("p", `${JSON.stringify(r.target_true)} → ${JSON.stringify(r.target_new)} by ` +
+      `${String(r.delta.method || "").replace(/^EDIT_METHOD_/, "").toLowerCase()}; ` +
       `${r.delta.parameters_touched} parameters in ${(r.delta.vectors || []).length} vectors, ` +
       `‖Δ‖ ${fixed(r.delta.norm, 3)}, ${r.timings.total_ms} ms`));
-    out.appendChild(reportTable((rep.gates || []).map((g) => [g.gate, el("span", g.passed ? "passed" : "failed",
+    out.appendChild(reportTable((rep.gates || []).map((g) => [gateName(g.gate), el("span", g.passed ? "passed" : "failed",
       g.passed ? "pass" : "fail"), g.detail || ""]), ["gate", "", "detail"]));
-    const prompts = [rep.efficacy, ...(rep.paraphrases || []), ...(rep.neighbours || [])].filter((p) => p);
+    const prompts = [rep.efficacy, ...(rep.paraphrases || []), ...(rep.neighbours || []),
+      ...(rep.same_object_neighbours || []), ...(rep.relation_neighbours || [])].filter((p) => p);
     out.appendChild(reportTable(prompts.map(promptRow), ["prompt", "P(new) before → after",
       "P(true) before → after", "KL", "success"]));
-    status("edit-status", "");
+    if (rep.passed) {
+      proposed = request;
+      $("commit").disabled = false;
+    }
+    status("edit-status", rep.passed ? "a dry run: Commit writes it as the new head" : "");
   } catch (e) {
     status("edit-status", e.message, true);
+  }
+}
+
+async function commit() {
+  if (!proposed) return;
+  status("edit-status", "verifying again and committing…");
+  $("commit").disabled = true;
+  try {
+    const r = await rpc("EditService/ApplyEdit", { edit: proposed });
+    status("edit-status", `committed ${r.checkpoint.id.slice(0, 12)} on ${r.checkpoint.model}, the new head`);
+    proposed = null;
+    await lineage();
+  } catch (e) {
+    status("edit-status", e.message, true);
+  }
+}
+
+async function rollback(to) {
+  status("lineage-status", `rolling back to ${to}…`);
+  try {
+    const r = await rpc("EditService/Rollback", { model: $("model").value, to });
+    status("lineage-status", `head ${(r.previous_head || "").slice(0, 12)} → ${r.head.slice(0, 12)}`);
+    await lineage();
+  } catch (e) {
+    status("lineage-status", e.message, true);
   }
 }
 
 async function lineage() {
   const model = $("model").value;
   const r = await rpc("EditService/ListCheckpoints", { model });
+  $("checkpoint-detail").replaceChildren();
+  $("lineage-head").textContent = !r.head || r.head === "base"
+    ? `${model}: the head is the base model (no edit applied)` : `${model}: the head is ${r.head.slice(0, 12)}`;
+  $("lineage-head").dataset.head = r.head || "base";
   const body = $("lineage").querySelector("tbody");
   body.replaceChildren();
   for (const c of r.checkpoints || []) {
     const tr = el("tr");
-    [c.is_head ? "head" : "", c.id.slice(0, 12), (c.parent_id || "").slice(0, 12),
-      `${c.prompt}${c.target_new}`, c.parameters_touched, c.created_at].forEach((x) => tr.appendChild(el("td", String(x))));
+    [c.is_head ? "head" : "", c.id.slice(0, 12), (c.parent_id || "").slice(0, 12)].forEach((x) => tr.appendChild(el("td", String(x))));
+    const edit = el("td");
+    edit.append(el("span", c.prompt || ""), " ", chip(c.target_new || ""));
+    tr.appendChild(edit);
+    [c.parameters_touched ?? 0, c.created_at].forEach((x) => tr.appendChild(el("td", String(x))));
+    const action = el("td");
+    if (!c.is_head) {
+      const back = el("button", "roll back here");
+      back.addEventListener("click", (e) => { e.stopPropagation(); rollback(c.id); });
+      action.appendChild(back);
+    }
+    tr.appendChild(action);
     tr.addEventListener("click", () => showCheckpoint(model, c, tr));
     body.appendChild(tr);
   }
-  if (!(r.checkpoints || []).length) body.appendChild(el("tr")).appendChild(el("td", "no edits yet: the head is the base model"));
+  if (!(r.checkpoints || []).length) body.appendChild(el("tr")).appendChild(el("td", "no edits yet"));
 }
 
 async function showCheckpoint(model, c, row) {
@@ -204,16 +279,22 @@ async function showCheckpoint(model, c, row) {
 window.addEventListener("DOMContentLoaded", async () => {
   $("locate-form").addEventListener("submit", locate);
   $("edit-form").addEventListener("submit", propose);
-  $("lineage-refresh").addEventListener("click", () => lineage().catch((e) => alert(e.message)));
+  $("commit").addEventListener("click", commit);
+  $("rollback-base").addEventListener("click", () => rollback("base"));
+  $("lineage-refresh").addEventListener("click", () => lineage().catch((e) => status("lineage-status", e.message, true)));
+  // another model: its own lineage at once
+  $("model").addEventListener("change", () => {
+    lineageLoad = lineage().catch((e) => status("lineage-status", e.message, true));
+  });
+  // ?prompt=...&target=...&model=... fills the form and locates at once (links, and the browser test)
+  const query = new URLSearchParams(location.search);
   try {
     await loadModels();
+    if (query.get("model")) $("model").value = query.get("model");
     await lineage();
   } catch (e) {
     status("locate-status", e.message, true);
   }
-  // ?prompt=...&target=...&model=... fills the form and locates at once (links, and the browser test)
-  const query = new URLSearchParams(location.search);
-  if (query.get("model")) $("model").value = query.get("model");
   if (query.get("prompt")) {
     $("prompt").value = query.get("prompt");
     $("target").value = query.get("target") || "";
@@ -224,8 +305,19 @@ window.addEventListener("DOMContentLoaded", async () => {
   // ...&target_new=...&method=... then proposes that edit of the prompt (a dry run)
   if (query.get("target_new")) {
     $("target-new").value = query.get("target_new");
+    if (query.get("subject")) $("subject").value = query.get("subject");
     if (query.get("method")) $("method").value = query.get("method");
     await propose(new Event("submit"));
+    // ...&commit=true then commits it, as the Commit button does
+    if (query.get("commit") === "true") await commit();
   }
+  // ...&switch_to=<model> then switches the model as the select does (the browser test of a model switch)
+  if (query.get("switch_to")) {
+    $("model").value = query.get("switch_to");
+    $("model").dispatchEvent(new Event("change"));
+    await lineageLoad;
+  }
+  // ...&rollback=<base or id> then rolls the model back, as the buttons do
+  if (query.get("rollback")) await rollback(query.get("rollback"));
   document.body.dataset.ready = "true";
 });

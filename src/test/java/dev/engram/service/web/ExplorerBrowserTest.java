@@ -38,7 +38,7 @@ class ExplorerBrowserTest {
 
     private static String renderedDom(String url) throws Exception {
         Process p = new ProcessBuilder(chromium(), "--headless", "--no-sandbox", "--disable-gpu",
-                "--virtual-time-budget=120000", "--dump-dom", url).redirectError(ProcessBuilder.Redirect.DISCARD)
+                "--window-size=1280,1000", "--virtual-time-budget=120000", "--dump-dom", url).redirectError(ProcessBuilder.Redirect.DISCARD)
                 .start();
         String dom = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(180, TimeUnit.SECONDS), "chromium did not finish");
@@ -63,13 +63,49 @@ class ExplorerBrowserTest {
         assertTrue(values.contains("<tr class=\"neuron selected\">"), "the first neuron was clicked");
         String detail = dom.substring(dom.indexOf("id=\"neuron-detail\""));
         assertTrue(Pattern.compile("<h3>L\\d+ FFN \\d+</h3>").matcher(detail).find(), detail);
-        assertTrue(Pattern.compile("<ol class=\"projection\">(<li><span class=\"tok\">[^<]*</span></li>){5,}")
+        assertTrue(Pattern.compile("<ol class=\"projection\">(<li><span class=\"tok\"[^>]*>[^<]*</span></li>){5,}")
                 .matcher(detail).find(), "the clicked neuron's projection");
         assertTrue(Pattern.compile("<p[^>]*id=\"verdict\"[^>]*>(PASSED|REFUSED)").matcher(dom).find(),
                 "the gate's verdict");
-        assertTrue(dom.contains("EFFICACY"), "the gates, by name");
+        assertTrue(dom.contains("<td>efficacy</td>") && !dom.contains("GATE_"), "the gates, by their names");
+        assertTrue(Pattern.compile("id=\"prompt-tokens\"><span>(<span class=\"tok\" title=\"[^\"]*\">[^<]*</span>){5,}")
+                .matcher(dom).find(), "the prompt's tokens, from Tokenize");
+        assertTrue(dom.contains("<span class=\"tok\" title=\"&quot; Lily&quot;\">·Lily</span>")
+                || dom.contains("title=\"&quot; Sue&quot;\">·Sue</span>"), "a target's leading space shows");
+        assertTrue(dom.contains("geometric mean of its tokens"), "P(new) of a multi-token target is explained");
         assertTrue(Pattern.compile("<tbody><tr>(<td>[^<]*</td>){6}|no edits yet").matcher(
                 dom.substring(dom.indexOf("id=\"lineage\""))).find(), "the lineage table");
+    }
+
+    /**
+     * The page commits a passing proposal and rolls it back (the test server needs no token; a token field sends one
+     * where it does), and a model switch shows that model's lineage at once: stories260K-web is this test's own.
+     */
+    @Test
+    void thePageCommitsSwitchesModelAndRollsBack() throws Exception {
+        String committed = renderedDom(BASE + "/explorer/?model=stories260K-web&prompt="
+                + q("Once upon a time, there was a little girl named") + "&target=" + q(" Lily") + "&target_new="
+                + q(" Sue") + "&method=EDIT_METHOD_CLOSED_FORM&commit=true");
+        assertTrue(committed.contains("data-ready=\"true\""), "the page finished its work");
+        java.util.regex.Matcher head = Pattern.compile("id=\"lineage-head\" data-head=\"([0-9a-f]{64})\">"
+                + "stories260K-web: the head is ([0-9a-f]{12})<").matcher(committed);
+        assertTrue(head.find(), "a new head after Commit: " + section(committed, "lineage-section"));
+        assertTrue(committed.contains("committed " + head.group(2)), section(committed, "edit-section"));
+
+        // the default model first, then a switch to stories260K-web: its lineage shows without a refresh
+        String switched = renderedDom(BASE + "/explorer/?switch_to=stories260K-web");
+        assertTrue(switched.contains("data-head=\"" + head.group(1) + "\">stories260K-web: the head is "),
+                section(switched, "lineage-section"));
+
+        String rolledBack = renderedDom(BASE + "/explorer/?model=stories260K-web&rollback=base");
+        assertTrue(rolledBack.contains("data-head=\"base\">stories260K-web: the head is the base model (no edit "
+                + "applied)"), section(rolledBack, "lineage-section"));
+        assertTrue(rolledBack.contains("roll back here"), "the committed checkpoint can be made the head again");
+    }
+
+    private static String section(String dom, String id) {
+        int at = dom.indexOf("id=\"" + id + "\"");
+        return at < 0 ? dom : dom.substring(at, Math.min(dom.length(), at + 3000));
     }
 
     @Test
