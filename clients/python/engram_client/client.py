@@ -149,6 +149,25 @@ class Engram:
         r = self._call(self._models.Tokenize, models_pb2.TokenizeRequest(model=self._ref(model, checkpoint), text=text))
         return Tokens(list(r.ids), list(r.tokens))
 
+    def activations(self, prompt: str, hooks: Sequence[str], *, positions: Optional[Sequence[int]] = None,
+                    model: Optional[str] = None, checkpoint: Optional[str] = None) -> Dict[str, "numpy.ndarray"]:
+        """Activations at TransformerLens hook points (``blocks.3.hook_resid_post``, ``blocks.0.attn.hook_pattern``,
+        ``blocks.2.mlp.hook_post``, …) for ``positions`` (default: all; -1 is the last), as numpy arrays by hook name
+        (their axes in ``activation_axes``). Needs numpy."""
+        import numpy
+        r = self._call(self._models.GetActivations, models_pb2.ActivationsRequest(
+            model=self._ref(model, checkpoint), prompt=prompt, hooks=list(hooks), positions=list(positions or [])))
+        return {a.hook: numpy.frombuffer(a.values, dtype="<f4").reshape(tuple(a.shape)) for a in r.activations}
+
+    @staticmethod
+    def activation_axes(hook: str) -> List[str]:
+        """The axes of a hook point's array, as GetActivations gives it."""
+        if hook.endswith("attn.hook_pattern"):
+            return ["head", "query", "source"]
+        if hook.endswith("attn.hook_v"):
+            return ["head", "source", "d_head"]
+        return ["position", "neuron" if hook.endswith("mlp.hook_post") else "d_model"]
+
     # AttributionService
 
     def locate(self, prompt: str, target: str = "", *, top_k: int = 10, model: Optional[str] = None,

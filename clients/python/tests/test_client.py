@@ -100,6 +100,16 @@ def test_tokenize_gives_the_ids_predict_reads(engram):
     assert t.ids == engram.predict("Once upon a time,\nthere").prompt_token_ids
 
 
+def test_activations_come_as_numpy_arrays_by_hook_name(engram):
+    acts = engram.activations("Once upon a time", ["blocks.1.hook_resid_post", "blocks.2.hook_resid_pre",
+                                                    "blocks.0.attn.hook_pattern"], positions=[0, -1])
+    assert acts["blocks.1.hook_resid_post"].shape[0] == 2
+    assert (acts["blocks.1.hook_resid_post"] == acts["blocks.2.hook_resid_pre"]).all()
+    pattern = acts["blocks.0.attn.hook_pattern"]
+    assert engram.activation_axes("blocks.0.attn.hook_pattern") == ["head", "query", "source"]
+    assert abs(pattern.sum(axis=-1) - 1).max() < 1e-5
+
+
 def test_predict_defaults_and_generate_streams_text(engram):
     p = engram.predict("Once upon a")
     assert len(p.candidates) == 10 and p.candidates[0].text == " time"

@@ -30,6 +30,13 @@ public interface EngramConfig {
     int maxResponseNeurons();
 
     /**
+     * Most float32 values one GetActivations response may hold: 1,000,000 (4 MB) keeps it under gRPC's default 4 MiB
+     * message limit of clients.
+     */
+    @WithDefault("1000000")
+    int maxActivationFloats();
+
+    /**
      * Threads each tensor operation may use (libtorch's intra-op pool). Calls run side by side on their own worker
      * threads, so one thread each keeps a few cores from being oversubscribed: on 2 cores, 1 gives 23% more calls per
      * second under 32 clients and a 6× lower p99 for a lone Predict beside them than libtorch's default of one per

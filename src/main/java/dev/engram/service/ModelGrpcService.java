@@ -1,5 +1,7 @@
 package dev.engram.service;
 
+import dev.engram.grpc.v1.ActivationsRequest;
+import dev.engram.grpc.v1.ActivationsResponse;
 import dev.engram.grpc.v1.GenerateRequest;
 import dev.engram.grpc.v1.GenerateResponse;
 import dev.engram.grpc.v1.ListModelsRequest;
@@ -26,7 +28,7 @@ import io.smallrye.mutiny.infrastructure.Infrastructure;
 import java.util.Arrays;
 import java.util.Map;
 
-/** ListModels, Predict, Generate and Tokenize. Model work runs on worker threads, never on the gRPC event loop. */
+/** ListModels, Predict, Generate, Tokenize and GetActivations. Model work runs on worker threads, never on the gRPC event loop. */
 @GrpcService
 public class ModelGrpcService extends MutinyModelServiceGrpc.ModelServiceImplBase {
     private static final int DEFAULT_NEW_TOKENS = 32;
@@ -92,6 +94,15 @@ public class ModelGrpcService extends MutinyModelServiceGrpc.ModelServiceImplBas
                     }
                     return out.build();
                 })));
+    }
+
+    /** A traced pass: the heavy lane, as LocateFact. */
+    @Override
+    @Blocking
+    public Uni<ActivationsResponse> getActivations(ActivationsRequest request) {
+        return Uni.createFrom().item(() -> GrpcErrors.call(() -> admission.run(request.getModel().getName(),
+                AdmissionControl.Lane.HEAVY, () -> ActivationReads.read(views.resolve(request.getModel()), request,
+                        config))));
     }
 
     @Override

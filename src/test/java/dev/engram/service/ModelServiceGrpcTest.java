@@ -128,6 +128,100 @@ class ModelServiceGrpcTest extends GrpcClientTest {
                 .newBuilder().setText("").build()));
     }
 
+    private static float[] floats(dev.engram.grpc.v1.Activation a) {
+        java.nio.FloatBuffer f = a.getValues().asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .asFloatBuffer();
+        float[] out = new float[f.remaining()];
+        f.get(out);
+        return out;
+    }
+
+    /**
+     * GetActivations against what can be computed without the trace: h^0 rows are the embedding matrix's rows of the
+     * prompt's tokens; the last position's ln_final.hook_normalized times W_U gives Predict's next-token distribution
+     * (Predict runs another path: a cached, batched pass); resid_post of block l is resid_pre of block l + 1; a
+     * pattern row sums to 1 and is 0 after its query. Bad hooks, positions and sizes get INVALID_ARGUMENT.
+     */
+    @Test
+    void activationsAtHookPointsAgreeWithTheWeightsAndWithPredict() {
+        String prompt = "Once upon a time, there was a little girl named";
+        dev.engram.grpc.v1.ActivationsResponse r = models.getActivations(dev.engram.grpc.v1.ActivationsRequest
+                .newBuilder().setPrompt(prompt).addHooks("hook_embed").addHooks("blocks.1.hook_resid_post")
+                .addHooks("blocks.2.hook_resid_pre").addHooks("blocks.2.attn.hook_pattern")
+                .addHooks("ln_final.hook_normalized").addHooks("blocks.3.mlp.hook_post")
+                .addPositions(0).addPositions(-1).build());
+        dev.engram.runtime.Model model = dev.engram.support.TestModels.sharedStories260K();
+        int d = model.config().dModel();
+        int tokens = r.getPromptTokenIdsCount();
+        assertEquals(List.of(0, tokens - 1), r.getPositionsList());
+        float[] embedding = model.weights().base().tokenEmbedding().toFloatArray();
+        float[] h0 = floats(r.getActivations(0));
+        assertEquals(List.of(2L, (long) d), r.getActivations(0).getShapeList());
+        for (int i = 0; i < 2; i++) {
+            int id = r.getPromptTokenIds(r.getPositions(i));
+            for (int j = 0; j < d; j++) {
+                assertEquals(embedding[id * d + j], h0[i * d + j], 1e-6, "h^0 row " + i);
+            }
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(floats(r.getActivations(1)), floats(r.getActivations(2)),
+                "resid_post of block 1 is resid_pre of block 2");
+        float[] pattern = floats(r.getActivations(3));
+        assertEquals(List.of("head", "query", "source"), r.getActivations(3).getAxesList());
+        int heads = model.config().nHeads();
+        for (int h = 0; h < heads; h++) {
+            double first = 0;
+            double last = 0;
+            for (int s = 0; s < tokens; s++) {
+                first += pattern[(h * 2) * tokens + s];
+                last += pattern[(h * 2 + 1) * tokens + s];
+                if (s > 0) {
+                    assertEquals(0, pattern[(h * 2) * tokens + s], 1e-7, "the first query sees only itself");
+                }
+            }
+            assertEquals(1, first, 1e-5);
+            assertEquals(1, last, 1e-5);
+        }
+        // logits = N_f(h^L) W_U at the last position, in doubles; softmax; against Predict's top-1
+        float[] normed = floats(r.getActivations(4));
+        float[] unembedding = model.weights().base().unembedding().toFloatArray(); // [d, V]
+        int vocab = model.config().vocabSize();
+        double[] logits = new double[vocab];
+        double max = Double.NEGATIVE_INFINITY;
+        int best = 0;
+        for (int v = 0; v < vocab; v++) {
+            for (int j = 0; j < d; j++) {
+                logits[v] += (double) normed[d + j] * unembedding[j * vocab + v];
+            }
+            if (logits[v] > max) {
+                max = logits[v];
+                best = v;
+            }
+        }
+        double z = 0;
+        for (double l : logits) {
+            z += Math.exp(l - max);
+        }
+        PredictResponse predicted = models.predict(PredictRequest.newBuilder().setPrompt(prompt).setTopK(1).build());
+        assertEquals(predicted.getCandidates(0).getId(), best);
+        assertEquals(predicted.getCandidates(0).getProbability(), 1 / z, 1e-4);
+        assertEquals(List.of(2L, (long) model.config().dFfn()), r.getActivations(5).getShapeList());
+
+        expect(Status.Code.INVALID_ARGUMENT, "hooks[0]", () -> models.getActivations(dev.engram.grpc.v1
+                .ActivationsRequest.newBuilder().setPrompt(prompt).addHooks("blocks.0.hook_nope").build()));
+        expect(Status.Code.INVALID_ARGUMENT, "hooks[0]", () -> models.getActivations(dev.engram.grpc.v1
+                .ActivationsRequest.newBuilder().setPrompt(prompt).addHooks("blocks.99.hook_resid_post").build()));
+        expect(Status.Code.INVALID_ARGUMENT, "positions[0]", () -> models.getActivations(dev.engram.grpc.v1
+                .ActivationsRequest.newBuilder().setPrompt(prompt).addHooks("hook_embed").addPositions(99).build()));
+        dev.engram.grpc.v1.ActivationsRequest.Builder many = dev.engram.grpc.v1.ActivationsRequest.newBuilder()
+                .setPrompt(prompt);
+        for (int l = 0; l < model.config().nLayers(); l++) {
+            many.addHooks("blocks." + l + ".mlp.hook_post");
+            many.addHooks("blocks." + l + ".hook_resid_post");
+        }
+        assertTrue(expect(Status.Code.INVALID_ARGUMENT, "hooks", () -> models.getActivations(many.build()))
+                .getStatus().getDescription().contains("ENGRAM_MAX_ACTIVATION_FLOATS"), "the limit named");
+    }
+
     @Test
     void healthServiceReportsServing() {
         assertEquals(HealthOuterClass.HealthCheckResponse.ServingStatus.SERVING, health(channel));

@@ -17,6 +17,7 @@ public final class MethodScopes {
             Map.entry(name(ModelServiceGrpc.getPredictMethod()), AccessScope.READ),
             Map.entry(name(ModelServiceGrpc.getGenerateMethod()), AccessScope.READ),
             Map.entry(name(ModelServiceGrpc.getTokenizeMethod()), AccessScope.READ),
+            Map.entry(name(ModelServiceGrpc.getGetActivationsMethod()), AccessScope.READ),
             Map.entry(name(AttributionServiceGrpc.getLocateFactMethod()), AccessScope.READ),
             Map.entry(name(AttributionServiceGrpc.getLocateFactsMethod()), AccessScope.READ),
             Map.entry(name(EditServiceGrpc.getListCheckpointsMethod()), AccessScope.READ),
