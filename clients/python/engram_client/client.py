@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Union
 
+from typing_extensions import TypedDict, Unpack
+
 import grpc
 from google.protobuf import json_format
 from google.rpc import error_details_pb2, status_pb2
@@ -16,6 +18,22 @@ from .results import (BatchLine, Checkpoint, Commit, Comparison, Diff, Export, L
 #: An edit in the editing/*.jsonl form (a dict), or an engram.v1.EditRequest.
 EditLike = Union[edit_pb2.EditRequest, Mapping]
 METHODS = ("subject_neuron", "learned", "closed_form", "rome", "memit", "alpha_edit")
+
+
+class EditFields(TypedDict, total=False):
+    """The keyword arguments of an edit (:meth:`Engram.edit_request`), so that a type checker or an editor knows them
+    and a misspelt one is a TypeError naming it."""
+    prompt: str
+    target_new: str
+    target_true: str
+    subject: str
+    template: str
+    paraphrases: Sequence[str]
+    neighbours: Union[Mapping[str, str], Sequence]
+    method: str
+    options: Mapping
+    model: str
+    checkpoint: str
 
 
 class EngramError(Exception):
@@ -200,13 +218,13 @@ class Engram:
 
     # EditService
 
-    def propose(self, edit: Optional[EditLike] = None, **fields) -> Proposal:
+    def propose(self, edit: Optional[EditLike] = None, **fields: Unpack[EditFields]) -> Proposal:
         """A dry run: locate, edit and verify; nothing changes on the server. ``.passed`` is the gate's verdict.
         Keyword arguments as :meth:`edit_request`."""
         return Proposal.of(self._call(self._edits.ProposeEdit, edit_pb2.ProposeEditRequest(
             edit=self.edit_request(edit, **fields))))
 
-    def apply(self, edit: Optional[EditLike] = None, **fields) -> Commit:
+    def apply(self, edit: Optional[EditLike] = None, **fields: Unpack[EditFields]) -> Commit:
         """Verify and commit as the model's new head. A refused edit raises EngramError (FAILED_PRECONDITION) whose
         ``report`` says which gates failed and why."""
         return Commit.of(self._call(self._edits.ApplyEdit, checkpoints_pb2.ApplyEditRequest(

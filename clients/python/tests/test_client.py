@@ -184,3 +184,5 @@ def test_a_refused_apply_carries_its_report_and_bad_input_its_fields(engram):
     assert missing.value.code == grpc.StatusCode.NOT_FOUND
     with pytest.raises(ValueError):
         engram.propose(example(0), method="nope")
+    with pytest.raises(TypeError, match="target_nwe"):
+        engram.propose(prompt="Once upon a", target_nwe=" dog")
