@@ -22,9 +22,11 @@ function el(tag, text, cls) {
   return e;
 }
 
-// A token as text that shows what it is: spaces as "·", line breaks as "⏎", tabs as "⇥"; the exact text in its title.
+// A token as text that shows what it is: spaces as "·", line breaks as "⏎", tabs as "⇥", a token with no text (a
+// beginning-of-text token) as "∅"; the exact text in its title.
 function visible(t) {
-  return String(t ?? "").replace(/ /g, "\u00b7").replace(/\n/g, "\u23ce").replace(/\t/g, "\u21e5");
+  const s = String(t ?? "");
+  return s === "" ? "\u2205" : s.replace(/ /g, "\u00b7").replace(/\n/g, "\u23ce").replace(/\t/g, "\u21e5");
 }
 
 function chip(t) {
@@ -125,9 +127,12 @@ async function locate(event) {
       `log p = ${fixed(t.log_prob, 3)}, gain over the embedding ${fixed(t.log_prob_gain, 3)}`;
     $("layer-chart").innerHTML = (r.charts || {}).layer_scores_svg || "";
     $("head-heatmap").innerHTML = (r.charts || {}).head_heatmap_svg || "";
+    $("locate-result").hidden = false;
+    const chart = $("layer-chart").querySelector("svg");
+    // the width the chart is drawn at, for the browser test: its labels are legible only at the size the server drew
+    if (chart) document.body.dataset.chartWidth = String(Math.round(chart.getBoundingClientRect().width));
     fillNeurons("value-neurons", t.value_neurons);
     fillNeurons("query-neurons", t.query_neurons);
-    $("locate-result").hidden = false;
     $("edit-prompt").value = $("prompt").value;
     status("locate-status", `located ${(t.value_neurons || []).length} value and ${(t.query_neurons || []).length} query neurons`);
   } catch (e) {

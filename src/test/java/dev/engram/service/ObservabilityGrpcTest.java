@@ -27,6 +27,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -124,6 +125,20 @@ class ObservabilityGrpcTest extends GrpcClientTest {
         // every verified edit's fluency is recorded, a gain (ratio > 1) as much as a drop
         assertEquals(1, value(after, "engram_verification_fluency_ratio_count", model)
                 - value(before, "engram_verification_fluency_ratio_count", model));
+        assertEquals(1, value(after, "engram_verification_paraphrase_success_count", model)
+                - value(before, "engram_verification_paraphrase_success_count", model));
+
+        // without paraphrases or neighbours those checks are not measured, and not recorded: never as a success
+        String beforeBare = scrape();
+        edits.proposeEdit(ProposeEditRequest.newBuilder().setEdit(edit.clone().clearParaphrases().clearNeighbours())
+                .build());
+        String afterBare = scrape();
+        assertEquals(1, value(afterBare, "engram_edits_total", proposed) - value(beforeBare, "engram_edits_total",
+                proposed));
+        for (String unmeasured : List.of("engram_verification_paraphrase_success_count",
+                "engram_verification_neighbourhood_success_count")) {
+            assertEquals(value(beforeBare, unmeasured, model), value(afterBare, unmeasured, model), unmeasured);
+        }
     }
 
     /** Readiness says whether the default model is loaded and the store answers, not only that the JVM is up. */

@@ -56,6 +56,9 @@ class ExplorerBrowserTest {
                 + "&target=" + q(" Lily") + "&target_new=" + q(" Sue") + "&method=EDIT_METHOD_CLOSED_FORM");
         assertTrue(dom.contains("data-ready=\"true\""), "the page finished its work");
         assertTrue(Pattern.compile("<div id=\"layer-chart\"><svg").matcher(dom).find(), "a layer chart");
+        java.util.regex.Matcher width = Pattern.compile("data-chart-width=\"(\\d+)\"").matcher(dom);
+        assertTrue(width.find() && Integer.parseInt(width.group(1)) >= 760,
+                "the chart at the size it was drawn (760 wide), not shrunk");
         assertTrue(Pattern.compile("<div id=\"head-heatmap\"><svg").matcher(dom).find(), "a head heat map");
         assertTrue(dom.contains("target \" Lily\""), "the target summary");
         String values = dom.substring(dom.indexOf("id=\"value-neurons\""), dom.indexOf("id=\"query-neurons\""));
@@ -96,6 +99,10 @@ class ExplorerBrowserTest {
         String switched = renderedDom(BASE + "/explorer/?switch_to=stories260K-web");
         assertTrue(switched.contains("data-head=\"" + head.group(1) + "\">stories260K-web: the head is "),
                 section(switched, "lineage-section"));
+
+        // a line break in a token is a visible mark in one chip, not an empty line
+        String newline = renderedDom(BASE + "/explorer/?model=stories260K-web&prompt=" + q("Once upon a time.\nThe"));
+        assertTrue(newline.contains("title=\"&quot;\\n&quot;\">⏎</span>"), section(newline, "locate-section"));
 
         String rolledBack = renderedDom(BASE + "/explorer/?model=stories260K-web&rollback=base");
         assertTrue(rolledBack.contains("data-head=\"base\">stories260K-web: the head is the base model (no edit "
