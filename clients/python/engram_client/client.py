@@ -301,8 +301,13 @@ class Engram:
                 ps = [block["prompt"]] if isinstance(block["prompt"], str) else block["prompt"]
                 gs = [block["ground_truth"]] if isinstance(block["ground_truth"], str) else block["ground_truth"]
                 neighbours += [(name, p, g) for p, g in zip(ps, gs)]
-            request = self.edit_request(prompt=prompt, target_new=each(target_new, i),
-                                        target_true=each(ground_truth, i), subject=each(subject, i),
+            who = each(subject, i)
+            if who is not None and who not in prompt:
+                raise ValueError(f"subject {who!r} is not in the prompt {prompt!r}")
+            # the server takes a subject with its template: the prompt with {} where the subject is
+            template = prompt.replace(who, "{}", 1) if who is not None else None
+            request = self.edit_request(prompt=None if who is not None else prompt, target_new=each(target_new, i),
+                                        target_true=each(ground_truth, i), subject=who, template=template,
                                         paraphrases=[rephrase] if rephrase else None,
                                         neighbours=[(p, g) for _, p, g in neighbours] or None, method=method,
                                         model=model)
@@ -320,7 +325,8 @@ class Engram:
                 proposal = self.propose(request)
             if proposal is not None:
                 report = proposal.report
-            out.append({"case_id": i, "requested_rewrite": {"prompt": prompt, "target_new": request.target_new,
+            out.append({"case_id": i, "requested_rewrite": {"prompt": prompt, "subject": who,
+                                                            "target_new": request.target_new,
                                                             "ground_truth": request.target_true,
                                                             "rephrase_prompt": rephrase},
                         "pre": _metrics(report, neighbours, before=True),

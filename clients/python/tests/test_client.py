@@ -166,6 +166,9 @@ def test_edit_has_easyedits_shape(engram):
     assert "rephrase_acc" in case["post"] and case["post"]["locality"]["neighborhood_acc"][0] in (0.0, 1.0)
     assert case["checkpoint"] is None, "edit() proposes unless asked to commit"
     assert json.dumps(to_dict(engram.propose(example(0), method="closed_form").report))
+    with_subject = engram.edit(prompts="Once upon a time, there was a little girl named", target_new=" Sue",
+                               subject="girl", method="closed_form")[0]
+    assert with_subject["requested_rewrite"]["subject"] == "girl" and with_subject["post"]["rewrite_acc"] == [1.0]
 
 
 def test_a_refused_apply_carries_its_report_and_bad_input_its_fields(engram):

@@ -163,7 +163,14 @@ function promptRow(p) {
 function editRequest() {
   const paraphrases = $("paraphrases").value.split("|").map((s) => s.trim()).filter((s) => s);
   const edit = { model: modelRef(), prompt: $("edit-prompt").value, target_new: $("target-new").value, paraphrases };
-  if ($("subject").value.trim()) edit.subject = $("subject").value.trim();
+  const subject = $("subject").value.trim();
+  if (subject) {
+    // the server takes a subject with its template: the prompt with {} where the subject is
+    if (!edit.prompt.includes(subject)) throw new Error(`subject ${JSON.stringify(subject)} is not in the prompt`);
+    edit.template = edit.prompt.replace(subject, "{}");
+    edit.subject = subject;
+    delete edit.prompt;
+  }
   if ($("method").value) edit.options = { method: $("method").value };
   return edit;
 }

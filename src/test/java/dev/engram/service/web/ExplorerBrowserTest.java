@@ -53,7 +53,7 @@ class ExplorerBrowserTest {
     @Test
     void aPromptRendersChartsNeuronsAProjectionAndAnEditsGateReport() throws Exception {
         String dom = renderedDom(BASE + "/explorer/?prompt=" + q("Once upon a time, there was a little girl named")
-                + "&target=" + q(" Lily") + "&target_new=" + q(" Sue") + "&method=EDIT_METHOD_CLOSED_FORM");
+                + "&target=" + q(" Lily") + "&target_new=" + q(" Sue") + "&subject=girl&method=EDIT_METHOD_CLOSED_FORM");
         assertTrue(dom.contains("data-ready=\"true\""), "the page finished its work");
         assertTrue(Pattern.compile("<div id=\"layer-chart\"><svg").matcher(dom).find(), "a layer chart");
         java.util.regex.Matcher width = Pattern.compile("data-chart-width=\"(\\d+)\"").matcher(dom);
