@@ -195,7 +195,8 @@ async function propose(event) {
     out.appendChild(verdict);
     out.appendChild(el("p", `${JSON.stringify(r.target_true)} → ${JSON.stringify(r.target_new)} by ` +
       `${String(r.delta.method || "").replace(/^EDIT_METHOD_/, "").toLowerCase()}; ` +
-      `${r.delta.parameters_touched} parameters in ${(r.delta.vectors || []).length} vectors, ` +
+      `${r.delta.parameters_touched} parameters` +
+      ((r.delta.vectors || []).length ? ` in ${r.delta.vectors.length} vectors` : "") + ", " +
       `‖Δ‖ ${fixed(r.delta.norm, 3)}, ${r.timings.total_ms} ms`));
     out.appendChild(reportTable((rep.gates || []).map((g) => [gateName(g.gate), el("span", g.passed ? "passed" : "failed",
       g.passed ? "pass" : "fail"), g.detail || ""]), ["gate", "", "detail"]));
@@ -220,6 +221,7 @@ async function commit() {
   try {
     const r = await rpc("EditService/ApplyEdit", { edit: proposed });
     status("edit-status", `committed ${r.checkpoint.id.slice(0, 12)} on ${r.checkpoint.model}, the new head`);
+    $("verdict").textContent = `PASSED every gate, and committed as ${r.checkpoint.id.slice(0, 12)}`;
     proposed = null;
     await lineage();
   } catch (e) {
