@@ -122,6 +122,17 @@ class CliTest {
         assertTrue(missing.err().contains("absent.jsonl: no such file"), missing.err());
     }
 
+    /** `engram <command> --help` explains every option of every subcommand. */
+    @Test
+    void everyOptionHasHelpText() {
+        for (var sub : EngramCli.commandLine().getSubcommands().entrySet()) {
+            for (var option : sub.getValue().getCommandSpec().options()) {
+                assertTrue(option.description().length > 0 && !String.join("", option.description()).isBlank(),
+                        sub.getKey() + " " + option.longestName() + " has no help text");
+            }
+        }
+    }
+
     /** Neighbours and the method come as flags; a bad one is bad input, named. */
     @Test
     void neighboursAndTheMethodAreFlags() {
