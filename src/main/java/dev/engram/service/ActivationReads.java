@@ -24,6 +24,10 @@ final class ActivationReads {
     static ActivationsResponse read(ModelViews.View view, ActivationsRequest r, EngramConfig config) {
         Model model = view.model();
         int[] tokens = PromptRequests.promptTokens(model, r.getPrompt(), config.maxPromptTokens());
+        if (tokens.length > config.maxActivationTokens()) {
+            throw GrpcErrors.invalid("prompt", "is " + tokens.length + " tokens; GetActivations keeps every hook point "
+                    + "of its pass and takes at most " + config.maxActivationTokens() + " (ENGRAM_MAX_ACTIVATION_TOKENS)");
+        }
         if (r.getHooksCount() == 0 || r.getHooksCount() > MAX_HOOKS) {
             throw GrpcErrors.invalid("hooks", "name 1 to " + MAX_HOOKS + " hook points, got " + r.getHooksCount()
                     + "; known: " + String.join(", ", HookPoint.NAMES));

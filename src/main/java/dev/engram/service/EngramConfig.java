@@ -37,6 +37,14 @@ public interface EngramConfig {
     int maxActivationFloats();
 
     /**
+     * Longest prompt (in tokens) GetActivations takes. Its pass keeps every hook point, attention patterns included
+     * (n_layers · n_heads · T² floats: 71 MB for SmolLM2 at 256 tokens, growing with the square), unlike attribution's
+     * lean trace.
+     */
+    @WithDefault("256")
+    int maxActivationTokens();
+
+    /**
      * Threads each tensor operation may use (libtorch's intra-op pool). Calls run side by side on their own worker
      * threads, so one thread each keeps a few cores from being oversubscribed: on 2 cores, 1 gives 23% more calls per
      * second under 32 clients and a 6× lower p99 for a lone Predict beside them than libtorch's default of one per

@@ -210,6 +210,10 @@ class ModelServiceGrpcTest extends GrpcClientTest {
                 .ActivationsRequest.newBuilder().setPrompt(prompt).addHooks("blocks.0.hook_nope").build()));
         expect(Status.Code.INVALID_ARGUMENT, "hooks[0]", () -> models.getActivations(dev.engram.grpc.v1
                 .ActivationsRequest.newBuilder().setPrompt(prompt).addHooks("blocks.99.hook_resid_post").build()));
+        assertTrue(expect(Status.Code.INVALID_ARGUMENT, "prompt", () -> models.getActivations(dev.engram.grpc.v1
+                .ActivationsRequest.newBuilder().setPrompt("Once upon a time there was a dog. ".repeat(8))
+                .addHooks("hook_embed").build())).getStatus().getDescription()
+                .contains("ENGRAM_MAX_ACTIVATION_TOKENS"), "a long prompt's full trace is refused before it is run");
         expect(Status.Code.INVALID_ARGUMENT, "positions[0]", () -> models.getActivations(dev.engram.grpc.v1
                 .ActivationsRequest.newBuilder().setPrompt(prompt).addHooks("hook_embed").addPositions(99).build()));
         dev.engram.grpc.v1.ActivationsRequest.Builder many = dev.engram.grpc.v1.ActivationsRequest.newBuilder()
