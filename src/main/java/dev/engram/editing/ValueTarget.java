@@ -12,6 +12,7 @@ import dev.engram.runtime.Cancellation;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.TorchOwned;
 import dev.engram.trace.ForwardPass;
+import dev.engram.trace.KvCache;
 import dev.engram.trace.PackedSequences;
 import dev.engram.trace.Trace;
 import java.util.ArrayList;
@@ -65,24 +66,40 @@ final class ValueTarget {
         int[] klPrompt = klPrompt(model, edit);
         if (klPrompt != null) {
             sequences.add(klPrompt);
+            subjectRows.add(klSubjectLast(model, edit));
+        }
+        // δ changes each sequence from its subject row on, and a causal model's earlier rows never read later ones:
+        // the rows before it (ROME's prefix, the prompt's opening) are the same at every step, so their keys and
+        // values are computed once (the beginnings) and each step runs only the rows from the subject on (the ends)
+        List<int[]> beginnings = new ArrayList<>();
+        List<int[]> ends = new ArrayList<>();
+        for (int s = 0; s < sequences.size(); s++) {
+            beginnings.add(Arrays.copyOf(sequences.get(s), subjectRows.get(s)));
+            ends.add(Arrays.copyOfRange(sequences.get(s), subjectRows.get(s), sequences.get(s).length));
         }
         PackedSequences packed = PackedSequences.of(sequences);
         int d = model.config().dModel();
         synchronized (LearnedEditor.AUTOGRAD) {
-            try (NDManager manager = model.weights().manager().newSubManager()) {
+            try (NDManager manager = model.weights().manager().newSubManager();
+                    KvCache prefix = new KvCache(model)) {
+                ForwardPass.of(model).prefill(beginnings, prefix);
+                PackedSequences after = PackedSequences.after(prefix, ends);
                 long[] targetRows = new long[contexts.size() * target.length];
                 for (int s = 0; s < contexts.size(); s++) {
                     for (int i = 0; i < target.length; i++) {
-                        targetRows[s * target.length + i] = packed.row(s, contexts.get(s).length - 1 + i);
+                        targetRows[s * target.length + i] = after.row(s,
+                                contexts.get(s).length - 1 - subjectRows.get(s) + i);
                     }
                 }
-                long klRow = klPrompt == null ? -1 : packed.row(contexts.size(), klPrompt.length - 1);
-                float[] mask = new float[sequences.stream().mapToInt(s -> s.length).sum()]; // packed without sharing
-                for (int s = 0; s < contexts.size(); s++) {
-                    mask[packed.row(s, subjectRows.get(s))] = 1f;
-                }
-                if (klPrompt != null) {
-                    mask[packed.row(contexts.size(), klSubjectLast(model, edit))] = 1f;
+                long klRow = klPrompt == null ? -1
+                        : after.row(contexts.size(), klPrompt.length - 1 - subjectRows.get(contexts.size()));
+                long[] endRows = new long[ends.stream().mapToInt(e -> e.length).sum()]; // their rows in the whole pack
+                float[] mask = new float[endRows.length];
+                for (int s = 0; s < sequences.size(); s++) {
+                    mask[after.row(s, 0)] = 1f;
+                    for (int i = 0; i < ends.get(s).length; i++) {
+                        endRows[after.row(s, i)] = packed.row(s, subjectRows.get(s) + i);
+                    }
                 }
                 long[] rows = klPrompt == null ? targetRows : append(targetRows, klRow);
                 NDArray base;
@@ -90,11 +107,12 @@ final class ValueTarget {
                 double[] h;
                 // no NDScope here: it would close the copies kept past the trace
                 try (Trace trace = ForwardPass.of(model).trace(packed)) {
-                    base = trace.residPost(layer).duplicate();
+                    base = trace.residPost(layer).get(manager.create(endRows));
                     base.attach(manager);
                     h = toDoubles(trace.residPost(layer).get(packed.row(0, subjectRows.get(0))).toFloatArray());
                     if (klPrompt != null) {
-                        klInitial = trace.logits().get(klRow).logSoftmax(-1).duplicate();
+                        klInitial = trace.logits().get(packed.row(contexts.size(), klPrompt.length - 1))
+                                .logSoftmax(-1).duplicate();
                         klInitial.attach(manager);
                     }
                 }
@@ -114,7 +132,7 @@ final class ValueTarget {
                             GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                         NDArray residual = base.add(maskArray.mul(delta));
                         try (Trace run = ForwardPass.of(model).differentiable().fromResidual(layer + 1, residual)
-                                .logitsAt(packed, rows)) {
+                                .afterPrefix(prefix).logitsAt(after, rows)) {
                             NDArray logProbs = run.logits().logSoftmax(-1);
                             NDArray loss = null;
                             for (int r = 0; r < targetRows.length; r++) {

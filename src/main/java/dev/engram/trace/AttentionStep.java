@@ -34,10 +34,10 @@ final class AttentionStep {
     /**
      * Head j: α^j = softmax(q^j·k^{g(j)ᵀ}/sqrt(d_head) + causal mask); z^j = α^j·val^{g(j)};
      * A = concat_j(z^j)·W_O + b_O. With a cache, the new queries also attend to the cached keys and values of the
-     * earlier positions.
+     * earlier positions; the new ones are added to it when {@code grows}.
      */
     Attention run(int layer, LayerWeights w, NDArray a, NDArray mask, int seqLen, int[] positions, KvCache cache,
-            boolean keepPattern) {
+            boolean grows, boolean keepPattern) {
         int nH = config.nHeads();
         int nKv = config.nKvHeads();
         int dh = config.headDim();
@@ -45,9 +45,12 @@ final class AttentionStep {
         NDArray k = projections.linear(a, layer, Param.ATTN_K, w.bK()).reshape(seqLen, nKv, dh);
         NDArray v = projections.linear(a, layer, Param.ATTN_V, w.bV()).reshape(seqLen, nKv, dh);
         k = config.family().positions().rotate(k, config, positions);
-        if (cache != null) {
+        if (cache != null && grows) {
             k = cache.append(layer, k, KvCache.Part.KEY);
             v = cache.append(layer, v, KvCache.Part.VALUE);
+        } else if (cache != null) {
+            k = cache.before(layer, k, KvCache.Part.KEY);
+            v = cache.before(layer, v, KvCache.Part.VALUE);
         }
         NDArray qh = q.transpose(1, 0, 2);
         NDArray kh = byQueryHead(k).transpose(1, 0, 2);

@@ -32,19 +32,22 @@ public final class ForwardPass {
     /** Where a run starts: block {@code startLayer} reads {@code startResidual} as h^{startLayer−1} (0: the embedding). */
     private final int startLayer;
     private final NDArray startResidual;
+    /** Beginnings the packed sequences of a run continue: read at every block, never added to (null: none). */
+    private final KvCache prefix;
 
     private ForwardPass(ModelConfig config, EffectiveWeights weights, List<EffectiveWeights> sequenceViews,
-            Interventions interventions, int startLayer, NDArray startResidual) {
+            Interventions interventions, int startLayer, NDArray startResidual, KvCache prefix) {
         this.config = config;
         this.weights = weights;
         this.sequenceViews = sequenceViews;
         this.interventions = interventions;
         this.startLayer = startLayer;
         this.startResidual = startResidual;
+        this.prefix = prefix;
     }
 
     private ForwardPass(Model model, List<EffectiveWeights> sequenceViews) {
-        this(model.config(), model.weights(), sequenceViews, Interventions.none(), 0, null);
+        this(model.config(), model.weights(), sequenceViews, Interventions.none(), 0, null, null);
     }
 
     public static ForwardPass of(Model model) {
@@ -74,7 +77,7 @@ public final class ForwardPass {
     /** This pass with the coefficients {@code scaling} names rescaled. */
     public ForwardPass withScaling(NeuronScaling scaling) {
         return new ForwardPass(config, weights, sequenceViews, interventions.withScaling(scaling), startLayer,
-                startResidual);
+                startResidual, prefix);
     }
 
     /**
@@ -87,12 +90,12 @@ public final class ForwardPass {
      */
     public ForwardPass differentiable() {
         return new ForwardPass(config, weights, sequenceViews, interventions.differentiated(), startLayer,
-                startResidual);
+                startResidual, prefix);
     }
 
     public ForwardPass withRowUpdates(List<RowUpdate> updates) {
         return new ForwardPass(config, weights, sequenceViews, interventions.withRowUpdates(updates), startLayer,
-                startResidual);
+                startResidual, prefix);
     }
 
     /**
@@ -105,7 +108,35 @@ public final class ForwardPass {
         if (layer < 0 || layer >= config.nLayers()) {
             throw new IllegalArgumentException("start layer " + layer + " is outside [0, " + config.nLayers() + ")");
         }
-        return new ForwardPass(config, weights, sequenceViews, interventions, layer, layer == 0 ? null : residual);
+        return new ForwardPass(config, weights, sequenceViews, interventions, layer, layer == 0 ? null : residual,
+                prefix);
+    }
+
+    /**
+     * The same pass for packed sequences that continue the beginnings {@code prefix} holds ({@link
+     * PackedSequences#after}): every block's attention reads the cached keys and values of a sequence's beginning
+     * before its own, and the cache is left as it was, so many runs can continue the same beginnings. An optimisation
+     * whose change starts after the beginnings (ROME's v*, added at the subject's last token) so runs each block over
+     * the rows from the change on only. The caller keeps ownership of {@code prefix}.
+     */
+    public ForwardPass afterPrefix(KvCache prefix) {
+        return new ForwardPass(config, weights, sequenceViews, interventions, startLayer, startResidual, prefix);
+    }
+
+    /**
+     * Runs the beginnings {@code heads} (one per sequence, any of them empty) as one packed pass and adds their keys and
+     * values to the empty {@code cache}, sequence k's as the cache's sequence k: the prefix a later {@link
+     * #afterPrefix} run continues.
+     */
+    public void prefill(List<int[]> heads, KvCache cache) {
+        if (cache.length() > 0) {
+            throw new IllegalArgumentException("prefill needs an empty cache");
+        }
+        PackedSequences packed = PackedSequences.beginnings(heads);
+        if (packed.tokens().length > 0) {
+            checkContext(packed);
+            run(packed.tokens(), Recorder.Keep.LAST_LOGITS, cache, packed, null).close();
+        }
     }
 
     /** Runs the prompt and keeps every hook point. */
@@ -302,7 +333,9 @@ public final class ForwardPass {
             throw new IllegalStateException("a lean trace recomputes rows, so it runs without scalings or row updates");
         }
         int seqLen = tokens.length;
-        int offset = cache == null ? 0 : cache.length();
+        // the keys and values a run reads before its own: a cache it grows, or a prefix it leaves as it was
+        KvCache before = cache != null ? cache : prefix;
+        int offset = before == null ? 0 : before.length();
         int[] positions = packed != null ? packed.positions() : consecutive(offset, seqLen);
         NDManager traceManager = weights.manager().newSubManager();
         Recorder recorder = new Recorder(keep, traceManager, startResidual);
@@ -315,7 +348,7 @@ public final class ForwardPass {
                         : Recorder.keep(Embedding.of(config, weights.base(), tokens, positions), traceManager);
                 mask = Recorder.keep(packed != null && packed.sharesPrefixes()
                         ? traceManager.create(packed.visibility(), new Shape(seqLen, seqLen))
-                        : AttentionMasks.causal(traceManager, seqLen, offset, AttentionMasks.segments(cache, packed)),
+                        : AttentionMasks.causal(traceManager, seqLen, offset, AttentionMasks.segments(before, packed)),
                         traceManager);
                 viewRowMasks = sequenceViews == null ? null
                         : AttentionMasks.viewRows(traceManager, packed, sequenceViews.size());
@@ -329,8 +362,8 @@ public final class ForwardPass {
                     LayerWeights w = weights.base().layer(l);
                     // A^l: attention over the pre-normed residual N_1(h^{l-1})
                     NDArray a = Norms.apply(config, x, w.attnNormWeight(), w.attnNormBias());
-                    AttentionStep.Attention attn = attention.run(l, w, a, mask, seqLen, positions, cache,
-                            recorder.keepsPatterns());
+                    AttentionStep.Attention attn = attention.run(l, w, a, mask, seqLen, positions, before,
+                            cache != null, recorder.keepsPatterns());
                     NDArray residMid = x.add(attn.output());
                     // F^l: FFN over N_2(mid^l); m is the vector of neuron coefficients
                     NDArray b = Norms.apply(config, residMid, w.ffnNormWeight(), w.ffnNormBias());
@@ -371,6 +404,9 @@ public final class ForwardPass {
      * token.
      */
     private void checkStart(Recorder.Keep keep, KvCache cache, int tokens) {
+        if (prefix != null && cache != null) {
+            throw new IllegalStateException("a run after a prefix leaves its cache as it was; it cannot grow another");
+        }
         if (startLayer == 0) {
             return;
         }

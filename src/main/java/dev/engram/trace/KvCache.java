@@ -45,6 +45,12 @@ public final class KvCache implements AutoCloseable {
         return all;
     }
 
+    /** Cached rows followed by {@code fresh} [n, n_kv, d_head], the cache unchanged (fresh alone when it is empty). */
+    NDArray before(int layer, NDArray fresh, Part part) {
+        NDArray old = parts[part.ordinal()][layer];
+        return old == null ? fresh : old.concat(fresh, 0);
+    }
+
     /** Records rows just run, each belonging to the sequence {@code segments[i]}. */
     void advance(int[] newSegments) {
         if (segments.length < length + newSegments.length) {

@@ -19,12 +19,15 @@ public final class PackedSequences {
     private final int[][] rowsOf;
     private final boolean sharing;
 
-    /** Packs sequence k from token shared[k] on; its first shared[k] tokens are those of sequence from[k]. */
-    private PackedSequences(List<int[]> sequences, int[] firstPositions, int[] shared, int[] from) {
+    /**
+     * Packs sequence k from token shared[k] on; its first shared[k] tokens are those of sequence from[k]. Empty
+     * sequences only where {@code empties} (beginnings for a {@link KvCache}, {@link #beginnings}).
+     */
+    private PackedSequences(List<int[]> sequences, int[] firstPositions, int[] shared, int[] from, boolean empties) {
         this.sequences = List.copyOf(sequences);
         int total = 0;
         for (int k = 0; k < sequences.size(); k++) {
-            if (sequences.get(k).length == 0) {
+            if (sequences.get(k).length == 0 && !empties) {
                 throw new IllegalArgumentException("a packed sequence is empty");
             }
             total += sequences.get(k).length - shared[k];
@@ -63,7 +66,7 @@ public final class PackedSequences {
             throw new IllegalArgumentException("nothing to pack");
         }
         int n = sequences.size();
-        return new PackedSequences(sequences, new int[n], new int[n], new int[n]);
+        return new PackedSequences(sequences, new int[n], new int[n], new int[n], false);
     }
 
     /**
@@ -93,7 +96,7 @@ public final class PackedSequences {
                 }
             }
         }
-        return new PackedSequences(sequences, new int[n], shared, from);
+        return new PackedSequences(sequences, new int[n], shared, from, false);
     }
 
     /** Whether some sequence reads another's rows for its beginning ({@link #sharingPrefixes}). */
@@ -127,7 +130,28 @@ public final class PackedSequences {
             throw new IllegalArgumentException("need one first position per sequence");
         }
         int n = sequences.size();
-        return new PackedSequences(sequences, firstPositions.clone(), new int[n], new int[n]);
+        return new PackedSequences(sequences, firstPositions.clone(), new int[n], new int[n], false);
+    }
+
+    /**
+     * Beginnings of sequences, any of them empty, packed to fill a {@link KvCache} ({@link ForwardPass#prefill}):
+     * sequence k's rows are the cache's sequence k.
+     */
+    static PackedSequences beginnings(List<int[]> heads) {
+        if (heads.isEmpty()) {
+            throw new IllegalArgumentException("nothing to pack");
+        }
+        int n = heads.size();
+        return new PackedSequences(heads, new int[n], new int[n], new int[n], true);
+    }
+
+    /**
+     * Sequences that continue the beginnings {@code prefix} holds ({@link ForwardPass#prefill}), sequence k after the
+     * cache's sequence k, for a run {@link ForwardPass#afterPrefix}: row {@link #row}(k, i) is token i of the
+     * continuation, at position |beginning k| + i.
+     */
+    public static PackedSequences after(KvCache prefix, List<int[]> continuations) {
+        return continuing(continuations, prefix.sequenceLengths(continuations.size()));
     }
 
     /** The packed row of token {@code i} of sequence {@code sequence}. */
@@ -139,11 +163,11 @@ public final class PackedSequences {
         return starts.length;
     }
 
-    /** The packed row of each sequence's last token, in sequence order. */
+    /** The packed row of each sequence's last token, in sequence order (−1 for an empty beginning). */
     long[] lastRows() {
         long[] out = new long[starts.length];
         for (int k = 0; k < starts.length; k++) {
-            out[k] = rowsOf[k][rowsOf[k].length - 1];
+            out[k] = rowsOf[k].length == 0 ? -1 : rowsOf[k][rowsOf[k].length - 1];
         }
         return out;
     }
@@ -164,7 +188,7 @@ public final class PackedSequences {
     int longest() {
         int best = 0;
         for (long last : lastRows()) {
-            best = Math.max(best, positions[(int) last] + 1);
+            best = last < 0 ? best : Math.max(best, positions[(int) last] + 1);
         }
         return best;
     }

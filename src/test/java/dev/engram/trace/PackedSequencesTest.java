@@ -179,6 +179,79 @@ class PackedSequencesTest {
         }
     }
 
+    /**
+     * ROME's v* step two ways: a change δ added to h^{start−1} at one row of each sequence, the whole sequences run
+     * from block {@code start}, against the rows before that row run once into a cache (one beginning empty) and only
+     * the rows from it on run after the cache, twice. The same logits at every end row and the same gradient of δ;
+     * the cache unchanged by the runs.
+     */
+    @Test
+    void aRunAfterCachedBeginningsMatchesTheWholeRunAndItsGradient() {
+        Model model = TestModels.sharedStories260K();
+        List<int[]> sequences = List.of(new int[] {1, 403, 407, 261, 300}, new int[] {291, 262, 378},
+                new int[] {1, 291, 262, 378, 403, 407});
+        int[] changedRow = {2, 0, 4};
+        int start = 3;
+        int d = model.config().dModel();
+        PackedSequences whole = PackedSequences.of(sequences);
+        List<int[]> beginnings = new java.util.ArrayList<>();
+        List<int[]> ends = new java.util.ArrayList<>();
+        for (int s = 0; s < sequences.size(); s++) {
+            beginnings.add(java.util.Arrays.copyOf(sequences.get(s), changedRow[s]));
+            ends.add(java.util.Arrays.copyOfRange(sequences.get(s), changedRow[s], sequences.get(s).length));
+        }
+        try (NDManager manager = model.weights().manager().newSubManager(); KvCache prefix = new KvCache(model)) {
+            ForwardPass.of(model).prefill(beginnings, prefix);
+            PackedSequences after = PackedSequences.after(prefix, ends);
+            int cached = prefix.length();
+            assertEquals(4 + 0 + 2, cached);
+            long[] endRows = new long[after.tokens().length];
+            float[] wholeMask = new float[whole.tokens().length];
+            float[] endMask = new float[endRows.length];
+            for (int s = 0; s < sequences.size(); s++) {
+                wholeMask[whole.row(s, changedRow[s])] = 1;
+                endMask[after.row(s, 0)] = 1;
+                for (int i = 0; i < ends.get(s).length; i++) {
+                    endRows[after.row(s, i)] = whole.row(s, changedRow[s] + i);
+                }
+            }
+            NDArray residual;
+            try (Trace trace = ForwardPass.of(model).trace(whole)) {
+                residual = trace.residPre(start).duplicate();
+                residual.attach(manager);
+            }
+            NDArray endResidual = residual.get(manager.create(endRows));
+            float[][] logits = new float[3][];
+            float[][] gradients = new float[3][];
+            for (int run = 0; run < 3; run++) {
+                NDArray delta = manager.create(seeded(d, 11), new Shape(1, d));
+                delta.setRequiresGradient(true);
+                try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                    ForwardPass pass = ForwardPass.of(model).differentiable();
+                    NDArray rows;
+                    try (Trace t = run == 0
+                            ? pass.fromResidual(start, residual.add(manager.create(wholeMask,
+                                    new Shape(wholeMask.length, 1)).mul(delta))).logitsAt(whole, endRows)
+                            : pass.fromResidual(start, endResidual.add(manager.create(endMask,
+                                    new Shape(endMask.length, 1)).mul(delta))).afterPrefix(prefix)
+                                    .logits(after)) {
+                        rows = t.logits();
+                        logits[run] = rows.toFloatArray();
+                        collector.backward(rows.logSoftmax(-1).get(":, 7").sum());
+                    }
+                }
+                gradients[run] = delta.getGradient().toFloatArray();
+                assertEquals(cached, prefix.length(), "the runs leave the cache as it was");
+            }
+            for (int run = 1; run < 3; run++) {
+                assertArrayEquals(logits[0], logits[run], 1e-4f, "logits, run " + run);
+                assertArrayEquals(gradients[0], gradients[run], 1e-4f, "gradient of the change, run " + run);
+            }
+            assertThrows(IllegalStateException.class,
+                    () -> ForwardPass.of(model).afterPrefix(prefix).extend(new int[] {5}, prefix));
+        }
+    }
+
     private static float[] seeded(int size, long seed) {
         float[] out = new float[size];
         java.util.Random random = new java.util.Random(seed);
