@@ -173,10 +173,15 @@ public final class EditBenchmark {
                 rep.failedGates().stream().map(GateResult.Gate::name).toList(), rep.sameObject().size(),
                 rep.relationNeighbours().size(), run.result().delta().parametersTouched(),
                 run.result().editMillis() + run.result().locateMillis());
-        rep.gates().stream().filter(g -> !g.passed()).forEach(g -> System.err.println("  gate " + g));
+        printRefusals(rep);
         System.err.printf("%s single %s: %s (%d ms with verification)%n", method, r.label(), edit,
                 (System.nanoTime() - start) / 1_000_000);
         return edit;
+    }
+
+    /** Each gate that refused, with its detail, on standard error. */
+    private static void printRefusals(VerificationReport report) {
+        report.gates().stream().filter(g -> !g.passed()).forEach(g -> System.err.println("  gate " + g));
     }
 
     /**
@@ -234,6 +239,7 @@ public final class EditBenchmark {
             System.err.printf("%s sequential edit %d %s: %s %s (%d ms with verification)%n", options.method(), i + 1,
                     records.get(i).label(), run.report().passed() ? "accepted" : "refused",
                     run.report().failedGates(), (System.nanoTime() - start) / 1_000_000);
+            printRefusals(run.report());
             if ((i + 1) % every == 0 || i + 1 == count) {
                 curve.add(new SequentialPoint(i + 1, accepted.size(), accepted.isEmpty() ? null
                         : CounterFactScores.mean(CounterFactScores.of(lineage, accepted)), accepted.isEmpty() ? null
