@@ -51,10 +51,20 @@ public final class BenchmarkBuilder {
 
     public static void main(String[] args) throws IOException {
         Model model = EvaluationModels.load(args[0]);
+        if (args[1].equals("--scale")) {
+            // BenchmarkBuilder <model> --scale <scale-test.jsonl> <scale-dev.jsonl>: records of the scale table's
+            // subjects only, made as the frozen ones were, their neighbours drawn from every table
+            BenchmarkFacts facts = BenchmarkFacts.loadWithScale(BenchmarkFacts.excludedSubjects());
+            java.util.Set<BenchmarkFacts.Fact> scale = new java.util.HashSet<>(facts.scale());
+            BenchmarkBuilder builder = new BenchmarkBuilder(model, facts, readRelations());
+            write(builder.records(BenchmarkFacts.Part.TEST, scale::contains), Path.of(args[2]));
+            write(builder.records(BenchmarkFacts.Part.DEV, scale::contains), Path.of(args[3]));
+            return;
+        }
         BenchmarkFacts facts = BenchmarkFacts.load(BenchmarkFacts.excludedSubjects());
         BenchmarkBuilder builder = new BenchmarkBuilder(model, facts, readRelations());
-        write(builder.records(BenchmarkFacts.Part.TEST), Path.of(args[1]));
-        write(builder.records(BenchmarkFacts.Part.DEV), Path.of(args[2]));
+        write(builder.records(BenchmarkFacts.Part.TEST, f -> true), Path.of(args[1]));
+        write(builder.records(BenchmarkFacts.Part.DEV, f -> true), Path.of(args[2]));
         if (args.length > 3) {
             writePool(facts, Path.of(args[3]));
         }
@@ -95,10 +105,12 @@ public final class BenchmarkBuilder {
         System.out.printf("%s: %d records %s%n", file, records.size(), perRelation);
     }
 
-    List<ObjectNode> records(BenchmarkFacts.Part part) {
+    /** Records of the facts of {@code part} that {@code edited} accepts and the model answers. */
+    List<ObjectNode> records(BenchmarkFacts.Part part, java.util.function.Predicate<BenchmarkFacts.Fact> edited) {
         List<ObjectNode> out = new ArrayList<>();
         relations.fieldNames().forEachRemaining(relation -> {
-            List<BenchmarkFacts.Fact> known = answeredByModel(relation, facts.of(relation, part));
+            List<BenchmarkFacts.Fact> known = answeredByModel(relation,
+                    facts.of(relation, part).stream().filter(edited).toList());
             List<BenchmarkFacts.Fact> mine = new ArrayList<>(facts.of(relation, part));
             if (part == BenchmarkFacts.Part.DEV) {
                 mine.addAll(facts.of(relation, BenchmarkFacts.Part.POOL));

@@ -89,7 +89,11 @@ public final class EditBenchmark {
         Model model = EvaluationModels.load(args[0]);
         // the key-value methods' statistics, kept between runs as the server keeps them in its store
         dev.engram.editing.KeyStatistics.useDirectory(Path.of("models/statistics"));
-        List<EditRecord> all = EditRecord.load(model, Path.of(args[1]));
+        // several record files, comma-separated, run as one list in that order (the test set, then the scale records)
+        List<EditRecord> all = new ArrayList<>();
+        for (String file : args[1].split(",")) {
+            all.addAll(EditRecord.load(model, Path.of(file)));
+        }
         int stride = Integer.parseInt(flags.getOrDefault("stride", "1"));
         List<EditRecord> strided = new ArrayList<>();
         for (int i = 0; i < all.size(); i += stride) {
@@ -124,7 +128,8 @@ public final class EditBenchmark {
                     Integer.parseInt(flags.getOrDefault("every", "50"))));
         }
         EditBenchmarkReport report = new EditBenchmarkReport(bench.model.name(),
-                Path.of(args[1]).getFileName().toString(), bench.records.size(), bench.unedited(),
+                Arrays.stream(args[1].split(",")).map(f -> Path.of(f).getFileName().toString())
+                        .collect(java.util.stream.Collectors.joining("+")), bench.records.size(), bench.unedited(),
                 bench.fluency(model), results);
         report.write(Path.of(flags.getOrDefault("out", "docs/evaluation")));
         System.out.println(report.markdown());

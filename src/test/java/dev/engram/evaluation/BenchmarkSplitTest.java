@@ -28,8 +28,10 @@ import org.junit.jupiter.api.Test;
  */
 class BenchmarkSplitTest {
     static final Path TEST = Path.of("editing/benchmark/smollm2-test.jsonl");
+    /** Test-part records beyond the frozen set, for sequential editing at scale (BenchmarkBuilder --scale). */
+    static final Path SCALE_TEST = Path.of("editing/benchmark/smollm2-scale-test.jsonl");
     static final List<Path> DEVELOPMENT = List.of(Path.of("editing/benchmark/smollm2-dev.jsonl"),
-            Path.of("src/test/resources/dev/smollm2-dev.jsonl"));
+            Path.of("editing/benchmark/smollm2-scale-dev.jsonl"), Path.of("src/test/resources/dev/smollm2-dev.jsonl"));
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Test
@@ -45,6 +47,27 @@ class BenchmarkSplitTest {
     void testRecordsHaveCounterFactsShape() throws IOException {
         List<JsonNode> records = read(TEST);
         assertTrue(records.size() >= 400, "at least 400 records: " + records.size());
+        assertTrue(relationsOfShape(records).size() >= 8, "at least 8 relations: " + relationsOfShape(records));
+    }
+
+    /**
+     * The scale records have the frozen records' shape and none of their subjects, and the two together hold the
+     * 1,000 edits sequential editing at scale asks for.
+     */
+    @Test
+    void scaleRecordsHaveTheSameShapeAndOtherSubjects() throws IOException {
+        List<JsonNode> scale = read(SCALE_TEST);
+        relationsOfShape(scale);
+        assertTrue(scale.size() + read(TEST).size() >= 1000, "test and scale records: " + (scale.size()
+                + read(TEST).size()));
+        Set<String> frozen = subjects(read(TEST));
+        for (String s : subjects(scale)) {
+            assertTrue(!frozen.contains(s), "scale subject " + s + " is a frozen test subject");
+        }
+    }
+
+    /** Checks each record's CounterFact shape; the relations they cover. */
+    private static Set<String> relationsOfShape(List<JsonNode> records) {
         Set<String> relations = new HashSet<>();
         for (JsonNode r : records) {
             relations.add(r.get("relation").asText());
@@ -58,13 +81,13 @@ class BenchmarkSplitTest {
                 assertTrue(!n.get("answer").asText().equals(r.get("target_true").asText()), id + ": " + n);
             }
         }
-        assertTrue(relations.size() >= 8, "at least 8 relations: " + relations);
+        return relations;
     }
 
     @Test
     void developmentRecordsShareNoSubjectOrPromptWithTheTestSet() throws IOException {
-        Set<String> testSubjects = subjects(read(TEST));
-        Set<String> testPrompts = prompts(read(TEST));
+        Set<String> testSubjects = subjects(testRecords());
+        Set<String> testPrompts = prompts(testRecords());
         for (Path dev : DEVELOPMENT) {
             List<JsonNode> records = read(dev);
             assertTrue(!records.isEmpty(), dev + " has records");
@@ -79,7 +102,7 @@ class BenchmarkSplitTest {
 
     @Test
     void neitherTrainingNorGatePoolHoldsATestSubject() throws IOException {
-        Set<String> testSubjects = subjects(read(TEST));
+        Set<String> testSubjects = subjects(testRecords());
         for (String s : ContrastSubjects.pool()) {
             assertTrue(!testSubjects.contains(key(s)), "contrast subject " + s + " is a test subject");
         }
@@ -89,6 +112,13 @@ class BenchmarkSplitTest {
         for (String s : gatePool) {
             assertTrue(!testSubjects.contains(key(s)), "gate pool subject " + s + " is a test subject");
         }
+    }
+
+    /** The frozen test records and the scale records beyond them. */
+    private static List<JsonNode> testRecords() throws IOException {
+        List<JsonNode> out = new ArrayList<>(read(TEST));
+        out.addAll(read(SCALE_TEST));
+        return out;
     }
 
     static List<JsonNode> read(Path file) throws IOException {
