@@ -16,6 +16,7 @@ import dev.engram.verification.GateThresholds;
 import dev.engram.verification.NgramEntropy;
 import dev.engram.verification.VerificationReport;
 import dev.engram.verification.VerifiedEdit;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -76,12 +77,33 @@ public final class EditBenchmark {
     private final List<String> sentinels;
     private final int generationTokens;
     private final GateThresholds thresholds = GateThresholds.defaults();
+    /** Options a run gives instead of a method's defaults, by method name (--options: a request's EditOptions JSON). */
+    private final Map<String, EditOptions> optionsByMethod;
 
     public EditBenchmark(Model model, List<EditRecord> records, List<String> sentinels, int generationTokens) {
+        this(model, records, sentinels, generationTokens, Map.of());
+    }
+
+    private EditBenchmark(Model model, List<EditRecord> records, List<String> sentinels, int generationTokens,
+            Map<String, EditOptions> optionsByMethod) {
         this.model = model;
         this.records = records;
         this.sentinels = sentinels;
         this.generationTokens = generationTokens;
+        this.optionsByMethod = optionsByMethod;
+    }
+
+    /** This benchmark with {@code options} for the method they choose, as a request's EditOptions JSON gives them. */
+    EditBenchmark withOptions(String json) throws IOException {
+        dev.engram.grpc.v1.EditOptions.Builder proto = dev.engram.grpc.v1.EditOptions.newBuilder();
+        com.google.protobuf.util.JsonFormat.parser().merge(json, proto);
+        EditOptions o = dev.engram.service.EditRequests.options(proto.build(), model.config(), true);
+        return new EditBenchmark(model, records, sentinels, generationTokens, Map.of(o.method().name(), o));
+    }
+
+    /** The options {@code method} runs with: those given for it, or its defaults. */
+    private EditOptions options(EditMethod<?> method) {
+        return optionsByMethod.getOrDefault(method.name(), EditOptions.defaults(method, model.config().nLayers()));
     }
 
     public static void main(String[] args) throws Exception {
@@ -110,6 +132,9 @@ public final class EditBenchmark {
                 .filter(s -> !s.isBlank() && !s.startsWith("#")).toList() : List.of();
         EditBenchmark bench = new EditBenchmark(model, records, sentinels,
                 Integer.parseInt(flags.getOrDefault("generation-tokens", "100")));
+        if (flags.containsKey("options")) {
+            bench = bench.withOptions(flags.get("options"));
+        }
         List<EditMethod<?>> methods = Arrays.stream(flags.getOrDefault("methods",
                 "learned,closed_form,rome,memit,alpha_edit").split(",")).<EditMethod<?>>map(EditMethods::named).toList();
         boolean singles = Boolean.parseBoolean(flags.getOrDefault("singles", "true"));
@@ -145,7 +170,7 @@ public final class EditBenchmark {
      * here, one record after another).
      */
     public MethodResult run(EditMethod<?> method, List<SingleEdit> singles, int batchSize, int sequential, int every) {
-        EditOptions options = EditOptions.defaults(method, model.config().nLayers());
+        EditOptions options = options(method);
         if (singles == null) {
             singles = records.stream().map(r -> single(method, r)).toList();
         }
@@ -170,7 +195,7 @@ public final class EditBenchmark {
     /** One record edited by {@code method} on the unedited model, verified, and scored there. */
     SingleEdit single(EditMethod<?> method, EditRecord r) {
         long start = System.nanoTime();
-        VerifiedEdit run = VerifiedEdit.run(model, r.edit(), EditOptions.defaults(method, model.config().nLayers()),
+        VerifiedEdit run = VerifiedEdit.run(model, r.edit(), options(method),
                 thresholds, sentinels);
         VerificationReport rep = run.report();
         CounterFactScores.Scores scores = CounterFactScores.of(run.edited(), List.of(r)).get(0);
@@ -222,7 +247,8 @@ public final class EditBenchmark {
     EditBenchmark of(List<String> labels) {
         Map<String, EditRecord> byLabel = new java.util.HashMap<>();
         records.forEach(r -> byLabel.put(r.label(), r));
-        return new EditBenchmark(model, labels.stream().map(byLabel::get).toList(), sentinels, generationTokens);
+        return new EditBenchmark(model, labels.stream().map(byLabel::get).toList(), sentinels, generationTokens,
+                optionsByMethod);
     }
 
     private List<SequentialPoint> sequential(EditOptions options, int count, int every) {

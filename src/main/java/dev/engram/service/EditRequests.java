@@ -26,7 +26,7 @@ import java.util.Set;
  * Checks an {@link EditRequest} in full and turns it into the engine's inputs; INVALID_ARGUMENT naming the field for
  * anything wrong, before any model work. Paraphrases and neighbours go to verification only.
  */
-final class EditRequests {
+public final class EditRequests {
     private EditRequests() {
     }
 
@@ -142,8 +142,11 @@ final class EditRequests {
         return ids;
     }
 
-    /** The request's options; a request that names no method gets {@link EditMethods#defaultFor}. */
-    static EditOptions options(dev.engram.grpc.v1.EditOptions o, ModelConfig c, boolean hasSubject) {
+    /**
+     * The request's options; a request that names no method gets {@link EditMethods#defaultFor}. Public for the
+     * evaluation harness, which reads a method's options as a request gives them.
+     */
+    public static EditOptions options(dev.engram.grpc.v1.EditOptions o, ModelConfig c, boolean hasSubject) {
         MethodOptions method = MethodMessages.read(o, EditMethods.defaultFor(c, hasSubject));
         EditOptions d = EditOptions.defaults(method.method(), c.nLayers());
         Set<NeuronKind> kinds = o.getNeuronKindsCount() == 0 ? d.kinds() : EnumSet.noneOf(NeuronKind.class);
