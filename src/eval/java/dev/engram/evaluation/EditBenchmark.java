@@ -10,6 +10,7 @@ import dev.engram.editing.EditResult;
 import dev.engram.editing.Editor;
 import dev.engram.editing.SampledCorpus;
 import dev.engram.runtime.Model;
+import dev.engram.runtime.WeightDelta;
 import dev.engram.verification.EarlierEdits;
 import dev.engram.verification.GateResult;
 import dev.engram.verification.GateThresholds;
@@ -27,13 +28,17 @@ import java.util.Random;
 
 /**
  * The edit benchmark as one command:
- * {@code EditBenchmark <model[=path]> <records.jsonl> [--methods learned,closed_form,rome,memit,alpha_edit]
+ * {@code EditBenchmark <model[=path]> <records.jsonl[,more.jsonl]> [--methods learned,closed_form,rome,memit,alpha_edit]
  * [--limit N] [--stride K] [--labels "Paris|Rome"] [--singles false] [--sequential N] [--every 50] [--batch N]
- * [--generation-tokens 100] [--journal file.jsonl [--measure false]] [--out dir]}
+ * [--generation-tokens 100] [--journal file.jsonl [--measure false]] [--sequential-journal dir] [--options json]
+ * [--out dir]}
  * (--limit: the first N records, after taking every K-th with --stride; --labels: only records whose label starts with
  * one of these; --singles false: only the batch and the sequential protocol; --journal: the single edits record by
  * record, every method on each, kept in a {@link SingleEditJournal} so that a run of many hours continues where it
- * stopped, at the same commit; --measure false: report what the journal holds, measuring nothing). For each method, with its default options and
+ * stopped, at the same commit; --measure false: report what the journal holds, measuring nothing; --sequential-journal:
+ * each method's lineage kept in a {@link SequentialJournal} under dir/METHOD, so that a sequence of a thousand edits
+ * continues where it stopped, at the same commit; --options: a request's EditOptions JSON for the method it names, in
+ * place of its defaults). For each method, with its default options (or --options) and
  * the server's default gate:
  * <ul>
  * <li>single edits: each record edited on the unedited model and scored there (CounterFact's protocol); the gate's
@@ -147,10 +152,13 @@ public final class EditBenchmark {
         }
         List<MethodResult> results = new ArrayList<>();
         for (EditMethod<?> m : methods) {
+            // --sequential-journal DIR: each method's lineage continued across processes, in DIR/<METHOD>/
+            SequentialJournal lineage = flags.containsKey("sequential-journal") ? SequentialJournal.open(
+                    Path.of(flags.get("sequential-journal"), m.name()), SourceCommit.clean(), m.name()) : null;
             results.add(bench.run(m, journaled != null ? journaled.get(m.name()) : singles ? null : List.of(),
                     Integer.parseInt(flags.getOrDefault("batch", "0")),
                     Integer.parseInt(flags.getOrDefault("sequential", "0")),
-                    Integer.parseInt(flags.getOrDefault("every", "50"))));
+                    Integer.parseInt(flags.getOrDefault("every", "50")), lineage));
         }
         EditBenchmarkReport report = new EditBenchmarkReport(bench.model.name(),
                 Arrays.stream(args[1].split(",")).map(f -> Path.of(f).getFileName().toString())
@@ -170,6 +178,12 @@ public final class EditBenchmark {
      * here, one record after another).
      */
     public MethodResult run(EditMethod<?> method, List<SingleEdit> singles, int batchSize, int sequential, int every) {
+        return run(method, singles, batchSize, sequential, every, null);
+    }
+
+    /** {@link #run(EditMethod, List, int, int, int)} with the sequential protocol continued from {@code journal}. */
+    MethodResult run(EditMethod<?> method, List<SingleEdit> singles, int batchSize, int sequential, int every,
+            SequentialJournal journal) {
         EditOptions options = options(method);
         if (singles == null) {
             singles = records.stream().map(r -> single(method, r)).toList();
@@ -189,7 +203,7 @@ public final class EditBenchmark {
                     batch, batchMillis, batchUntouched);
         }
         return new MethodResult(method.name(), singles, batch, batchUntouched, batched, batchMillis,
-                sequential(options, Math.min(sequential, records.size()), every));
+                sequential(options, Math.min(sequential, records.size()), every, journal));
     }
 
     /** One record edited by {@code method} on the unedited model, verified, and scored there. */
@@ -251,12 +265,30 @@ public final class EditBenchmark {
                 optionsByMethod);
     }
 
-    private List<SequentialPoint> sequential(EditOptions options, int count, int every) {
-        List<SequentialPoint> curve = new ArrayList<>();
-        Model lineage = model;
+    /**
+     * One lineage through the gate, {@code count} attempts, every accepted edit re-scored every {@code every}; with a
+     * {@code journal} (may be null), continued from the attempts, accepted records, lineage and points it holds, and
+     * each attempt and point journaled as it finishes.
+     */
+    private List<SequentialPoint> sequential(EditOptions options, int count, int every, SequentialJournal journal) {
+        List<SequentialPoint> curve = new ArrayList<>(journal == null ? List.of() : journal.points());
+        WeightDelta journaled = journal == null ? null : journal.lineage(model.config());
+        Model lineage = journaled == null ? model : model.edited(journaled);
         List<EditRecord> accepted = new ArrayList<>();
         List<EarlierEdit> earlier = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
+        Map<String, EditRecord> byLabel = new java.util.HashMap<>();
+        records.forEach(r -> byLabel.put(r.label(), r));
+        for (String label : journal == null ? List.<String>of() : journal.accepted()) {
+            EditRecord r = byLabel.get(label);
+            accepted.add(r);
+            earlier.add(new EarlierEdit(r.edit().prompt(), r.edit().targetNew(), r.edit().targetTrue()));
+        }
+        int from = journal == null ? 0 : journal.attempts();
+        if (from > 0 && (from % every == 0 || from == count)
+                && (curve.isEmpty() || curve.get(curve.size() - 1).attempted() != from)) {
+            curve.add(point(from, lineage, accepted, journal)); // killed between an attempt and its point
+        }
+        for (int i = from; i < count; i++) {
             long start = System.nanoTime();
             EditCase edit = records.get(i).edit();
             // the retention gate re-scores a sample of the accepted edits, as the server does on a lineage
@@ -267,18 +299,33 @@ public final class EditBenchmark {
                 accepted.add(records.get(i));
                 earlier.add(new EarlierEdit(edit.prompt(), edit.targetNew(), edit.targetTrue()));
             }
+            long millis = (System.nanoTime() - start) / 1_000_000;
             System.err.printf("%s sequential edit %d %s: %s %s (%d ms with verification)%n", options.method(), i + 1,
                     records.get(i).label(), run.report().passed() ? "accepted" : "refused",
-                    run.report().failedGates(), (System.nanoTime() - start) / 1_000_000);
+                    run.report().failedGates(), millis);
             printRefusals(run.report());
+            if (journal != null) {
+                journal.attempt(i + 1, records.get(i).label(), run.report().passed(), run.report().failedGates()
+                        .stream().map(GateResult.Gate::name).toList(), millis, run.report().passed()
+                        ? lineage.delta() : null);
+            }
             if ((i + 1) % every == 0 || i + 1 == count) {
-                curve.add(new SequentialPoint(i + 1, accepted.size(), accepted.isEmpty() ? null
-                        : CounterFactScores.mean(CounterFactScores.of(lineage, accepted)), accepted.isEmpty() ? null
-                        : CounterFactScores.mean(CounterFactScores.of(lineage, untouched(accepted)))));
+                curve.add(point(i + 1, lineage, accepted, journal));
                 System.err.printf("%s sequential: %s%n", options.method(), curve.get(curve.size() - 1));
             }
         }
         return curve;
+    }
+
+    /** Every accepted edit re-scored on the lineage after {@code attempted} attempts; journaled when there is one. */
+    private SequentialPoint point(int attempted, Model lineage, List<EditRecord> accepted, SequentialJournal journal) {
+        SequentialPoint p = new SequentialPoint(attempted, accepted.size(), accepted.isEmpty() ? null
+                : CounterFactScores.mean(CounterFactScores.of(lineage, accepted)), accepted.isEmpty() ? null
+                : CounterFactScores.mean(CounterFactScores.of(lineage, untouched(accepted))));
+        if (journal != null) {
+            journal.point(p);
+        }
+        return p;
     }
 
     /** ROME's generation entropy: mean over the records' generation prompts of the sampled text's n-gram entropy. */

@@ -1,6 +1,7 @@
 package dev.engram.evaluation;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -121,6 +122,49 @@ class EditBenchmarkTest {
         IllegalStateException other = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
                 () -> SingleEditJournal.open(file, "c2"));
         assertTrue(other.getMessage().contains("measured at c1"), other.getMessage());
+    }
+
+    /**
+     * A lineage continued across processes: stopped after two attempts and continued to three, it gives the curve an
+     * uninterrupted run gives (its accepted edits re-scored on the lineage read back from disk), and so does a run
+     * killed while it wrote its last line; journaling changes nothing; only the last lineage's delta stays on disk;
+     * another commit's or another method's journal is refused.
+     */
+    @Test
+    void aJournaledLineageContinuesWhereItStopped(@TempDir Path dir) throws Exception {
+        List<EditRecord> records = records();
+        EditBenchmark bench = new EditBenchmark(MODEL, records, List.of("Once upon a"), 4);
+        String sn = EditMethods.SUBJECT_NEURON.name();
+        List<EditBenchmark.SequentialPoint> plain = bench.run(EditMethods.SUBJECT_NEURON, List.of(), 0, 3, 2)
+                .sequential();
+        List<EditBenchmark.SequentialPoint> whole = bench.run(EditMethods.SUBJECT_NEURON, List.of(), 0, 3, 2,
+                SequentialJournal.open(dir.resolve("whole"), "c1", sn)).sequential();
+        assertEquals(plain, whole, "journaling changes nothing");
+
+        Path part = dir.resolve("part");
+        List<EditBenchmark.SequentialPoint> first = bench.run(EditMethods.SUBJECT_NEURON, List.of(), 0, 2, 2,
+                SequentialJournal.open(part, "c1", sn)).sequential();
+        assertTrue(first.get(0).accepted() >= 1, "an accepted edit before the stop, so a lineage is read back: "
+                + first);
+        SequentialJournal stopped = SequentialJournal.open(part, "c1", sn);
+        assertEquals(2, stopped.attempts());
+        assertEquals(whole, bench.run(EditMethods.SUBJECT_NEURON, List.of(), 0, 3, 2,
+                SequentialJournal.open(part, "c1", sn)).sequential(), "continued from attempt 3");
+        try (var lineages = Files.list(part)) {
+            assertEquals(1, lineages.filter(p -> p.getFileName().toString().startsWith("lineage-")).count());
+        }
+
+        // killed while it wrote the last point: that point is scored again
+        Path file = part.resolve(SequentialJournal.FILE);
+        List<String> lines = Files.readAllLines(file);
+        Files.writeString(file, String.join("\n", lines.subList(0, lines.size() - 1)) + "\n"
+                + lines.get(lines.size() - 1).substring(0, 30));
+        assertEquals(whole, bench.run(EditMethods.SUBJECT_NEURON, List.of(), 0, 3, 2,
+                SequentialJournal.open(part, "c1", sn)).sequential(), "the cut point scored again");
+        assertEquals(lines, Files.readAllLines(file), "the cut line gone, the same line in its place");
+
+        assertThrows(IllegalStateException.class, () -> SequentialJournal.open(part, "c2", sn));
+        assertThrows(IllegalStateException.class, () -> SequentialJournal.open(part, "c1", "ROME"));
     }
 
     private static double p(Model model, int[] prompt, int[] target) {
