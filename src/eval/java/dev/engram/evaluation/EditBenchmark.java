@@ -61,7 +61,7 @@ public final class EditBenchmark {
 
     /** The lineage after {@code attempted} sequential edits, {@code accepted} of them committed. */
     public record SequentialPoint(int attempted, int accepted, CounterFactScores.Scores acceptedScores,
-            CounterFactScores.Scores acceptedUntouched) {
+            CounterFactScores.Scores acceptedUntouched, CounterFactScores.Scores uneditedUntouched) {
     }
 
     /**
@@ -317,11 +317,16 @@ public final class EditBenchmark {
         return curve;
     }
 
-    /** Every accepted edit re-scored on the lineage after {@code attempted} attempts; journaled when there is one. */
+    /**
+     * Every accepted edit re-scored on the lineage after {@code attempted} attempts, and the unedited model on the same
+     * untouched neighbours (what NS* and RS* are to be read against: the accepted records change from point to point);
+     * journaled when there is one.
+     */
     private SequentialPoint point(int attempted, Model lineage, List<EditRecord> accepted, SequentialJournal journal) {
         SequentialPoint p = new SequentialPoint(attempted, accepted.size(), accepted.isEmpty() ? null
                 : CounterFactScores.mean(CounterFactScores.of(lineage, accepted)), accepted.isEmpty() ? null
-                : CounterFactScores.mean(CounterFactScores.of(lineage, untouched(accepted))));
+                : CounterFactScores.mean(CounterFactScores.of(lineage, untouched(accepted))), accepted.isEmpty() ? null
+                : CounterFactScores.mean(CounterFactScores.of(model, untouched(accepted))));
         if (journal != null) {
             journal.point(p);
         }

@@ -140,6 +140,9 @@ class EditBenchmarkTest {
         List<EditBenchmark.SequentialPoint> whole = bench.run(EditMethods.SUBJECT_NEURON, List.of(), 0, 3, 2,
                 SequentialJournal.open(dir.resolve("whole"), "c1", sn)).sequential();
         assertEquals(plain, whole, "journaling changes nothing");
+        EditBenchmark.SequentialPoint end = whole.get(whole.size() - 1);
+        assertEquals(1.0, end.acceptedScores().es(), "the lineage says every accepted target_new: " + end);
+        assertEquals(0.0, end.uneditedUntouched().es(), "the reference is the unedited model: " + end);
 
         Path part = dir.resolve("part");
         List<EditBenchmark.SequentialPoint> first = bench.run(EditMethods.SUBJECT_NEURON, List.of(), 0, 2, 2,
