@@ -66,10 +66,12 @@ public final class EditBenchmark {
 
     /**
      * Everything one method produced; {@code batchUntouched} and a sequential point's {@code acceptedUntouched} score
-     * NS and RS over the neighbours that are not themselves edited ({@link EditRecord#withoutNeighboursEditedIn}).
+     * NS and RS over the neighbours that are not themselves edited ({@link EditRecord#withoutNeighboursEditedIn});
+     * {@code batchUneditedUntouched} is the unedited model over the same neighbours, what they are read against.
      */
     public record MethodResult(String method, List<SingleEdit> singles, CounterFactScores.Scores batch,
-            CounterFactScores.Scores batchUntouched, int batchSize, long batchMillis, List<SequentialPoint> sequential) {
+            CounterFactScores.Scores batchUntouched, CounterFactScores.Scores batchUneditedUntouched, int batchSize,
+            long batchMillis, List<SequentialPoint> sequential) {
     }
 
     /** The records with the neighbours that are edited among them left out. */
@@ -190,6 +192,7 @@ public final class EditBenchmark {
         }
         CounterFactScores.Scores batch = null;
         CounterFactScores.Scores batchUntouched = null;
+        CounterFactScores.Scores batchReference = null;
         long batchMillis = 0;
         int batched = Math.min(batchSize, records.size());
         if (method instanceof BatchEditMethod<?> && batched > 0) {
@@ -199,10 +202,11 @@ public final class EditBenchmark {
             Model edited = new Editor(model).apply(result);
             batch = CounterFactScores.mean(CounterFactScores.of(edited, first));
             batchUntouched = CounterFactScores.mean(CounterFactScores.of(edited, untouched(first)));
+            batchReference = CounterFactScores.mean(CounterFactScores.of(model, untouched(first)));
             System.err.printf("%s batch of %d: %s in %d ms; over neighbours not edited in it: %s%n", method, batched,
                     batch, batchMillis, batchUntouched);
         }
-        return new MethodResult(method.name(), singles, batch, batchUntouched, batched, batchMillis,
+        return new MethodResult(method.name(), singles, batch, batchUntouched, batchReference, batched, batchMillis,
                 sequential(options, Math.min(sequential, records.size()), every, journal));
     }
 

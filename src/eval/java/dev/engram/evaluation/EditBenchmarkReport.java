@@ -45,6 +45,8 @@ public final class EditBenchmarkReport {
                 md.append(row(r.method(), "one batch", r.batchSize(), r.batch(), Double.NaN, "—", "—", perFact));
                 md.append(row(r.method(), "one batch, NS* / RS* over neighbours not edited in it", r.batchSize(),
                         r.batchUntouched(), Double.NaN, "—", "—", perFact));
+                md.append(row("unedited", "the same neighbours, the model before the batch", r.batchSize(),
+                        r.batchUneditedUntouched(), Double.NaN, "—", "—", "—"));
             }
             if (!r.sequential().isEmpty()) {
                 EditBenchmark.SequentialPoint last = r.sequential().get(r.sequential().size() - 1);

@@ -188,6 +188,8 @@ class EditBenchmarkTest {
         assertTrue(sn.singles().isEmpty());
         assertEquals(records.size(), sn.batchSize());
         assertEquals(1.0, sn.batch().es(), "every fact of the joint batch flips: " + sn.batch());
+        assertEquals(0.0, sn.batchUneditedUntouched().es(), "the batch's reference is the unedited model: "
+                + sn.batchUneditedUntouched());
         EditBenchmark.SequentialPoint end = sn.sequential().get(sn.sequential().size() - 1);
         assertEquals(records.size(), end.attempted());
         assertTrue(end.accepted() >= 1, "the gate accepts at least one edit: " + end);
