@@ -261,10 +261,16 @@ public final class EditBenchmark {
         return out;
     }
 
+    /** The records by label. */
+    private Map<String, EditRecord> byLabel() {
+        Map<String, EditRecord> out = new java.util.HashMap<>();
+        records.forEach(r -> out.put(r.label(), r));
+        return out;
+    }
+
     /** This benchmark on the records labelled {@code labels}, in that order. */
     EditBenchmark of(List<String> labels) {
-        Map<String, EditRecord> byLabel = new java.util.HashMap<>();
-        records.forEach(r -> byLabel.put(r.label(), r));
+        Map<String, EditRecord> byLabel = byLabel();
         return new EditBenchmark(model, labels.stream().map(byLabel::get).toList(), sentinels, generationTokens,
                 optionsByMethod);
     }
@@ -280,8 +286,7 @@ public final class EditBenchmark {
         Model lineage = journaled == null ? model : model.edited(journaled);
         List<EditRecord> accepted = new ArrayList<>();
         List<EarlierEdit> earlier = new ArrayList<>();
-        Map<String, EditRecord> byLabel = new java.util.HashMap<>();
-        records.forEach(r -> byLabel.put(r.label(), r));
+        Map<String, EditRecord> byLabel = byLabel();
         for (String label : journal == null ? List.<String>of() : journal.accepted()) {
             EditRecord r = byLabel.get(label);
             accepted.add(r);
