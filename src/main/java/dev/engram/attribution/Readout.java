@@ -5,6 +5,7 @@ import ai.djl.ndarray.index.NDIndex;
 import dev.engram.runtime.ModelConfig;
 import dev.engram.runtime.ModelWeights;
 import dev.engram.runtime.Norms;
+import dev.engram.runtime.Precision;
 
 /**
  * The logit lens at one position: p(w | x) = softmax(W_U · N_f(x))_w for residual-stream vectors x, in a
@@ -56,7 +57,7 @@ final class Readout {
     /** s(x) = W_U · N_f(x) for each row of x [B, d] → [B, V], in this readout's mode. */
     NDArray logits(NDArray x) {
         if (mode == NormMode.EXACT) {
-            return Norms.apply(config, x, weights.finalNormWeight(), weights.finalNormBias()).matMul(weights.unembedding());
+            return Precision.times(Norms.apply(config, x, weights.finalNormWeight(), weights.finalNormBias()), weights.unembedding());
         }
         return direction(x);
     }
@@ -73,18 +74,18 @@ final class Readout {
      * #expectedColumns}); the result is [B, d].
      */
     NDArray firstOrderReadout(int target, NDArray expectedColumns) {
-        NDArray targetColumn = weights.unembedding().get(new NDIndex(":, {}", target)); // W_U[:, w], [d]
+        NDArray targetColumn = Precision.widened(weights.unembedding().get(new NDIndex(":, {}", target))); // W_U[:, w], [d]
         return centre(expectedColumns.neg().add(targetColumn).mul(weights.finalNormWeight())).div(frozenScale);
     }
 
     /** W_U·p for each distribution p, the rows of {@code probs} [B, V]: [B, d]. The same for every target. */
     NDArray expectedColumns(NDArray probs) {
-        return probs.matMul(weights.unembedding().transpose());
+        return Precision.times(probs, weights.unembedding().transpose());
     }
 
     /** Vocabulary projections W_U · (γ_f ⊙ C(u)) of the rows of u [B, d], for the top-token view of subvalues. */
     NDArray project(NDArray u) {
-        return centre(u).mul(weights.finalNormWeight()).matMul(weights.unembedding());
+        return Precision.times(centre(u).mul(weights.finalNormWeight()), weights.unembedding());
     }
 
     /** C(x) = x − mean(x) for LayerNorm; the identity for RMSNorm. Rows of x [B, d]. */

@@ -6,6 +6,7 @@ import ai.djl.ndarray.index.NDIndex;
 import dev.engram.inference.NextTokenDistribution;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.Norms;
+import dev.engram.runtime.Precision;
 import dev.engram.runtime.WeightDelta;
 import dev.engram.trace.ForwardPass;
 import dev.engram.trace.Trace;
@@ -100,8 +101,8 @@ public final class ClosedFormEditor {
     private float[] readoutDirection(NDArray finalResidual, int newToken, int trueToken) {
         var base = model.weights().base();
         NDArray scale = Norms.scale(model.config(), finalResidual);
-        NDArray diff = base.unembedding().get(new NDIndex(":, {}", newToken))
-                .sub(base.unembedding().get(new NDIndex(":, {}", trueToken)));
+        NDArray diff = Precision.widened(base.unembedding().get(new NDIndex(":, {}", newToken)))
+                .sub(Precision.widened(base.unembedding().get(new NDIndex(":, {}", trueToken))));
         NDArray g = model.config().family().norm().centre(diff.mul(base.finalNormWeight()));
         return g.div(scale).toFloatArray();
     }

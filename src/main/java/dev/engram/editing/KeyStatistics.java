@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDScope;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelWeights;
 import dev.engram.runtime.Param;
+import dev.engram.runtime.Precision;
 import dev.engram.runtime.load.AtomicFiles;
 import dev.engram.trace.ForwardPass;
 import dev.engram.trace.Trace;
@@ -237,7 +238,7 @@ public final class KeyStatistics {
                 for (long r : new long[] {0, rows - 1}) {
                     try (NDArray row = w.get(r)) {
                         ByteBuffer b = ByteBuffer.allocate(4 * (int) row.size());
-                        for (float f : row.toFloatArray()) {
+                        for (float f : Precision.floats(row)) {
                             b.putFloat(f);
                         }
                         sha.update(b.array());

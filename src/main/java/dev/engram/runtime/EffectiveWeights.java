@@ -55,7 +55,7 @@ public final class EffectiveWeights implements AutoCloseable {
 
     /** y = x · W_eff = x·W + (x·A)·B for x [.., in], where ΔW = A·B ({@link #factors}). */
     public NDArray times(NDArray x, int layer, Param param) {
-        NDArray y = x.matMul(base.layer(layer).matrix(param));
+        NDArray y = Precision.times(x, base.layer(layer).matrix(param));
         NDArray correction = correction(x, layer, param);
         return correction == null ? y : y.add(correction);
     }
@@ -76,7 +76,7 @@ public final class EffectiveWeights implements AutoCloseable {
 
     /** W_eff · k = W·k + A·(B·k) for k [out, P]: [in, P]. Reads many subvalues (rows) against a few directions. */
     public NDArray timesRight(int layer, Param param, NDArray k) {
-        NDArray y = base.layer(layer).matrix(param).matMul(k);
+        NDArray y = Precision.timesRight(base.layer(layer).matrix(param), k);
         if (!delta.touches(layer, param)) {
             return y;
         }
@@ -130,7 +130,7 @@ public final class EffectiveWeights implements AutoCloseable {
         NDArray w = base.layer(layer).matrix(param);
         NDArray picked;
         try (NDArray index = w.getManager().create(indices)) {
-            picked = w.get(index); // a copy: the index is not needed afterwards, and must not stay in the base's manager
+            picked = Precision.widened(w.get(index)); // a copy: the index is not needed afterwards, and must not stay in the base's manager
         }
         if (!delta.touches(layer, param)) {
             return picked;
@@ -154,7 +154,7 @@ public final class EffectiveWeights implements AutoCloseable {
     /** Column {@code index} of W_eff: [in] (FFN subkeys are columns of W_up / W_gate, attention subkeys of W_V). */
     public NDArray column(int layer, Param param, int index) {
         NDArray w = base.layer(layer).matrix(param);
-        NDArray picked = w.get(new NDIndex(":, {}", index));
+        NDArray picked = Precision.widened(w.get(new NDIndex(":, {}", index)));
         if (!delta.touches(layer, param)) {
             return picked;
         }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import dev.engram.runtime.ModelConfig;
 import dev.engram.runtime.ModelWeights;
+import dev.engram.runtime.Precision;
 import dev.engram.runtime.TorchOwned;
 
 /** The residual stream's start, h^0 ({@code hook_embed} plus {@code hook_pos_embed}). */
@@ -18,7 +19,7 @@ final class Embedding {
         for (int token : tokens) {
             rows.add(base.tokenEmbedding().get(token));
         }
-        NDArray h0 = NDArrays.stack(rows);
+        NDArray h0 = Precision.widened(NDArrays.stack(rows));
         if (config.family().scaledEmbeddings()) {
             h0 = h0.mul(TorchOwned.scalar(config.family().embeddingScale(config.dModel())));
         }
@@ -27,7 +28,7 @@ final class Embedding {
             for (int i = 0; i < at.length; i++) {
                 at[i] = positions[i];
             }
-            h0 = h0.add(base.positionEmbedding().get(h0.getManager().create(at)));
+            h0 = h0.add(Precision.widened(base.positionEmbedding().get(h0.getManager().create(at))));
         }
         return h0;
     }

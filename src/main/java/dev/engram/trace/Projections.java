@@ -3,6 +3,7 @@ package dev.engram.trace;
 import ai.djl.ndarray.NDArray;
 import dev.engram.runtime.EffectiveWeights;
 import dev.engram.runtime.Param;
+import dev.engram.runtime.Precision;
 import java.util.List;
 
 /**
@@ -36,7 +37,7 @@ final class Projections {
     }
 
     private NDArray timesEachView(NDArray x, int layer, Param param) {
-        NDArray y = x.matMul(weights.base().layer(layer).matrix(param));
+        NDArray y = Precision.times(x, weights.base().layer(layer).matrix(param));
         for (int k = 0; k < sequenceViews.size(); k++) {
             NDArray correction = sequenceViews.get(k).correction(x, layer, param);
             if (correction != null) {

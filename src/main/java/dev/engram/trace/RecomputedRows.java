@@ -5,6 +5,7 @@ import dev.engram.runtime.LayerWeights;
 import dev.engram.runtime.ModelConfig;
 import dev.engram.runtime.ModelWeights;
 import dev.engram.runtime.Norms;
+import dev.engram.runtime.Precision;
 
 /**
  * What a lean trace recomputes, with the pass's own arithmetic: one query position's attention pattern, one
@@ -51,6 +52,6 @@ final class RecomputedRows {
 
     /** Logits from one row of N_f(h^L): [V]. */
     NDArray logits(NDArray finalNormedRow) {
-        return finalNormedRow.reshape(1, config.dModel()).matMul(base.unembedding()).reshape(config.vocabSize());
+        return Precision.times(finalNormedRow.reshape(1, config.dModel()), base.unembedding()).reshape(config.vocabSize());
     }
 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import dev.engram.runtime.ModelConfig;
+import dev.engram.runtime.Precision;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -88,7 +89,7 @@ final class Recorder {
             post.add(finalResidual); // h^L; h^l for l < L is residPre(l + 1)
             return Trace.lean(manager, config, tokens, pre, mid, post.get(0), values, keys, keep(normed, manager), rows);
         }
-        NDArray logits = keep(normed.matMul(unembedding), manager);
+        NDArray logits = keep(Precision.times(normed, unembedding), manager);
         if (keep != Keep.EVERYTHING) {
             return new Trace(manager, config, tokens, null, null, null, null, null, null, null, logits);
         }

@@ -1,6 +1,9 @@
 package dev.engram.runtime.load;
 
-/** The floating-point storage types the loaders convert to F32 in Java (DJL's BF16 aborts the JVM). */
+/**
+ * The floating-point storage types of checkpoint files. F32 is read as it is; F16 is held as F16 or decoded to F32;
+ * BF16 is decoded in Java (DJL's BF16 aborts the JVM) to F32, or to F16 ({@link #bf16AsF16}).
+ */
 public enum Dtype {
     F32(4), F16(2), BF16(2);
 
@@ -58,6 +61,19 @@ public enum Dtype {
         }
         int rounding = 0x7fff + ((bits >>> 16) & 1);
         return (short) ((bits + rounding) >>> 16);
+    }
+
+    /**
+     * The F16 bits (0..65535) of a BF16 value, or −1 where F16 has none: beyond its largest finite value, 65504. Exact
+     * wherever F16 has normal numbers (|x| ≥ 2^−14: BF16's 8 significant bits fit in F16's 11); below that, rounded
+     * to F16's subnormal step 2^−24, an absolute error of at most 2^−25. Infinities and NaN stay what they are.
+     */
+    public static int bf16AsF16(short bf16) {
+        float value = bf16ToFloat(bf16);
+        if (Float.isFinite(value) && Math.abs(value) > 65504f) {
+            return -1;
+        }
+        return floatToF16(value) & 0xffff;
     }
 
     /** IEEE half → float, subnormals and infinities included. */

@@ -25,14 +25,19 @@ public final class HfCheckpoint {
         return Files.isDirectory(dir) && Files.exists(dir.resolve(CONFIG_FILE));
     }
 
+    /** Loads the directory with its matrices in their stored precision ({@link WeightStorage#STORED}). */
     public static Model load(String name, Path dir, NDManager parent) throws IOException {
+        return load(name, dir, parent, WeightStorage.STORED);
+    }
+
+    public static Model load(String name, Path dir, NDManager parent, WeightStorage storage) throws IOException {
         ModelConfig config = HfConfig.read(dir.resolve(CONFIG_FILE));
         SafetensorsCheckpoint tensors = new SafetensorsCheckpoint(dir);
         NDManager manager = parent.newSubManager();
         try {
             ModelWeights weights = HfConfig.usesGpt2Layout(config.family())
-                    ? HfGpt2Layout.load(tensors, config, manager)
-                    : LlamaLayout.load(tensors, config, manager, LlamaTensorNames.HF);
+                    ? HfGpt2Layout.load(tensors, config, manager, storage)
+                    : LlamaLayout.load(tensors, config, manager, LlamaTensorNames.HF, storage);
             TextTokenizer tokenizer = Files.exists(dir.resolve(TOKENIZER_FILE))
                     ? HfTokenizer.load(dir.resolve(TOKENIZER_FILE), config.family())
                     : null;

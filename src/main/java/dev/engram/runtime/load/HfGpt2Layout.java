@@ -2,10 +2,10 @@ package dev.engram.runtime.load;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import dev.engram.runtime.LayerWeights;
 import dev.engram.runtime.ModelConfig;
 import dev.engram.runtime.ModelWeights;
+import dev.engram.runtime.Precision;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,16 +18,23 @@ final class HfGpt2Layout {
     private HfGpt2Layout() {
     }
 
-    static ModelWeights load(TensorSource source, ModelConfig c, NDManager manager) throws IOException {
-        TensorReader r = new TensorReader(source, manager);
+    static ModelWeights load(TensorSource source, ModelConfig c, NDManager manager, WeightStorage storage)
+            throws IOException {
+        try (TensorReader r = new TensorReader(source, manager, storage)) {
+            return read(r, source, c, manager);
+        }
+    }
+
+    private static ModelWeights read(TensorReader r, TensorSource source, ModelConfig c, NDManager manager)
+            throws IOException {
         String p = source.has("transformer.wte.weight") ? "transformer." : "";
         int d = c.dModel();
         NDArray embedding = r.asIs(p + "wte.weight", c.vocabSize(), d);
         List<LayerWeights> layers = new ArrayList<>();
         for (int l = 0; l < c.nLayers(); l++) {
             String h = p + "h." + l + ".";
-            NDArray[] qkv = splitColumns(manager, r.raw(h + "attn.c_attn.weight", d, 3L * d), d);
-            NDArray[] qkvBias = splitColumns(manager, r.raw(h + "attn.c_attn.bias", 3L * d), 1);
+            NDArray[] qkv = r.columnBlocks(h + "attn.c_attn.weight", 3, d, 3L * d);
+            NDArray[] qkvBias = r.columnBlocks(h + "attn.c_attn.bias", 3, 3L * d);
             layers.add(new LayerWeights(
                     r.asIs(h + "ln_1.weight", d), r.asIs(h + "ln_1.bias", d),
                     qkv[0], qkv[1], qkv[2], qkvBias[0], qkvBias[1], qkvBias[2],
@@ -42,8 +49,8 @@ final class HfGpt2Layout {
 
     static void export(ModelWeights w, ModelConfig c, SafetensorsWriter out) {
         int d = c.dModel();
-        out.put("wte.weight", new long[] {c.vocabSize(), d}, () -> w.tokenEmbedding().toFloatArray());
-        out.put("wpe.weight", new long[] {c.maxSeqLen(), d}, () -> w.positionEmbedding().toFloatArray());
+        out.put("wte.weight", new long[] {c.vocabSize(), d}, () -> Precision.floats(w.tokenEmbedding()));
+        out.put("wpe.weight", new long[] {c.maxSeqLen(), d}, () -> Precision.floats(w.positionEmbedding()));
         for (int l = 0; l < c.nLayers(); l++) {
             LayerWeights lw = w.layer(l);
             String h = "h." + l + ".";
@@ -65,28 +72,16 @@ final class HfGpt2Layout {
     }
 
     private static void put(SafetensorsWriter out, String name, NDArray array) {
-        out.put(name, array.getShape().getShape(), array::toFloatArray);
+        out.put(name, array.getShape().getShape(), () -> Precision.floats(array));
     }
 
     /** [rows, 3·w] → three [rows, w] arrays (one row for a bias). */
-    private static NDArray[] splitColumns(NDManager manager, float[] data, int rows) {
-        int width = data.length / rows / 3;
-        NDArray[] parts = new NDArray[3];
-        for (int part = 0; part < 3; part++) {
-            float[] slice = new float[rows * width];
-            for (int r = 0; r < rows; r++) {
-                System.arraycopy(data, r * 3 * width + part * width, slice, r * width, width);
-            }
-            parts[part] = manager.create(slice, rows == 1 ? new Shape(width) : new Shape(rows, width));
-        }
-        return parts;
-    }
 
     private static float[] joinColumns(int rows, NDArray... parts) {
         int width = (int) (parts[0].size() / rows);
         float[] out = new float[rows * width * parts.length];
         for (int part = 0; part < parts.length; part++) {
-            float[] data = parts[part].toFloatArray();
+            float[] data = Precision.floats(parts[part]);
             for (int r = 0; r < rows; r++) {
                 System.arraycopy(data, r * width, out, r * width * parts.length + part * width, width);
             }

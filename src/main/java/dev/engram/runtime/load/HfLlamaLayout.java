@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArray;
 import dev.engram.runtime.LayerWeights;
 import dev.engram.runtime.ModelConfig;
 import dev.engram.runtime.ModelWeights;
+import dev.engram.runtime.Precision;
 import dev.engram.runtime.RopeLayout;
 
 /** Export to HF LlamaForCausalLM / Qwen2ForCausalLM checkpoints (nn.Linear weights are [out, in]); reading is {@link LlamaLayout}. */
@@ -18,7 +19,7 @@ final class HfLlamaLayout {
     /** The tensors in HF's layout; q/k rows of an adjacent-pair model are permuted to rotate-half. */
     static void export(ModelWeights w, ModelConfig c, SafetensorsWriter out) {
         int d = c.dModel();
-        out.put(N.embedding(), new long[] {c.vocabSize(), d}, () -> w.tokenEmbedding().toFloatArray());
+        out.put(N.embedding(), new long[] {c.vocabSize(), d}, () -> Precision.floats(w.tokenEmbedding()));
         for (int l = 0; l < c.nLayers(); l++) {
             LayerWeights lw = w.layer(l);
             out.put(at(N.attnNorm(), l), new long[] {d}, () -> stored(lw.attnNormWeight(), c));
@@ -54,7 +55,7 @@ final class HfLlamaLayout {
 
     /** Our [in, out] matrix as nn.Linear's [out, in]. */
     private static float[] linear(NDArray inOut) {
-        return Matrices.transpose(inOut.toFloatArray(), (int) inOut.getShape().get(0), (int) inOut.getShape().get(1));
+        return Matrices.transpose(Precision.floats(inOut), (int) inOut.getShape().get(0), (int) inOut.getShape().get(1));
     }
 
     private static float[] rope(ModelConfig c, float[] outIn, int heads, int in) {

@@ -17,9 +17,15 @@ public final class LlamaLayout {
     private LlamaLayout() {
     }
 
-    public static ModelWeights load(TensorSource source, ModelConfig c, NDManager manager, LlamaTensorNames n)
+    public static ModelWeights load(TensorSource source, ModelConfig c, NDManager manager, LlamaTensorNames n,
+            WeightStorage storage) throws IOException {
+        try (TensorReader r = new TensorReader(source, manager, storage)) {
+            return read(r, c, manager, n);
+        }
+    }
+
+    private static ModelWeights read(TensorReader r, ModelConfig c, NDManager manager, LlamaTensorNames n)
             throws IOException {
-        TensorReader r = new TensorReader(source, manager);
         int d = c.dModel();
         NDArray embedding = r.asIs(n.embedding(), c.vocabSize(), d);
         List<LayerWeights> layers = new ArrayList<>();

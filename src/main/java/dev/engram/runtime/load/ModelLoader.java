@@ -14,7 +14,13 @@ public final class ModelLoader {
     private ModelLoader() {
     }
 
+    /** Loads the model with a half-precision checkpoint's matrices kept in half precision. */
     public static Model load(String name, Path path, NDManager parent) throws IOException {
+        return load(name, path, parent, WeightStorage.STORED);
+    }
+
+    /** Loads the model; {@code storage} says how an HF checkpoint's F16 / BF16 matrices are held. */
+    public static Model load(String name, Path path, NDManager parent, WeightStorage storage) throws IOException {
         if (!Files.exists(path)) {
             throw new IOException("model path " + path + " does not exist");
         }
@@ -22,7 +28,7 @@ public final class ModelLoader {
             return GgufCheckpoint.load(name, path, parent);
         }
         if (HfCheckpoint.isHfDirectory(path)) {
-            return HfCheckpoint.load(name, path, parent);
+            return HfCheckpoint.load(name, path, parent, storage);
         }
         if (Files.isDirectory(path)) {
             Path checkpoint = single(path, "checkpoint", f -> f.endsWith(".bin") && !f.startsWith("tok"));

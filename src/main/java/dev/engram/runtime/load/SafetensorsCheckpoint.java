@@ -61,6 +61,16 @@ public final class SafetensorsCheckpoint implements TensorSource {
         return reader(name).readFloats(name);
     }
 
+    @Override
+    public Dtype dtype(String name) {
+        return reader(name).info(name).dtype();
+    }
+
+    @Override
+    public boolean readF16(String name, long from, java.nio.ByteBuffer out) throws IOException {
+        return reader(name).readF16(name, from, out);
+    }
+
     private SafetensorsReader reader(String name) {
         SafetensorsReader r = owner.get(name);
         if (r == null) {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -17,7 +16,7 @@ import java.util.Set;
 /**
  * Reads one .safetensors file: an 8-byte little-endian header length, a JSON header of
  * {name: {dtype, shape, data_offsets}}, then the raw data. The data is memory-mapped and each tensor is converted
- * to float32 on demand, one at a time.
+ * to float32 on demand, one at a time, or read as F16 in bounded pieces; each map is released as soon as it is read.
  */
 public final class SafetensorsReader {
     /** One tensor's place in the file. */
@@ -80,15 +79,44 @@ public final class SafetensorsReader {
     /** The tensor's values as float32, in row-major order. */
     public float[] readFloats(String name) throws IOException {
         TensorInfo info = info(name);
-        long length = info.end() - info.start();
         if (info.elementCount() > Integer.MAX_VALUE) {
             throw new IOException("tensor " + name + " has more than 2^31 elements");
         }
         float[] out = new float[(int) info.elementCount()];
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            MappedByteBuffer map = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + info.start(), length);
-            info.dtype().decode(map, out);
+        try (MappedRegion region = new MappedRegion(file, dataStart + info.start(), info.end() - info.start())) {
+            info.dtype().decode(region.bytes(), out);
         }
         return out;
+    }
+
+    /**
+     * Elements [from, from + out.remaining() / 2) of an F16 or BF16 tensor as little-endian F16 in {@code out}, or
+     * false where a BF16 value lies beyond F16's range. Maps only those elements' bytes, and unmaps them before it
+     * returns.
+     */
+    public boolean readF16(String name, long from, java.nio.ByteBuffer out) throws IOException {
+        TensorInfo info = info(name);
+        int count = out.remaining() / 2;
+        if (info.dtype() == Dtype.F32 || from < 0 || from + count > info.elementCount()) {
+            throw new IllegalArgumentException("tensor " + name + " (" + info.dtype() + ", " + info.elementCount()
+                    + " elements) has no F16 elements [" + from + ", " + (from + count) + ")");
+        }
+        long start = dataStart + info.start() + from * 2;
+        try (MappedRegion region = new MappedRegion(file, start, 2L * count)) {
+            java.nio.ByteBuffer in = region.bytes();
+            java.nio.ByteBuffer target = out.slice().order(ByteOrder.LITTLE_ENDIAN);
+            if (info.dtype() == Dtype.F16) {
+                target.put(in);
+                return true;
+            }
+            for (int i = 0; i < count; i++) {
+                int half = Dtype.bf16AsF16(in.getShort());
+                if (half < 0) {
+                    return false;
+                }
+                target.putShort((short) half);
+            }
+            return true;
+        }
     }
 }

@@ -9,6 +9,7 @@ import dev.engram.runtime.family.LlamaFamily;
 import dev.engram.runtime.load.LlamaLayout;
 import dev.engram.runtime.load.LlamaTensorNames;
 import dev.engram.runtime.load.TensorSource;
+import dev.engram.runtime.load.WeightStorage;
 import dev.engram.runtime.tokenizer.HfTokenizer;
 import dev.engram.runtime.tokenizer.TextTokenizer;
 import java.io.IOException;
@@ -33,7 +34,8 @@ public final class GgufCheckpoint {
         ModelConfig config = config(gguf);
         NDManager manager = parent.newSubManager();
         try {
-            ModelWeights weights = LlamaLayout.load(new Source(gguf), config, manager, LlamaTensorNames.GGUF);
+            ModelWeights weights = LlamaLayout.load(new Source(gguf), config, manager, LlamaTensorNames.GGUF,
+                    WeightStorage.F32); // every GGUF tensor is dequantised to F32 by its Source
             TextTokenizer tokenizer = GgufTokenizerJson.hasTokenizer(gguf)
                     ? HfTokenizer.fromJson(GgufTokenizerJson.build(gguf))
                     : null;

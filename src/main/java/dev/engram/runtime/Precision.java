@@ -1,0 +1,84 @@
+package dev.engram.runtime;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.jni.JniUtils;
+
+/**
+ * The one place where a weight's storage precision meets the F32 computation. A checkpoint stored in F16 or BF16 keeps its
+ * matrices in F16 ({@code runtime.load.TensorReader}); the residual stream,
+ * norms, attention, softmax and every attribution score stay F32. A product with a half matrix is computed as libtorch
+ * computes F16 on this CPU: the input rounded to F16, the product accumulated there, the result widened to F32 — an
+ * autocast, never a whole F32 copy of the matrix. Vectors read out of a half matrix (subvalues, subkeys, embedding
+ * rows, unembedding columns) are widened to F32 as they are read.
+ */
+public final class Precision {
+    private Precision() {
+    }
+
+    /** Whether {@code w} is held in half precision. */
+    public static boolean isHalf(NDArray w) {
+        return w.getDataType() == DataType.FLOAT16;
+    }
+
+    /** x · W for activations x [.., in] (F32) and a weight W [in, out] in either precision: F32 [.., out]. */
+    public static NDArray times(NDArray x, NDArray w) {
+        if (!isHalf(w)) {
+            return x.matMul(w);
+        }
+        if (recording()) {
+            return x.matMul(widenedFor(w, x));
+        }
+        return x.toType(DataType.FLOAT16, false).matMul(w).toType(DataType.FLOAT32, false);
+    }
+
+    /** W · k for a weight W [in, out] in either precision and k [out, P] (F32): F32 [in, P]. */
+    public static NDArray timesRight(NDArray w, NDArray k) {
+        if (!isHalf(w)) {
+            return w.matMul(k);
+        }
+        if (recording()) {
+            return widenedFor(w, k).matMul(k);
+        }
+        return w.matMul(k.toType(DataType.FLOAT16, false)).toType(DataType.FLOAT32, false);
+    }
+
+    /**
+     * Whether autograd records on this thread: DJL's PyTorch engine turns grad mode on only while a GradientCollector
+     * is open (an edit method's training). {@code NDArray.hasGradient} cannot tell: it is false for every array
+     * computed from a trained one.
+     */
+    private static boolean recording() {
+        return JniUtils.isGradMode();
+    }
+
+    /** An F32 copy of the half weight {@code w}, owned by {@code operand}'s manager (freed with the request's arrays). */
+    private static NDArray widenedFor(NDArray w, NDArray operand) {
+        NDArray wide = w.toType(DataType.FLOAT32, true);
+        wide.attach(operand.getManager());
+        return wide;
+    }
+
+    /**
+     * A vector or slice read out of a weight as F32: {@code picked} itself when it already is, else its widened copy
+     * (in {@code picked}'s manager) with {@code picked} closed. Only for arrays the caller owns, never a base weight.
+     */
+    public static NDArray widened(NDArray picked) {
+        if (!isHalf(picked)) {
+            return picked;
+        }
+        NDArray wide = picked.toType(DataType.FLOAT32, true);
+        picked.close();
+        return wide;
+    }
+
+    /** A weight's values as float32 (export and fingerprints); a half weight is widened in a copy that is freed here. */
+    public static float[] floats(NDArray w) {
+        if (!isHalf(w)) {
+            return w.toFloatArray();
+        }
+        try (NDArray wide = w.toType(DataType.FLOAT32, true)) {
+            return wide.toFloatArray();
+        }
+    }
+}
