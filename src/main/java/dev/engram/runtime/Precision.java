@@ -2,7 +2,6 @@ package dev.engram.runtime;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * The one place where a weight's storage precision meets the F32 computation. A checkpoint stored in F16 or BF16 keeps its
@@ -13,7 +12,30 @@ import ai.djl.pytorch.jni.JniUtils;
  * rows, unembedding columns) are widened to F32 as they are read.
  */
 public final class Precision {
+    private static final ThreadLocal<Boolean> TRAINING = ThreadLocal.withInitial(() -> false);
+
     private Precision() {
+    }
+
+    /** While open, this thread's products are differentiable ones; closing restores what was there before. */
+    public static final class Training implements AutoCloseable {
+        private final boolean previous;
+
+        private Training(boolean previous) {
+            this.previous = previous;
+        }
+
+        @Override
+        public void close() {
+            TRAINING.set(previous);
+        }
+    }
+
+    /** Marks this thread's products as trained through, when {@code trains}, until the returned scope closes. */
+    public static Training training(boolean trains) {
+        boolean previous = TRAINING.get();
+        TRAINING.set(previous || trains);
+        return new Training(previous);
     }
 
     /** Whether {@code w} is held in half precision. */
@@ -43,13 +65,9 @@ public final class Precision {
         return w.matMul(k.toType(DataType.FLOAT16, false)).toType(DataType.FLOAT32, false);
     }
 
-    /**
-     * Whether autograd records on this thread: DJL's PyTorch engine turns grad mode on only while a GradientCollector
-     * is open (an edit method's training). {@code NDArray.hasGradient} cannot tell: it is false for every array
-     * computed from a trained one.
-     */
+    /** Whether a gradient is to flow back through this thread's products (a trained forward pass). */
     private static boolean recording() {
-        return JniUtils.isGradMode();
+        return TRAINING.get();
     }
 
     /** An F32 copy of the half weight {@code w}, owned by {@code operand}'s manager (freed with the request's arrays). */

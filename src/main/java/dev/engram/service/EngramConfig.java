@@ -1,5 +1,6 @@
 package dev.engram.service;
 
+import dev.engram.runtime.load.WeightStorage;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.util.Map;
@@ -167,5 +168,12 @@ public interface EngramConfig {
 
         /** Whose sentinel prompts ({@code <sentinels-dir>/<name>.txt}) guard this model's edits; default: its own name. */
         Optional<String> sentinels();
+
+        /**
+         * How an F16 / BF16 HF checkpoint's matrices are held: STORED keeps them in F16 (half the memory; products
+         * rounded to F16), F32 widens them at load. F32, GGUF and llama2.c weights are F32 either way.
+         */
+        @WithDefault("STORED")
+        WeightStorage storage();
     }
 }

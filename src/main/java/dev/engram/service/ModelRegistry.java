@@ -83,7 +83,7 @@ public class ModelRegistry {
                     + "engram.models." + name + ".path").asRuntimeException();
         }
         try {
-            return ModelLoader.load(name, path, root);
+            return ModelLoader.load(name, path, root, source.storage());
         } catch (IOException | RuntimeException e) {
             throw Status.FAILED_PRECONDITION.withDescription("model: cannot load '" + name + "' from " + path
                     + ": " + e.getMessage()).withCause(e).asRuntimeException();

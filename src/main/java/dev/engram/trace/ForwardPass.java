@@ -11,6 +11,7 @@ import dev.engram.runtime.ModelConfig;
 import dev.engram.runtime.NativeMemory;
 import dev.engram.runtime.EffectiveWeights;
 import dev.engram.runtime.Norms;
+import dev.engram.runtime.Precision;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -339,7 +340,7 @@ public final class ForwardPass {
         int[] positions = packed != null ? packed.positions() : consecutive(offset, seqLen);
         NDManager traceManager = weights.manager().newSubManager();
         Recorder recorder = new Recorder(keep, traceManager, startResidual);
-        try {
+        try (Precision.Training training = Precision.training(interventions.trains())) {
             NDArray x;
             NDArray mask;
             List<NDArray> viewRowMasks;

@@ -22,6 +22,9 @@ import java.util.function.Supplier;
  * written, one tensor at a time: a whole model never sits in the Java heap at once.
  */
 public final class SafetensorsWriter {
+    /** Values encoded at a time: a tensor's bytes never sit in the heap whole, only its float values. */
+    private static final int CHUNK_VALUES = 1 << 20;
+
     private final Map<String, long[]> shapes = new LinkedHashMap<>();
     private final Map<String, Supplier<float[]>> data = new LinkedHashMap<>();
 
@@ -101,10 +104,14 @@ public final class SafetensorsWriter {
                 prefix.put((byte) ' ');
             }
             out.write(prefix.array());
+            ByteBuffer chunk = ByteBuffer.allocate(CHUNK_VALUES * dtype.bytes).order(ByteOrder.LITTLE_ENDIAN);
             for (Map.Entry<String, Supplier<float[]>> e : data.entrySet()) {
                 float[] values = e.getValue().get();
                 check(e.getKey(), count(shapes.get(e.getKey())), values);
-                out.write(encode(values, dtype));
+                for (int from = 0; from < values.length; from += CHUNK_VALUES) {
+                    encode(values, from, Math.min(values.length, from + CHUNK_VALUES), dtype, chunk.clear());
+                    out.write(chunk.array(), 0, chunk.position());
+                }
             }
             out.flush();
             channel.force(true);
@@ -112,15 +119,14 @@ public final class SafetensorsWriter {
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
-    private static byte[] encode(float[] values, Dtype dtype) {
-        ByteBuffer buffer = ByteBuffer.allocate(values.length * dtype.bytes).order(ByteOrder.LITTLE_ENDIAN);
-        for (float v : values) {
+    /** Puts values [from, to) into {@code buffer} in {@code dtype}, little-endian. */
+    private static void encode(float[] values, int from, int to, Dtype dtype, ByteBuffer buffer) {
+        for (int i = from; i < to; i++) {
             switch (dtype) {
-                case F32 -> buffer.putFloat(v);
-                case F16 -> buffer.putShort(Dtype.floatToF16(v));
-                case BF16 -> buffer.putShort(Dtype.floatToBf16(v));
+                case F32 -> buffer.putFloat(values[i]);
+                case F16 -> buffer.putShort(Dtype.floatToF16(values[i]));
+                case BF16 -> buffer.putShort(Dtype.floatToBf16(values[i]));
             }
         }
-        return buffer.array();
     }
 }
