@@ -38,7 +38,7 @@ import java.util.Random;
  * <p>
  * {@code mvn -B -q test-compile exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.engram.bench.ShapeBenchmark
  * -Dexec.args="/tmp/shapes/llama-3.2-1b STORED subject_neuron,learned,closed_form"} (methods as EditMethods names them;
- * {@code none} for none).
+ * {@code none} for none; a fourth argument {@code noexport} leaves the export out).
  */
 public final class ShapeBenchmark {
     private static final int SEQ = 16;
@@ -80,6 +80,9 @@ public final class ShapeBenchmark {
                 stage("edit " + method.name(), baseline, weights, 0, 1,
                         () -> result[0] = new Editor(model).edit(edit, options));
                 last = result[0];
+            }
+            if (args.length > 3 && args[3].equals("noexport")) {
+                return;
             }
             Model exported = last == null ? model : model.edited(last.delta());
             Path out = Files.createTempDirectory("shape-export");
