@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
 import dev.engram.runtime.Cancellation;
 import dev.engram.runtime.Model;
+import dev.engram.runtime.Precision;
 import java.util.List;
 
 /**
@@ -33,7 +34,8 @@ public final class LearnedEditor {
     }
 
     private ComputedDelta trainAlone(EditCase edit, List<EditUnit> units, LearnedOptions options, long seed) {
-        try (NDManager manager = model.weights().manager().newSubManager()) {
+        try (NDManager manager = model.weights().manager().newSubManager();
+                Precision.WidenedCopies widened = Precision.keepWidenedCopies()) {
             LearnedObjective objective = LearnedObjective.build(model, edit, units, options, seed, manager);
             int step = 0;
             double minProbability = 0;

@@ -10,6 +10,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import dev.engram.runtime.Cancellation;
 import dev.engram.runtime.Model;
+import dev.engram.runtime.Precision;
 import dev.engram.runtime.TorchOwned;
 import dev.engram.trace.ForwardPass;
 import dev.engram.trace.KvCache;
@@ -81,7 +82,8 @@ final class ValueTarget {
         int d = model.config().dModel();
         synchronized (LearnedEditor.AUTOGRAD) {
             try (NDManager manager = model.weights().manager().newSubManager();
-                    KvCache prefix = new KvCache(model)) {
+                    KvCache prefix = new KvCache(model);
+                    Precision.WidenedCopies widened = Precision.keepWidenedCopies()) {
                 ForwardPass.of(model).prefill(beginnings, prefix);
                 PackedSequences after = PackedSequences.after(prefix, ends);
                 long[] targetRows = new long[contexts.size() * target.length];

@@ -1,7 +1,11 @@
 package dev.engram.runtime;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
+import java.util.IdentityHashMap;
+import java.util.Map;
 
 /**
  * The one place where a weight's storage precision meets the F32 computation. A checkpoint stored in F16 or BF16 keeps its
@@ -13,6 +17,7 @@ import ai.djl.ndarray.types.DataType;
  */
 public final class Precision {
     private static final ThreadLocal<Boolean> TRAINING = ThreadLocal.withInitial(() -> false);
+    private static final ThreadLocal<WidenedCopies> KEPT = new ThreadLocal<>();
 
     private Precision() {
     }
@@ -29,6 +34,48 @@ public final class Precision {
         public void close() {
             TRAINING.set(previous);
         }
+    }
+
+    /**
+     * The F32 copies of half matrices that one training run takes, kept from its first step to its end so that each
+     * step reads them instead of widening every matrix again (the copies the backward pass needs are held through each
+     * step anyway). Closing frees them and restores the thread's previous set.
+     */
+    public static final class WidenedCopies implements AutoCloseable {
+        private final Map<NDArray, NDArray> copies = new IdentityHashMap<>();
+        private final WidenedCopies previous;
+        private NDManager manager;
+
+        private WidenedCopies(WidenedCopies previous) {
+            this.previous = previous;
+        }
+
+        private NDArray of(NDArray w) {
+            return copies.computeIfAbsent(w, half -> {
+                NDArray wide = half.toType(DataType.FLOAT32, true);
+                NDScope.unregister(wide); // a step's scope must not free what the next step reads
+                if (manager == null) {
+                    manager = half.getManager().newSubManager();
+                }
+                wide.attach(manager);
+                return wide;
+            });
+        }
+
+        @Override
+        public void close() {
+            if (manager != null) {
+                manager.close();
+            }
+            KEPT.set(previous);
+        }
+    }
+
+    /** Keeps this thread's widened copies until the returned set closes (a training run: every step reads them). */
+    public static WidenedCopies keepWidenedCopies() {
+        WidenedCopies copies = new WidenedCopies(KEPT.get());
+        KEPT.set(copies);
+        return copies;
     }
 
     /** Marks this thread's products as trained through, when {@code trains}, until the returned scope closes. */
@@ -70,8 +117,15 @@ public final class Precision {
         return TRAINING.get();
     }
 
-    /** An F32 copy of the half weight {@code w}, owned by {@code operand}'s manager (freed with the request's arrays). */
+    /**
+     * An F32 copy of the half weight {@code w}: the kept one where a training run keeps them ({@link
+     * #keepWidenedCopies}), else a fresh one owned by {@code operand}'s manager (freed with the request's arrays).
+     */
     private static NDArray widenedFor(NDArray w, NDArray operand) {
+        WidenedCopies kept = KEPT.get();
+        if (kept != null) {
+            return kept.of(w);
+        }
         NDArray wide = w.toType(DataType.FLOAT32, true);
         wide.attach(operand.getManager());
         return wide;
