@@ -86,7 +86,7 @@ public final class Precision {
     }
 
     /** Whether {@code w} is held in half precision. */
-    public static boolean isHalf(NDArray w) {
+    private static boolean isHalf(NDArray w) {
         return w.getDataType() == DataType.FLOAT16;
     }
 

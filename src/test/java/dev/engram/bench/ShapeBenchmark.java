@@ -103,18 +103,9 @@ public final class ShapeBenchmark {
     }
 
     private static void stage(String name, long baseline, long weights, int warmups, int runs, Runnable task) {
-        for (int i = 0; i < warmups; i++) {
-            task.run();
-        }
-        ProcessMemory.resetPeak();
-        double[] ms = new double[runs];
-        for (int i = 0; i < runs; i++) {
-            long t = System.nanoTime();
-            task.run();
-            ms[i] = (System.nanoTime() - t) / 1e6;
-        }
-        Arrays.sort(ms);
-        row(name, ms[runs / 2], baseline, weights);
+        Timing.measure(warmups, 0, task);
+        ProcessMemory.resetPeak(); // the peak of the timed runs only
+        row(name, Timing.measure(0, runs, task).medianMs(), baseline, weights);
     }
 
     private static void row(String stage, double ms, long baselineKib, long weights) {

@@ -108,16 +108,6 @@ public final class TensorReader implements AutoCloseable {
         return blocks;
     }
 
-    /** The float values, after checking the stored shape. */
-    public float[] raw(String name, long... shape) throws IOException {
-        checkShape(name, shape);
-        return source.read(name);
-    }
-
-    public NDManager manager() {
-        return manager;
-    }
-
     /** Frees the staging buffer; the arrays read stay the manager's. */
     @Override
     public void close() {
