@@ -65,7 +65,8 @@ public final class LearnedEditor {
                 return minProbability;
             }
             if (!Double.isFinite(minProbability) || !Float.isFinite(loss.value().getFloat())) {
-                throw new IllegalStateException("the learned edit diverged at step " + step
+                // the caller's step size is what diverges: INVALID_ARGUMENT, not a fault of the server
+                throw new IllegalArgumentException("options.learning_rate: the learned edit diverged at step " + step
                         + " (the loss is not finite); lower options.learning_rate");
             }
             collector.backward(loss.value());
