@@ -3,6 +3,7 @@ package dev.engram.service;
 import dev.engram.runtime.Cancellation;
 import dev.engram.runtime.NativeMemory;
 import dev.engram.runtime.ThreadPriority;
+import dev.engram.service.security.BearerAuthInterceptor;
 import io.grpc.Status;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,7 +25,8 @@ import java.util.function.Supplier;
  * may run at once and a bounded queue of calls waiting for a slot. A call that finds the queue full gets
  * RESOURCE_EXHAUSTED at once; a queued call whose client gives up leaves the queue within 100 ms. Cheap calls never
  * wait behind long ones, since the lanes do not share slots, and heavy calls run on threads of a lower CPU priority,
- * so that on a few busy cores the kernel runs the quick ones first.
+ * so that on a few busy cores the kernel runs the quick ones first. One token holder may have at most
+ * {@code heavy-per-caller} heavy calls running or waiting ({@link CallerQuota}).
  */
 @ApplicationScoped
 public class AdmissionControl {
@@ -40,9 +42,11 @@ public class AdmissionControl {
     private final ModelViews views;
     private final ConcurrentMap<String, Gate> gates = new ConcurrentHashMap<>();
     private final MeterRegistry registry;
+    private final CallerQuota perCaller;
 
     public AdmissionControl(EngramConfig config, ModelViews views, MeterRegistry registry) {
         this.limits = config.admission();
+        this.perCaller = new CallerQuota(limits.heavyPerCaller());
         this.views = views;
         this.registry = registry;
     }
@@ -54,12 +58,23 @@ public class AdmissionControl {
     public <T> T run(String model, Lane lane, Supplier<T> body) {
         String name = views.modelName(model);
         Gate gate = gate(name, lane);
-        gate.enter(name, lane);
+        String caller = lane == Lane.HEAVY ? BearerAuthInterceptor.CALLER.get() : null;
+        perCaller.enter(caller);
         try {
-            return lane == Lane.HEAVY ? onHeavyThread(body) : body.get();
+            gate.enter(name, lane);
+            try {
+                return lane == Lane.HEAVY ? onHeavyThread(body) : body.get();
+            } finally {
+                gate.leave();
+            }
         } finally {
-            gate.leave();
+            perCaller.leave(caller);
         }
+    }
+
+    /** Heavy calls of the token holder {@code caller} running or waiting now, over every model. */
+    public int heavyInFlight(String caller) {
+        return perCaller.inFlight(caller);
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.engram.service;
 
 import dev.engram.runtime.Cancellation;
+import dev.engram.service.security.BearerAuthInterceptor;
 import io.grpc.Context;
 import dev.engram.grpc.v1.ApplyEditRequest;
 import dev.engram.grpc.v1.ApplyEditResponse;
@@ -72,7 +73,7 @@ public class EditGrpcService extends MutinyEditServiceGrpc.EditServiceImplBase {
     public Uni<ApplyEditResponse> applyEdit(ApplyEditRequest request) {
         return blocking(() -> {
             EditPipeline.Proposal proposal = pipeline.propose(request.getEdit());
-            CheckpointRecord record = pipeline.commit(request.getEdit(), proposal, EditPipeline.ANONYMOUS, () -> false);
+            CheckpointRecord record = pipeline.commit(request.getEdit(), proposal, BearerAuthInterceptor.caller(), () -> false);
             return ApplyEditResponse.newBuilder().setCheckpoint(CheckpointMapper.checkpoint(record, record.id(), false))
                     .setProposal(proposal.response()).build();
         });
@@ -81,8 +82,9 @@ public class EditGrpcService extends MutinyEditServiceGrpc.EditServiceImplBase {
     @Override
     public Multi<BatchEditResponse> batchEdit(Multi<BatchEditRequest> requests) {
         Context context = Context.current();
+        String author = BearerAuthInterceptor.caller();
         return Multi.createFrom().emitter(emitter -> {
-            BatchRun run = new BatchRun(pipeline, EditPipeline.ANONYMOUS, maxBatch);
+            BatchRun run = new BatchRun(pipeline, author, maxBatch);
             // a joint batch (the first message says so) is read whole, then solved, verified and committed at once
             List<BatchEditRequest> joint = new ArrayList<>();
             AtomicReference<Cancellable> upstream = new AtomicReference<>();
@@ -101,9 +103,15 @@ public class EditGrpcService extends MutinyEditServiceGrpc.EditServiceImplBase {
                             joint.add(request);
                             return;
                         }
-                        BatchEditResponse response = Cancellation.run(
-                                () -> context.isCancelled() || emitter.isCancelled(),
-                                () -> run.process(request, emitter::isCancelled));
+                        // the call's context (its token holder, for the heavy lane's per-caller quota) on this thread
+                        BatchEditResponse response;
+                        Context previous = context.attach();
+                        try {
+                            response = Cancellation.run(() -> context.isCancelled() || emitter.isCancelled(),
+                                    () -> run.process(request, emitter::isCancelled));
+                        } finally {
+                            context.detach(previous);
+                        }
                         emitter.emit(response);
                         if (response.getStopped()) {
                             emitter.complete();
@@ -112,9 +120,9 @@ public class EditGrpcService extends MutinyEditServiceGrpc.EditServiceImplBase {
                     failure -> emitter.fail(GrpcErrors.toStatus(failure)),
                     () -> {
                         if (!joint.isEmpty() && !emitter.isCancelled()) {
-                            Cancellation.run(() -> context.isCancelled() || emitter.isCancelled(),
-                                    () -> new JointBatch(pipeline, EditPipeline.ANONYMOUS, maxBatch)
-                                            .run(joint, emitter::isCancelled)).forEach(emitter::emit);
+                            context.run(() -> Cancellation.run(() -> context.isCancelled() || emitter.isCancelled(),
+                                    () -> new JointBatch(pipeline, author, maxBatch)
+                                            .run(joint, emitter::isCancelled)).forEach(emitter::emit));
                         }
                         if (!run.stopped()) {
                             emitter.complete();
@@ -138,7 +146,7 @@ public class EditGrpcService extends MutinyEditServiceGrpc.EditServiceImplBase {
     @Override
     @Blocking
     public Uni<RollbackResponse> rollback(RollbackRequest request) {
-        return blocking(() -> queries.rollback(request, EditPipeline.ANONYMOUS));
+        return blocking(() -> queries.rollback(request, BearerAuthInterceptor.caller()));
     }
 
     @Override

@@ -31,7 +31,6 @@ import java.util.function.BooleanSupplier;
 @ApplicationScoped
 public class EditPipeline {
     /** Whoever commits without an authenticated principal. */
-    public static final String ANONYMOUS = "anonymous";
 
     private final ModelViews views;
     private final EngramConfig config;

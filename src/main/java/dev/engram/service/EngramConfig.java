@@ -126,6 +126,13 @@ public interface EngramConfig {
 
         @WithDefault("32")
         int quickQueue();
+
+        /**
+         * Heavy calls one token holder may have running or waiting at once, over every model (0: no limit; a server
+         * without tokens has no holders to count).
+         */
+        @WithDefault("2")
+        int heavyPerCaller();
     }
 
     /** Who may call: bearer tokens by their SHA-256 hashes (see {@code security.AccessTokens} for the format). */
@@ -137,6 +144,10 @@ public interface EngramConfig {
 
         /** Token entries separated by ';' (ENGRAM_AUTH_TOKENS). */
         Optional<String> tokens();
+
+        /** How often, at most, a call re-reads the tokens file: a removed token is refused this long after at most. */
+        @WithDefault("1s")
+        java.time.Duration tokensRecheck();
     }
 
     /** The checkpoint store: its files, its ledger database and where exports go. */

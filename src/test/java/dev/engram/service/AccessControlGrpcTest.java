@@ -36,7 +36,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Bearer tokens and scopes over TLS, through a real gRPC channel that trusts only the test's self-signed certificate:
  * no token or an unknown one is UNAUTHENTICATED, a missing scope PERMISSION_DENIED with nothing changed, health and
- * reflection stay open, and the port speaks TLS only.
+ * reflection stay open, and the port speaks TLS only. Tokens rotate without a restart (the tokens file rewritten), one
+ * token holder cannot hold the heavy lane, and the ledger names the token holder who committed or rolled back.
  */
 @QuarkusTest
 @TestProfile(SecuredServerProfile.class)
@@ -148,5 +149,123 @@ class AccessControlGrpcTest extends GrpcClientTest {
         } finally {
             plain.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
+    }
+
+    private static void awaitCode(Status.Code code, String token, long seconds) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (true) {
+            Status.Code now;
+            try {
+                models(token).predict(PREDICT);
+                now = Status.Code.OK;
+            } catch (StatusRuntimeException e) {
+                now = e.getStatus().getCode();
+            }
+            if (now == code) {
+                return;
+            }
+            assertTrue(System.nanoTime() < until, "still " + now + " after " + seconds + " s, expected " + code);
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
+    void tokensRotateWithoutARestart() throws Exception {
+        String filedEntry = dev.engram.service.security.AccessTokens.sha256Hex(SecuredServerProfile.FILED_TOKEN)
+                + " read filed";
+        String rotated = "rotated-" + java.util.UUID.randomUUID();
+        String rotatedEntry = dev.engram.service.security.AccessTokens.sha256Hex(rotated) + " read rotated";
+        try {
+            assertEquals(" time", models(SecuredServerProfile.FILED_TOKEN).predict(PREDICT).getCandidates(0)
+                    .getText());
+            expect(Status.Code.UNAUTHENTICATED, "authorization", () -> models(rotated).predict(PREDICT));
+
+            // the operator replaces the file: the old token goes, a new one comes; the inline tokens stay
+            long start = System.nanoTime();
+            SecuredServerProfile.writeTokensFile(rotatedEntry);
+            awaitCode(Status.Code.UNAUTHENTICATED, SecuredServerProfile.FILED_TOKEN, 5);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            assertTrue(seconds < 5, "the removed token was accepted for " + seconds + " s");
+            awaitCode(Status.Code.OK, rotated, 5);
+            assertEquals(" time", models(SecuredServerProfile.READ_TOKEN).predict(PREDICT).getCandidates(0)
+                    .getText());
+
+            // a file that no longer parses keeps the last good tokens: nothing opens, nothing is lost
+            SecuredServerProfile.writeTokensFile("this is not a token entry at all");
+            Thread.sleep(1000); // five re-check intervals
+            assertEquals(" time", models(rotated).predict(PREDICT).getCandidates(0).getText());
+            expect(Status.Code.UNAUTHENTICATED, "authorization",
+                    () -> models(SecuredServerProfile.FILED_TOKEN).predict(PREDICT));
+        } finally {
+            SecuredServerProfile.writeTokensFile(filedEntry);
+        }
+        awaitCode(Status.Code.OK, SecuredServerProfile.FILED_TOKEN, 5);
+    }
+
+    @jakarta.inject.Inject
+    AdmissionControl admission;
+
+    @Test
+    void oneTokenHolderCannotHoldTheHeavyLane() throws Exception {
+        java.util.function.Function<String, Call> locate = token -> {
+            java.util.concurrent.CompletableFuture<Status> end = new java.util.concurrent.CompletableFuture<>();
+            io.grpc.Context.CancellableContext context = io.grpc.Context.current().withCancellation();
+            context.run(() -> dev.engram.grpc.v1.AttributionServiceGrpc.newStub(tls)
+                    .withCallCredentials(header("Bearer " + token)).withDeadlineAfter(120, TimeUnit.SECONDS)
+                    .locateFact(SMOLLM2_EXACT_LOCATE, ending(end, r -> { })));
+            return new Call(context, end);
+        };
+        java.util.List<Call> admitted = new java.util.ArrayList<>();
+        try {
+            admitted.add(locate.apply(SecuredServerProfile.READ_TOKEN));
+            awaitTrue(() -> admission.running("smollm2", AdmissionControl.Lane.HEAVY) == 1, "the reader's call runs");
+            // the same holder's second heavy call is refused at once, though the lane's queue has room
+            Status refused = locate.apply(SecuredServerProfile.READ_TOKEN).end().get(30, TimeUnit.SECONDS);
+            assertEquals(Status.Code.RESOURCE_EXHAUSTED, refused.getCode(), refused.toString());
+            assertTrue(refused.getDescription().startsWith("authorization: 'reader' already has 1 heavy call"),
+                    refused.toString());
+            assertEquals(1, admission.heavyInFlight("reader"));
+            // another holder still gets into the queue
+            admitted.add(locate.apply(SecuredServerProfile.ADMIN_TOKEN));
+            awaitTrue(() -> admission.queued("smollm2", AdmissionControl.Lane.HEAVY) == 1, "the operator's call waits");
+            for (Call c : admitted) {
+                assertFalse(c.end().isDone(), "an admitted call ended early: " + c.end().getNow(null));
+            }
+        } finally {
+            admitted.forEach(c -> c.context().cancel(null));
+        }
+        awaitTrue(() -> admission.running("smollm2", AdmissionControl.Lane.HEAVY) == 0
+                && admission.queued("smollm2", AdmissionControl.Lane.HEAVY) == 0
+                && admission.heavyInFlight("reader") == 0 && admission.heavyInFlight("operator") == 0,
+                "the lane and the quota empty");
+    }
+
+    private record Call(io.grpc.Context.CancellableContext context, java.util.concurrent.CompletableFuture<Status> end) {
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what)
+            throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < until, "timed out waiting until " + what);
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    void theLedgerNamesTheTokenHolder() throws Exception {
+        EditRequest edit = CheckpointServiceGrpcTest.example("stories260K-examples.jsonl", 0,
+                SecuredServerProfile.MODEL);
+        dev.engram.grpc.v1.Checkpoint committed = edits(SecuredServerProfile.EDIT_TOKEN).applyEdit(
+                ApplyEditRequest.newBuilder().setEdit(edit).build()).getCheckpoint();
+        assertEquals("editor", committed.getAuthor());
+        edits(SecuredServerProfile.ADMIN_TOKEN).rollback(RollbackRequest.newBuilder()
+                .setModel(SecuredServerProfile.MODEL).setTo("base").build());
+        dev.engram.grpc.v1.ListCheckpointsResponse list = edits(SecuredServerProfile.ADMIN_TOKEN).listCheckpoints(
+                ListCheckpointsRequest.newBuilder().setModel(SecuredServerProfile.MODEL).build());
+        assertEquals("editor", list.getCheckpoints(0).getAuthor());
+        java.util.List<String> movers = list.getHistoryList().stream().map(m -> m.getAuthor() + " " + m.getReason())
+                .toList();
+        assertEquals(java.util.List.of("editor commit", "operator rollback"), movers);
     }
 }

@@ -4,56 +4,46 @@ import dev.engram.service.EngramConfig;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
-import java.util.Optional;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
- * The server's tokens, from {@code engram.auth.tokens-file} and {@code engram.auth.tokens} (ENGRAM_AUTH_TOKENS), and
- * the rule that ties them to the listening address: with no tokens the server must listen on a loopback address, and
- * it refuses to start otherwise.
+ * The server's tokens, from {@code engram.auth.tokens-file} (re-read while the server runs, see {@link TokenSource})
+ * and {@code engram.auth.tokens} (ENGRAM_AUTH_TOKENS), and the rule that ties them to the listening address: with no
+ * tokens at start the server must listen on a loopback address, and it refuses to start otherwise. A server that
+ * started with tokens keeps authenticating whatever the file later holds: emptied, it refuses every call.
  */
 @ApplicationScoped
 public class AccessControl {
     private static final Logger LOG = Logger.getLogger(AccessControl.class);
-    private final AccessTokens tokens;
+    private final TokenSource source;
+    private final boolean authenticating;
     private final String host;
 
     AccessControl(EngramConfig config, @ConfigProperty(name = "quarkus.grpc.server.host") String host) {
-        this.tokens = load(config.auth().tokensFile().filter(f -> !f.isBlank()),
-                config.auth().tokens().filter(t -> !t.isBlank()));
+        this.source = new TokenSource(config.auth().tokensFile().filter(f -> !f.isBlank()).map(Path::of),
+                config.auth().tokens().filter(t -> !t.isBlank()), config.auth().tokensRecheck().toNanos(),
+                System::nanoTime);
+        this.authenticating = !source.tokens().isEmpty();
         this.host = host;
     }
 
-    static AccessTokens load(Optional<String> tokensFile, Optional<String> inline) {
-        List<String> entries = new ArrayList<>();
-        String where = "engram.auth.tokens";
-        if (tokensFile.isPresent()) {
-            try {
-                entries.addAll(Files.readAllLines(Path.of(tokensFile.get())));
-                where = "engram.auth.tokens-file";
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read engram.auth.tokens-file " + tokensFile.get(), e);
-            }
-        }
-        inline.ifPresent(s -> entries.addAll(Arrays.asList(s.split(";"))));
-        return AccessTokens.parse(entries, where);
+    /** The tokens accepted now. */
+    public AccessTokens tokens() {
+        return source.tokens();
     }
 
-    public AccessTokens tokens() {
-        return tokens;
+    /** Whether calls need a token: the server started with at least one. */
+    public boolean authenticating() {
+        return authenticating;
     }
 
     void checkOnStart(@Observes StartupEvent event) {
+        AccessTokens tokens = tokens();
         check(tokens, host);
         if (tokens.isEmpty()) {
             LOG.warnf("no access tokens configured: listening on %s (loopback) only, without authentication", host);

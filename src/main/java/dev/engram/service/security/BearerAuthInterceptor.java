@@ -15,8 +15,9 @@ import java.util.Optional;
 
 /**
  * Checks {@code authorization: Bearer <token>} on every call against the configured tokens and the scope the method
- * needs ({@link MethodScopes}): UNAUTHENTICATED without a known token, PERMISSION_DENIED without the scope. With no
- * tokens configured every call passes (the server then listens on loopback only; see {@link AccessControl}).
+ * needs ({@link MethodScopes}): UNAUTHENTICATED without a known token, PERMISSION_DENIED without the scope. The tokens
+ * are those of the moment ({@link AccessControl#tokens}). With no tokens at start every call passes (the server then
+ * listens on loopback only; see {@link AccessControl}).
  */
 @ApplicationScoped
 @GlobalInterceptor
@@ -27,6 +28,14 @@ public class BearerAuthInterceptor implements ServerInterceptor {
     /** The name of the token holder of the current call, for logs. */
     public static final Context.Key<String> CALLER = Context.key("engram-caller");
     private static final String BEARER = "Bearer ";
+    /** Who a call comes from on a server without tokens. */
+    public static final String ANONYMOUS = "anonymous";
+
+    /** The token holder of the current call (the author the ledger records), or {@link #ANONYMOUS}. */
+    public static String caller() {
+        String name = CALLER.get();
+        return name == null ? ANONYMOUS : name;
+    }
 
     @Inject
     AccessControl access;
@@ -36,7 +45,7 @@ public class BearerAuthInterceptor implements ServerInterceptor {
             ServerCallHandler<Q, R> next) {
         String method = call.getMethodDescriptor().getFullMethodName();
         Optional<AccessScope> needed = MethodScopes.required(method);
-        if (needed.isEmpty() || access.tokens().isEmpty()) {
+        if (needed.isEmpty() || !access.authenticating()) {
             return next.startCall(call, headers);
         }
         String header = headers.get(AUTHORIZATION);
