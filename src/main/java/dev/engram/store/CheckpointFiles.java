@@ -109,6 +109,24 @@ final class CheckpointFiles {
         fsync(target.getParent());
     }
 
+    /**
+     * Publishes a copy of {@code source}'s files as checkpoint {@code id} of {@code model}, staged and renamed as a
+     * commit's files are (a restore's way in); a directory already published under the id is kept.
+     */
+    void publishCopy(String model, String id, Path source) throws IOException {
+        Path modelDir = root.resolve(model);
+        Files.createDirectories(modelDir);
+        Path incoming = modelDir.resolve(INCOMING + UUID.randomUUID());
+        try {
+            StoreBackup.copyFiles(source, incoming);
+            fsync(incoming);
+        } catch (IOException | RuntimeException e) {
+            AtomicFiles.deleteTree(incoming);
+            throw e;
+        }
+        publish(new Staged(incoming, model, id, size(incoming)));
+    }
+
     /** A directory a crash may have left: staged ({@code id} null) or published under an id. */
     record Leftover(Path dir, String id) {
     }

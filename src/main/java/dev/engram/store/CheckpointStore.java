@@ -266,6 +266,26 @@ public final class CheckpointStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Checks every ledger row's files and looks for files no row names ({@link StoreVerification}); leftovers younger
+     * than {@code grace} are reported as possibly in flight.
+     */
+    public StoreVerification.Report verify(java.time.Duration grace) throws IOException, SQLException {
+        return StoreVerification.run(files, ledger.snapshot(), grace);
+    }
+
+    /** Writes a consistent backup of the ledger and its files to {@code target}, which must not exist. */
+    public StoreBackup.Summary backup(Path target) throws IOException, SQLException {
+        return StoreBackup.backup(files, ledger.snapshot(), target);
+    }
+
+    /** Restores the backup at {@code backup} into this store, whose ledger must be empty. */
+    public StoreBackup.Summary restore(Path backup) throws IOException, SQLException {
+        StoreBackup.Summary summary = StoreBackup.restore(backup, files, ledger);
+        composed.clear();
+        return summary;
+    }
+
     public Path dir(CheckpointRecord record) {
         return files.dir(record.model(), record.id());
     }

@@ -118,6 +118,92 @@ final class Ledger {
         transaction(model, expected, c -> moveHead(c, model, expected, to, reason, author));
     }
 
+    /**
+     * Every row, read in one REPEATABLE READ transaction: a consistent picture while commits go on (files are
+     * published before their rows, so every row read has its files).
+     */
+    LedgerSnapshot snapshot() throws SQLException {
+        try (Connection c = db.connection()) {
+            c.setAutoCommit(false);
+            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            try {
+                List<CheckpointRecord> checkpoints = new ArrayList<>();
+                try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS
+                        + " FROM checkpoint ORDER BY created_at, id"); ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        checkpoints.add(record(rs));
+                    }
+                }
+                List<LedgerSnapshot.ModelHead> heads = new ArrayList<>();
+                try (PreparedStatement ps = c.prepareStatement(
+                        "SELECT model, checkpoint_id, moved_at FROM model_head ORDER BY model");
+                        ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        heads.add(new LedgerSnapshot.ModelHead(rs.getString(1), fromDb(rs.getString(2)),
+                                instant(rs, 3)));
+                    }
+                }
+                List<HeadMove> moves = new ArrayList<>();
+                try (PreparedStatement ps = c.prepareStatement("SELECT seq, model, from_checkpoint, to_checkpoint, "
+                        + "reason, author, moved_at FROM head_move ORDER BY seq"); ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        moves.add(new HeadMove(rs.getLong(1), rs.getString(2), fromDb(rs.getString(3)),
+                                fromDb(rs.getString(4)), rs.getString(5), rs.getString(6), instant(rs, 7)));
+                    }
+                }
+                c.commit();
+                return new LedgerSnapshot(checkpoints, heads, moves);
+            } finally {
+                c.rollback();
+                c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+                c.setAutoCommit(true);
+            }
+        }
+    }
+
+    /** Whether the ledger holds no row at all. */
+    boolean isEmpty() throws SQLException {
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT (SELECT COUNT(*) FROM checkpoint) + (SELECT COUNT(*) FROM model_head) "
+                        + "+ (SELECT COUNT(*) FROM head_move)"); ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1) == 0;
+        }
+    }
+
+    /**
+     * Writes {@code snapshot} into this (empty) ledger in one transaction: checkpoints parents first, head moves in
+     * their order (numbered afresh), then the heads.
+     */
+    void restore(LedgerSnapshot snapshot) throws SQLException {
+        try (Connection c = db.connection()) {
+            c.setAutoCommit(false);
+            try {
+                for (CheckpointRecord r : snapshot.parentsFirst()) {
+                    insert(c, r);
+                }
+                for (HeadMove m : snapshot.moves()) {
+                    insertMove(c, m.model(), m.from(), m.to(), m.reason(), m.author(), Timestamp.from(m.movedAt()));
+                }
+                for (LedgerSnapshot.ModelHead h : snapshot.heads()) {
+                    try (PreparedStatement ps = c.prepareStatement(
+                            "INSERT INTO model_head (model, checkpoint_id, moved_at) VALUES (?, ?, ?)")) {
+                        ps.setString(1, h.model());
+                        setId(ps, 2, h.checkpointId());
+                        ps.setTimestamp(3, Timestamp.from(h.movedAt()));
+                        ps.executeUpdate();
+                    }
+                }
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
+    }
+
     @FunctionalInterface
     private interface Work {
         boolean run(Connection c) throws SQLException;
@@ -160,17 +246,22 @@ final class Ledger {
                 return false;
             }
         }
+        insertMove(c, model, expected, to, reason, author, now);
+        return true;
+    }
+
+    private static void insertMove(Connection c, String model, String from, String to, String reason, String author,
+            Timestamp at) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO head_move (model, from_checkpoint, to_checkpoint, "
                 + "reason, author, moved_at) VALUES (?, ?, ?, ?, ?, ?)")) {
             ps.setString(1, model);
-            setId(ps, 2, expected);
+            setId(ps, 2, from);
             setId(ps, 3, to);
             ps.setString(4, reason);
             ps.setString(5, author);
-            ps.setTimestamp(6, now);
+            ps.setTimestamp(6, at);
             ps.executeUpdate();
         }
-        return true;
     }
 
     /** The head row of a model starts at the base; a concurrent first insert by another writer is fine. */

@@ -41,6 +41,9 @@ abstract class CheckpointStoreContract {
     /** A fresh, empty ledger database; each call for the same test opens the same database again. */
     abstract LedgerDatabase openDatabase() throws Exception;
 
+    /** Another fresh, empty ledger database, for a store in {@code dir} (where a restore goes). */
+    abstract LedgerDatabase openEmptyDatabase(Path dir) throws Exception;
+
     @BeforeEach
     void open() throws Exception {
         store = new CheckpointStore(storeDir, openDatabase());
@@ -294,5 +297,116 @@ abstract class CheckpointStoreContract {
         IllegalStateException swapped = assertThrows(IllegalStateException.class,
                 () -> store.composedDelta(NAME, a.id(), MODEL.config()));
         assertTrue(swapped.getMessage().contains("the ledger says"), swapped.getMessage());
+    }
+
+    private static java.util.Set<String> findings(StoreVerification.Report report) {
+        return report.findings().stream().map(f -> f.problem() + " " + f.path()).collect(
+                java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
+    }
+
+    private static Path aged(Path dir) throws Exception {
+        Files.setLastModifiedTime(dir, java.nio.file.attribute.FileTime.from(
+                java.time.Instant.now().minus(java.time.Duration.ofHours(2))));
+        return dir;
+    }
+
+    @Test
+    void verifyFindsDamagedMissingAndUnnamedFiles() throws Exception {
+        CheckpointRecord a = commit(CheckpointStore.BASE, delta(MODEL, 2, 3, 21));
+        CheckpointRecord b = commit(a.id(), delta(view(a.id()), 1, 4, 22));
+        StoreVerification.Report clean = store.verify(java.time.Duration.ZERO);
+        assertTrue(clean.clean(), clean.toString());
+        assertEquals(2, clean.checkpoints());
+        assertEquals(List.of(), clean.findings());
+
+        // one bit of b's vectors flipped; a's request edited; a published directory and a staging one that no row
+        // names, old; a young staging directory (a commit in flight)
+        Path vectors = store.dir(b).resolve(dev.engram.runtime.load.WeightDeltaFiles.VECTORS);
+        byte[] bytes = Files.readAllBytes(vectors);
+        bytes[bytes.length - 1] ^= 1;
+        Files.write(vectors, bytes);
+        Files.writeString(store.dir(a).resolve(CheckpointFiles.REQUEST), "{\"edit\":2}");
+        String orphanId = "ab".repeat(32);
+        Path orphan = storeDir.resolve(NAME).resolve(orphanId);
+        Files.createDirectories(orphan);
+        Files.writeString(orphan.resolve("delta.json"), "{}");
+        aged(orphan);
+        aged(Files.createDirectories(storeDir.resolve(NAME).resolve(".incoming-old")));
+        Files.createDirectories(storeDir.resolve(NAME).resolve(".incoming-young"));
+
+        StoreVerification.Report damaged = store.verify(java.time.Duration.ofMinutes(10));
+        assertFalse(damaged.clean());
+        assertEquals(java.util.Set.of("WRONG_CONTENT " + NAME + "/" + b.id(),
+                "WRONG_CONTENT " + NAME + "/" + a.id() + "/" + CheckpointFiles.REQUEST,
+                "ORPHAN " + NAME + "/" + orphanId, "HALF_STAGED " + NAME + "/.incoming-old",
+                "IN_FLIGHT " + NAME + "/.incoming-young"), findings(damaged));
+        assertEquals(1, damaged.findings().stream().filter(f -> !f.fails()).count());
+
+        dev.engram.runtime.load.AtomicFiles.deleteTree(store.dir(b));
+        assertTrue(findings(store.verify(java.time.Duration.ofMinutes(10)))
+                .contains("MISSING_FILES " + NAME + "/" + b.id()));
+        org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> store.backup(storeDir.resolveSibling(storeDir.getFileName() + "-backup")),
+                "a damaged store is not backed up");
+    }
+
+    @Test
+    void aBackupRestoresIntoAnEmptyStoreWithTheSameHeadsHistoryAndWeights() throws Exception {
+        CheckpointRecord a = commit(CheckpointStore.BASE, delta(MODEL, 2, 3, 31));
+        CheckpointRecord b = commit(a.id(), delta(view(a.id()), 4, 8, 32));
+        store.rollback(NAME, a.id(), b.id(), "alice");
+        CheckpointRecord c = commit(a.id(), delta(view(a.id()), 0, 1, 33));
+        store.commit("other-model", CheckpointStore.BASE, delta(MODEL, 1, 1, 34), "{}", "{}", "bob");
+        float[] atC = ForwardPass.of(view(c.id())).lastLogits(PROMPT);
+
+        Path backups = Files.createTempDirectory("engram-backups");
+        Path backup = backups.resolve("nightly");
+        StoreBackup.Summary summary = store.backup(backup);
+        assertEquals(4, summary.checkpoints());
+        assertEquals(2, summary.heads());
+        assertTrue(Files.isRegularFile(backup.resolve(StoreBackup.SUMS)));
+        assertThrows(java.nio.file.FileAlreadyExistsException.class, () -> store.backup(backup));
+
+        Path restoredDir = Files.createTempDirectory("engram-restored");
+        try (CheckpointStore restored = new CheckpointStore(restoredDir, openEmptyDatabase(restoredDir))) {
+            StoreBackup.Summary wrote = restored.restore(backup);
+            assertEquals(4, wrote.checkpoints());
+            assertEquals(c.id(), restored.head(NAME));
+            assertEquals(store.head("other-model"), restored.head("other-model"));
+            assertEquals(store.list(NAME), restored.list(NAME));
+            assertEquals(store.history(NAME).stream().map(m -> List.of(m.from(), m.to(), m.reason(), m.author()))
+                    .toList(), restored.history(NAME).stream().map(m -> List.of(m.from(), m.to(), m.reason(),
+                            m.author())).toList());
+            assertArrayEquals(atC, ForwardPass.of(MODEL.edited(restored.composedDelta(NAME, c.id(),
+                    MODEL.config()))).lastLogits(PROMPT), 0f);
+            StoreVerification.Report check = restored.verify(java.time.Duration.ZERO);
+            assertTrue(check.clean(), check.toString());
+            // the restored store commits on: the head's compare-and-set and the history's numbering go on
+            CheckpointRecord d = restored.commit(NAME, c.id(), delta(MODEL.edited(restored.composedDelta(NAME,
+                    c.id(), MODEL.config())), 3, 2, 35), "{}", "{}", "carol");
+            assertEquals(d.id(), restored.head(NAME));
+            assertEquals("carol", restored.history(NAME).get(restored.history(NAME).size() - 1).author());
+            IllegalStateException twice = assertThrows(IllegalStateException.class, () -> restored.restore(backup));
+            assertTrue(twice.getMessage().contains("not empty"), twice.getMessage());
+        }
+
+        // a backup whose files changed after it was taken is refused before anything is written
+        Path vectors;
+        try (Stream<Path> walk = Files.walk(backup)) {
+            vectors = walk.filter(p -> p.getFileName().toString().equals("delta.safetensors")).findFirst()
+                    .orElseThrow();
+        }
+        byte[] bytes = Files.readAllBytes(vectors);
+        bytes[bytes.length - 1] ^= 1;
+        Files.write(vectors, bytes);
+        Path second = Files.createTempDirectory("engram-restored");
+        try (CheckpointStore restored = new CheckpointStore(second, openEmptyDatabase(second))) {
+            java.io.IOException e = assertThrows(java.io.IOException.class, () -> restored.restore(backup));
+            assertTrue(e.getMessage().contains("SHA256SUMS"), e.getMessage());
+            assertEquals(CheckpointStore.BASE, restored.head(NAME));
+            try (Stream<Path> left = Files.list(second)) {
+                assertFalse(left.anyMatch(p -> p.getFileName().toString().equals(NAME)), "no file was restored");
+            }
+        }
     }
 }

@@ -6,4 +6,9 @@ class H2CheckpointStoreTest extends CheckpointStoreContract {
     LedgerDatabase openDatabase() throws Exception {
         return LedgerDatabase.open(LedgerUrls.h2(storeDir), "", "", 4);
     }
+
+    @Override
+    LedgerDatabase openEmptyDatabase(java.nio.file.Path dir) throws Exception {
+        return LedgerDatabase.open(LedgerUrls.h2(dir), "", "", 4);
+    }
 }

@@ -32,14 +32,24 @@ class PostgresCheckpointStoreTest extends CheckpointStoreContract {
     @BeforeEach
     @Override
     void open() throws Exception {
-        database = "ledger_" + (++databases);
+        database = createDatabase();
+        super.open();
+    }
+
+    private static String createDatabase() throws Exception {
+        String name = "ledger_" + (++databases);
         java.util.Properties login = new java.util.Properties();
         login.setProperty("user", server.user());
         try (Connection c = new org.postgresql.Driver().connect(server.jdbcUrl(), login);
                 Statement s = c.createStatement()) {
-            s.execute("CREATE DATABASE " + database);
+            s.execute("CREATE DATABASE " + name);
         }
-        super.open();
+        return name;
+    }
+
+    @Override
+    LedgerDatabase openEmptyDatabase(java.nio.file.Path dir) throws Exception {
+        return LedgerDatabase.open(server.jdbcUrl().replace("/postgres", "/" + createDatabase()), server.user(), "", 4);
     }
 
     @Override
