@@ -11,13 +11,14 @@ import picocli.CommandLine.Command;
  * running server. Exit codes a pipeline can branch on: 0 done; 2 bad input (usage or INVALID_ARGUMENT); 3 refused
  * by the verification gate (nothing committed; for {@code batch}, at least one line refused); 4 server unreachable
  * or overloaded (UNAVAILABLE, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED); 5 not found; 6 not allowed (UNAUTHENTICATED,
- * PERMISSION_DENIED); 7 conflict (ABORTED: the head moved); 1 anything else.
+ * PERMISSION_DENIED); 7 conflict (ABORTED: the head moved); 8 the store check found damage ({@code store verify},
+ * {@code store restore}); 1 anything else.
  */
 @Command(name = "engram", mixinStandardHelpOptions = true, version = "engram 0.1.0", scope = CommandLine.ScopeType.INHERIT,
         description = "Locate, edit, verify and version knowledge in a language model served by Engram.",
         subcommands = {ServeCommand.class, LocateCommand.class, ProposeCommand.class, ApplyCommand.class,
             BatchCommand.class, CompareCommand.class, CheckpointsCommand.class, RollbackCommand.class,
-            ExportCommand.class})
+            ExportCommand.class, StoreCommand.class})
 public final class EngramCli implements Runnable {
     public static final int OK = 0;
     public static final int FAILED = 1;
@@ -27,6 +28,7 @@ public final class EngramCli implements Runnable {
     public static final int NOT_FOUND = 5;
     public static final int NOT_ALLOWED = 6;
     public static final int CONFLICT = 7;
+    public static final int DAMAGED = 8;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -76,6 +78,7 @@ public final class EngramCli implements Runnable {
             case NOT_FOUND -> NOT_FOUND;
             case UNAUTHENTICATED, PERMISSION_DENIED -> NOT_ALLOWED;
             case ABORTED -> CONFLICT;
+            case DATA_LOSS -> DAMAGED;
             default -> FAILED;
         };
     }

@@ -21,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -29,22 +28,24 @@ import java.util.stream.Stream;
  * tokenizer.json, tokenizer_config.json, generation_config.json), plus {@code engram-reference/}: a few prompts, their
  * token ids and the logits Engram computes for them, which {@code scripts/check_hf_export.py} compares with what
  * {@code transformers} computes. Written in a staging directory and renamed into place, so a reader never sees half an
- * export; an existing export is never overwritten.
+ * export; an existing export is never overwritten. After each export the retention policy ({@link ExportRetention})
+ * removes the earlier exports it no longer keeps.
  */
 @ApplicationScoped
 public class CheckpointExporter {
     static final String REFERENCE_DIR = "engram-reference";
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     private static final int REFERENCE_SENTINELS = 4;
 
     private final ModelViews views;
     private final EngramConfig config;
     private final SentinelPrompts sentinels;
+    private final ExportRetention retention;
 
     public CheckpointExporter(ModelViews views, EngramConfig config, SentinelPrompts sentinels) {
         this.views = views;
         this.config = config;
         this.sentinels = sentinels;
+        this.retention = new ExportRetention(config.store().exportKeepLast(), config.store().exportMaxAge());
     }
 
     public ExportCheckpointResponse export(ExportCheckpointRequest r) {
@@ -54,15 +55,8 @@ public class CheckpointExporter {
                 ? model.name() + "-" + (CheckpointStore.BASE.equals(view.checkpoint()) ? "base"
                         : view.checkpoint().substring(0, 12))
                 : r.getName();
-        if (!NAME.matcher(name).matches()) {
-            throw GrpcErrors.invalid("name", "'" + name + "' must be letters, digits, '.', '_' or '-' (at most 128)");
-        }
-        Path root = Path.of(config.store().exportDir()).toAbsolutePath().normalize();
-        Path target = root.resolve(name);
-        if (Files.exists(target)) {
-            throw Status.ALREADY_EXISTS.withDescription("name: an export called '" + name + "' exists at " + target
-                    + "; choose another name").asRuntimeException();
-        }
+        Path target = NamedDirectory.resolve(config.store().exportDir(), name, "an export");
+        Path root = target.getParent();
         Path source = Path.of(config.models().get(model.name()).path()).toAbsolutePath().normalize();
         try {
             PublishedDirectory.publish(target, staging -> {
@@ -84,6 +78,7 @@ public class CheckpointExporter {
                 bytes += Files.size(f);
             }
             out.setBytes(bytes);
+            out.addAllRemoved(retention.prune(root, target, java.time.Instant.now()));
         } catch (IOException e) {
             throw Status.INTERNAL.withDescription("export: " + e.getMessage()).asRuntimeException();
         }

@@ -171,6 +171,16 @@ public interface EngramConfig {
         /** ExportCheckpoint writes {@code <export-dir>/<name>/}. */
         @WithDefault("models/exports")
         String exportDir();
+
+        /** Exports kept: the newest this many, plus any younger than export-max-age (neither set: all). */
+        Optional<Integer> exportKeepLast();
+
+        /** Exports younger than this are kept (with export-keep-last, an export either keeps stays). */
+        Optional<java.time.Duration> exportMaxAge();
+
+        /** BackupStore writes {@code <backup-dir>/<name>/}. */
+        @WithDefault("models/backups")
+        String backupDir();
     }
 
     interface ModelSource {

@@ -35,6 +35,13 @@ public final class StoreBackup {
     static final String SUMS = "SHA256SUMS";
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Checkpoint files whose content address is not their id: a backup or a restore stops on them. */
+    public static final class DamagedFiles extends IOException {
+        DamagedFiles(String message) {
+            super(message);
+        }
+    }
+
     /** What a backup holds, or what a restore wrote. */
     public record Summary(int checkpoints, int heads, int files, long bytes) {
     }
@@ -79,7 +86,7 @@ public final class StoreBackup {
     private static void requireAddress(CheckpointRecord r, Path dir, String whose) throws IOException {
         String address = CheckpointFiles.contentAddress(r.model(), r.parentId(), dir);
         if (!address.equals(r.id())) {
-            throw new IOException(whose + " files of checkpoint " + r.id() + " hash to " + address
+            throw new DamagedFiles(whose + " files of checkpoint " + r.id() + " hash to " + address
                     + ": they are damaged (run engram store verify)");
         }
     }

@@ -37,7 +37,10 @@ class CliTest {
         cli.setOut(new PrintWriter(out));
         cli.setErr(new PrintWriter(err));
         List<String> all = new ArrayList<>(List.of(args));
-        all.add(1, ADDRESS);
+        boolean store = args[0].equals("store");
+        if (!store || !args[1].equals("restore")) { // the offline restore talks to no server
+            all.add(store ? 2 : 1, ADDRESS);
+        }
         int code = cli.execute(all.toArray(String[]::new));
         return new Run(code, out.toString(), err.toString());
     }
@@ -122,15 +125,19 @@ class CliTest {
         assertTrue(missing.err().contains("absent.jsonl: no such file"), missing.err());
     }
 
-    /** `engram <command> --help` explains every option of every subcommand. */
+    /** `engram <command> --help` explains every option of every subcommand, nested ones (store verify…) included. */
     @Test
     void everyOptionHasHelpText() {
-        for (var sub : EngramCli.commandLine().getSubcommands().entrySet()) {
-            for (var option : sub.getValue().getCommandSpec().options()) {
+        List<CommandLine> commands = new ArrayList<>(EngramCli.commandLine().getSubcommands().values());
+        for (int i = 0; i < commands.size(); i++) {
+            CommandLine sub = commands.get(i);
+            commands.addAll(sub.getSubcommands().values());
+            for (var option : sub.getCommandSpec().options()) {
                 assertTrue(option.description().length > 0 && !String.join("", option.description()).isBlank(),
-                        sub.getKey() + " " + option.longestName() + " has no help text");
+                        sub.getCommandSpec().qualifiedName() + " " + option.longestName() + " has no help text");
             }
         }
+        assertTrue(commands.stream().anyMatch(c -> c.getCommandSpec().qualifiedName().equals("engram store restore")));
     }
 
     /** Neighbours and the method come as flags; a bad one is bad input, named. */
@@ -187,5 +194,65 @@ class CliTest {
         Run rollback = engram("rollback", MODEL, "--to", "base");
         assertEquals(0, rollback.code(), rollback.err());
         assertTrue(rollback.out().endsWith("-> base\n"), rollback.out());
+    }
+
+    /** store verify, store backup (through the server) and store restore (offline) with their exit codes. */
+    @Test
+    void storeVerifyBackupAndRestore(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        String line = Files.readAllLines(Path.of("editing", "stories260K-examples.jsonl")).get(0);
+        Path edit = dir.resolve("edit.json");
+        Files.writeString(edit, line.substring(0, line.lastIndexOf('}')) + ", \"options\": {\"method\": "
+                + "\"EDIT_METHOD_CLOSED_FORM\"}, \"thresholds\": {\"max_sentinel_flips\": 3}}");
+        Run apply = engram("apply", MODEL, "--json", "--edit", edit.toString());
+        assertEquals(0, apply.code(), apply.out() + apply.err());
+        String id = new ObjectMapper().readTree(apply.out()).get("checkpoint").get("id").asText();
+
+        Run verify = engram("store", "verify");
+        assertEquals(0, verify.code(), verify.out() + verify.err());
+        assertTrue(verify.out().startsWith("clean: "), verify.out());
+
+        org.eclipse.microprofile.config.Config config = org.eclipse.microprofile.config.ConfigProvider.getConfig();
+        Path storeDir = Path.of(config.getValue("engram.store.dir", String.class));
+        Path backups = Path.of(config.getValue("engram.store.backup-dir", String.class));
+        String name = "cli-" + java.util.UUID.randomUUID();
+        Run backup = engram("store", "backup", "--name", name);
+        assertEquals(0, backup.code(), backup.out() + backup.err());
+        assertTrue(backup.out().startsWith("backup " + name + ": "), backup.out());
+        Run again = engram("store", "backup", "--name", name);
+        assertEquals(EngramCli.FAILED, again.code());
+        assertTrue(again.err().contains("ALREADY_EXISTS: name"), again.err());
+
+        Path restoredDir = dir.resolve("restored");
+        Run restore = engram("store", "restore", "--from", backups.resolve(name).toString(), "--store",
+                restoredDir.toString());
+        assertEquals(0, restore.code(), restore.out() + restore.err());
+        assertTrue(restore.out().contains("\nclean: "), restore.out());
+        try (dev.engram.store.CheckpointStore restored = new dev.engram.store.CheckpointStore(restoredDir,
+                dev.engram.store.LedgerDatabase.open(dev.engram.store.LedgerUrls.h2(restoredDir), "", "", 2))) {
+            assertEquals(id, restored.head("stories260K-cli"), "the restored store serves the same head");
+        }
+        Run twice = engram("store", "restore", "--from", backups.resolve(name).toString(), "--store",
+                restoredDir.toString());
+        assertEquals(EngramCli.FAILED, twice.code());
+        assertTrue(twice.err().contains("not empty"), twice.err());
+
+        // one flipped bit in the live store's copy of the checkpoint: verify exits 8 naming it; put back, clean again
+        Path vectors = storeDir.resolve("stories260K-cli").resolve(id).resolve("delta.safetensors");
+        byte[] good = Files.readAllBytes(vectors);
+        byte[] bad = good.clone();
+        bad[bad.length - 1] ^= 1;
+        try {
+            Files.write(vectors, bad);
+            Run damaged = engram("store", "verify");
+            assertEquals(EngramCli.DAMAGED, damaged.code(), damaged.out() + damaged.err());
+            assertTrue(damaged.out().contains("WRONG_CONTENT stories260K-cli/" + id), damaged.out());
+            Run refused = engram("store", "backup");
+            assertEquals(EngramCli.DAMAGED, refused.code(), refused.out() + refused.err());
+            assertTrue(refused.err().contains("DATA_LOSS: store: "), refused.err());
+        } finally {
+            Files.write(vectors, good);
+        }
+        assertEquals(0, engram("store", "verify").code());
+        assertEquals(0, engram("rollback", MODEL, "--to", "base").code());
     }
 }
