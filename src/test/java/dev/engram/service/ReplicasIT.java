@@ -74,7 +74,7 @@ class ReplicasIT {
 
     /** engram_rpc_seconds_count of successful calls on the replica whose gRPC port is {@code port}. */
     private static double callsServed(int port) throws Exception {
-        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+        String metrics = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
                 + (port + 100) + "/q/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
         return metrics.lines().filter(l -> l.startsWith("engram_rpc_seconds_count{")
                 && l.contains("status=\"OK\"")).mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
