@@ -76,7 +76,19 @@ public final class GrpcErrors {
             return Cancellation.run(() -> context.isCancelled() || alsoCancelled.getAsBoolean(), body);
         } catch (RuntimeException e) {
             throw toStatus(e);
+        } catch (OutOfMemoryError e) {
+            throw toStatus(e);
         }
+    }
+
+    /**
+     * A call that ran out of heap or direct-buffer memory: RESOURCE_EXHAUSTED (the allocation that failed is released
+     * with the call, and the server goes on), naming the JVM limits an operator raises.
+     */
+    private static StatusRuntimeException outOfMemory(OutOfMemoryError e) {
+        LOG.error("a call ran out of memory", e);
+        return Status.RESOURCE_EXHAUSTED.withDescription("memory: the server ran out of memory for this call ("
+                + e.getMessage() + "); retry later, or raise its -Xmx / -XX:MaxDirectMemorySize").asRuntimeException();
     }
 
     /**
@@ -124,6 +136,9 @@ public final class GrpcErrors {
     public static StatusRuntimeException toStatus(Throwable e) {
         if (e instanceof StatusRuntimeException s) {
             return s;
+        }
+        if (e instanceof OutOfMemoryError oom) {
+            return outOfMemory(oom);
         }
         if (e instanceof Cancellation.Cancelled) {
             return Status.CANCELLED.withDescription("call: cancelled by the client or past its deadline; stopped")
