@@ -10,10 +10,10 @@ from google.protobuf import json_format
 from google.rpc import error_details_pb2, status_pb2
 
 from engram.v1 import attribution_pb2, attribution_pb2_grpc, checkpoints_pb2, common_pb2, edit_pb2
-from engram.v1 import edit_service_pb2_grpc, models_pb2, models_pb2_grpc
+from engram.v1 import edit_service_pb2_grpc, models_pb2, models_pb2_grpc, store_service_pb2, store_service_pb2_grpc
 
-from .results import (BatchLine, Checkpoint, Commit, Comparison, Diff, Export, Lineage, Location, Prediction,
-                      Proposal, Report, Tokens)
+from .results import (Backup, BatchLine, Checkpoint, Commit, Comparison, Diff, Export, Lineage, Location,
+                      Prediction, Proposal, Report, StoreCheck, Tokens)
 
 #: An edit in the editing/*.jsonl form (a dict), or an engram.v1.EditRequest.
 EditLike = Union[edit_pb2.EditRequest, Mapping]
@@ -84,6 +84,7 @@ class Engram:
         self._models = models_pb2_grpc.ModelServiceStub(self._channel)
         self._attribution = attribution_pb2_grpc.AttributionServiceStub(self._channel)
         self._edits = edit_service_pb2_grpc.EditServiceStub(self._channel)
+        self._store = store_service_pb2_grpc.StoreServiceStub(self._channel)
 
     def close(self) -> None:
         self._channel.close()
@@ -274,6 +275,17 @@ class Engram:
         """Writes a checkpoint (default: the head) in the Hugging Face layout on the server's export directory."""
         return Export.of(self._call(self._edits.ExportCheckpoint, checkpoints_pb2.ExportCheckpointRequest(
             model=self._ref(model, checkpoint), name=name)))
+
+    def verify_store(self, *, grace_seconds: int = 0) -> StoreCheck:
+        """Checks the server's store against its ledger (admin scope); leftovers younger than ``grace_seconds``
+        (default 600) are reported as possibly in flight."""
+        return StoreCheck.of(self._call(self._store.VerifyStore,
+                                        store_service_pb2.VerifyStoreRequest(grace_seconds=grace_seconds)))
+
+    def backup_store(self, name: str = "") -> Backup:
+        """A consistent backup of the store into the server's backup directory (admin scope); default name
+        backup-<UTC time>. Restore it with ``engram store restore``."""
+        return Backup.of(self._call(self._store.BackupStore, store_service_pb2.BackupStoreRequest(name=name)))
 
     # EasyEdit's shape
 

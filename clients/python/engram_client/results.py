@@ -358,6 +358,44 @@ class Export:
         return Export(r.model.name, r.model.checkpoint, r.directory, list(r.files), r.bytes)
 
 
+@dataclass(frozen=True)
+class StoreFinding:
+    """One thing a store check found: ``problem`` (MISSING_FILES, WRONG_CONTENT, WRONG_HEAD, ORPHAN, HALF_STAGED or
+    IN_FLIGHT), ``path`` under the store, and whether it ``fails`` the check (all but IN_FLIGHT)."""
+    problem: str
+    path: str
+    detail: str
+    fails: bool
+
+
+@dataclass(frozen=True)
+class StoreCheck:
+    """The server's store checked against its ledger: ``clean`` when no finding fails."""
+    clean: bool
+    checkpoints: int
+    heads: int
+    findings: List[StoreFinding]
+
+    @staticmethod
+    def of(r) -> "StoreCheck":
+        return StoreCheck(r.clean, r.checkpoints, r.heads,
+                          [StoreFinding(f.problem, f.path, f.detail, f.fails) for f in r.findings])
+
+
+@dataclass(frozen=True)
+class Backup:
+    """A backup of the store (ledger and checkpoint files) under the server's backup directory."""
+    directory: str
+    checkpoints: int
+    heads: int
+    files: int
+    bytes: int
+
+    @staticmethod
+    def of(r) -> "Backup":
+        return Backup(r.directory, r.checkpoints, r.heads, r.files, r.bytes)
+
+
 def to_dict(result) -> Dict[str, Any]:
     """A result as plain dicts and lists (the ``raw`` protos left out at every level)."""
     if is_dataclass(result):

@@ -31,7 +31,7 @@ def engram():
     port = free_port()
     store = tempfile.mkdtemp(prefix="engram-python-")
     env = dict(os.environ, ENGRAM_PORT=str(port), ENGRAM_HTTP_PORT=str(free_port()), ENGRAM_STORE_DIR=store,
-               ENGRAM_EXPORT_DIR=str(Path(store) / "exports"),
+               ENGRAM_EXPORT_DIR=str(Path(store) / "exports"), ENGRAM_BACKUP_DIR=str(Path(store) / "backups"),
                ENGRAM_DEFAULT_MODEL="stories260K", ENGRAM_STORIES260K_PATH=str(models / "stories260K"))
     log = open(Path(store) / "server.log", "w")
     server = subprocess.Popen(["java", "-Dai.djl.offline=true", "-jar", str(jar)], cwd=REPO, env=env,
@@ -140,6 +140,14 @@ def test_propose_is_a_dry_run_and_apply_commits_then_diff_export_rollback(engram
 
     assert engram.rollback("base") == "base"
     assert engram.predict(edit["prompt"], top_k=1).candidates[0].text == " Lily"
+
+    check = engram.verify_store()
+    assert check.clean and check.checkpoints == 1 and check.findings == [], check
+    backup = engram.backup_store("nightly")
+    assert backup.directory == "nightly" and backup.checkpoints == 1 and backup.files >= 6, backup
+    with pytest.raises(EngramError) as taken:
+        engram.backup_store("nightly")
+    assert taken.value.code == grpc.StatusCode.ALREADY_EXISTS and "nightly" in taken.value.message
 
 
 def test_batch_yields_one_line_per_edit_and_becomes_a_frame(engram):

@@ -24,7 +24,7 @@ final class TokenSource {
     private final LongSupplier clock;
     private volatile AccessTokens current;
     private byte[] lastBytes;
-    private long lastCheck;
+    private volatile long lastCheck;
 
     /** Reads both sources now; a file that cannot be read or parsed at start is an error (the server does not start). */
     TokenSource(Optional<Path> file, Optional<String> inline, long recheckNanos, LongSupplier clock) {
