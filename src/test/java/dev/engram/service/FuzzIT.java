@@ -86,7 +86,8 @@ class FuzzIT {
     private static List<MethodDescriptor<?, ?>> methods() {
         List<MethodDescriptor<?, ?>> all = new ArrayList<>();
         for (ServiceDescriptor s : List.of(ModelServiceGrpc.getServiceDescriptor(),
-                AttributionServiceGrpc.getServiceDescriptor(), EditServiceGrpc.getServiceDescriptor())) {
+                AttributionServiceGrpc.getServiceDescriptor(), EditServiceGrpc.getServiceDescriptor(),
+                dev.engram.grpc.v1.StoreServiceGrpc.getServiceDescriptor())) {
             all.addAll(s.getMethods());
         }
         return all;

@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The packaged server ({@code target/quarkus-app}, built by {@code mvn package}) as a separate process on stories260K,
  * for the *IT tests: started with a store directory and extra system properties, ready once its health check says
- * SERVING; its output goes to {@code <store>.log}.
+ * SERVING; its output goes to {@code <store>.log}, its exports and backups beside the store ({@code <store>-exports},
+ * {@code <store>-backups}).
  */
 public final class ServerProcess implements AutoCloseable {
     private static final String RUNNER = "target/quarkus-app/quarkus-run.jar";
@@ -52,6 +53,8 @@ public final class ServerProcess implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().put("ENGRAM_STORE_DIR", store.toString());
+        pb.environment().put("ENGRAM_EXPORT_DIR", store.resolveSibling(store.getFileName() + "-exports").toString());
+        pb.environment().put("ENGRAM_BACKUP_DIR", store.resolveSibling(store.getFileName() + "-backups").toString());
         pb.environment().put("ENGRAM_DEFAULT_MODEL", "stories260K");
         pb.environment().put("ENGRAM_STORIES260K_PATH", new File(System.getProperty("shared.models.dir",
                 "../shared/models"), "stories260K").getAbsolutePath());
