@@ -10,7 +10,8 @@ import java.util.Locale;
 import java.util.function.ToLongFunction;
 
 /**
- * The hour-long soak of issue 31 (BENCHMARKS.md, "Soak"): the packaged server as the Dockerfile runs it, on SmolLM2,
+ * The hour-long soak of issue 31 (BENCHMARKS.md, "Soak"): the packaged server with the Dockerfile's heap settings, on
+ * SmolLM2,
  * under {@link Soak}'s mixed load. Prints every sample, then each resource's growth per hour after the warm-up (the
  * least-squares slope as a share of the mean) and every call's outcome; writes the samples as CSV and a plot as SVG.
  *

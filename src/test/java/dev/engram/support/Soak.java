@@ -87,8 +87,9 @@ public final class Soak {
     }
 
     /**
-     * The packaged server as the Dockerfile runs it (-Xmx512m), its store and exports under {@code dir}, keeping the
-     * last two exports; its HTTP (metrics) port is {@code port + 100}.
+     * The packaged server with the Dockerfile's JVM memory settings (-Xmx512m -XX:MaxDirectMemorySize=64g; glibc's
+     * default malloc arenas, where the image sets MALLOC_ARENA_MAX=2), its store and exports under {@code dir}, keeping
+     * the last two exports; its HTTP (metrics) port is {@code port + 100}.
      */
     public static ServerProcess startServer(Path dir, int port) throws IOException, InterruptedException {
         dev.engram.runtime.load.AtomicFiles.deleteTree(dir);
