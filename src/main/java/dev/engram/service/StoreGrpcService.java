@@ -23,7 +23,7 @@ import org.jboss.logging.Logger;
 public class StoreGrpcService extends MutinyStoreServiceGrpc.StoreServiceImplBase {
     private static final Logger LOG = Logger.getLogger(StoreGrpcService.class);
     private static final int DEFAULT_GRACE_SECONDS = 600;
-    private static final DateTimeFormatter BACKUP_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+    private static final DateTimeFormatter BACKUP_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS")
             .withZone(ZoneOffset.UTC);
     private final ModelViews views;
     private final EngramConfig config;
