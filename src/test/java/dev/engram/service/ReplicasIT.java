@@ -34,8 +34,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Two packaged servers on one real PostgreSQL ledger and one store directory, behind the repository's nginx
  * configuration: a commit or rollback through one is what the other serves within a second, a checkpoint committed
- * on one is readable (and built upon) on the other, racing commits through both on one parent commit once, and nginx
- * spreads one client's calls over both.
+ * on one is readable (and built upon) on the other, racing commits through both on one parent commit once, nginx
+ * spreads one client's calls over both, and a backup taken while they serve, restored into an empty store, is served
+ * by a third server with the same head and predictions.
  */
 class ReplicasIT {
     private static final String MODEL = "stories260K";
@@ -152,6 +153,31 @@ class ReplicasIT {
                 double[] after = {callsServed(PORTS[0]), callsServed(PORTS[1])};
                 assertTrue(after[0] > before[0] && after[1] > before[1], "both replicas served: " + (after[0]
                         - before[0]) + " and " + (after[1] - before[1]));
+
+                // a backup taken through the balancer while both serve, restored offline into an empty store with an
+                // embedded ledger, is served by a new server with the same head and the same predictions
+                String backup = dev.engram.grpc.v1.StoreServiceGrpc.newBlockingStub(toLb)
+                        .withDeadlineAfter(120, TimeUnit.SECONDS).backupStore(dev.engram.grpc.v1.BackupStoreRequest
+                                .newBuilder().setName("replicas").build()).getDirectory();
+                Path restored = Path.of("target", "replicas-restored").toAbsolutePath();
+                dev.engram.runtime.load.AtomicFiles.deleteTree(restored);
+                java.io.StringWriter restoreOut = new java.io.StringWriter();
+                picocli.CommandLine cli = dev.engram.cli.EngramCli.commandLine();
+                cli.setOut(new java.io.PrintWriter(restoreOut));
+                cli.setErr(new java.io.PrintWriter(restoreOut));
+                int code = cli.execute("store", "restore", "--from", store.resolveSibling(store.getFileName()
+                        + "-backups").resolve(backup).toString(), "--store", restored.toString(), "--jdbc-url", "");
+                assertEquals(0, code, restoreOut.toString());
+                try (ServerProcess c = ServerProcess.start(restored, PORTS[0] + 2, List.of())) {
+                    ManagedChannel toC = c.channel();
+                    try {
+                        assertEquals(parent, head(toC));
+                        assertEquals(atHead, predict(toC, ""));
+                        assertEquals(predict(toA, first), predict(toC, first), "an earlier checkpoint too");
+                    } finally {
+                        toC.shutdownNow();
+                    }
+                }
             } finally {
                 toA.shutdownNow();
                 toB.shutdownNow();
