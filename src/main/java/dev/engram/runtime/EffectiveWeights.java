@@ -116,7 +116,10 @@ public final class EffectiveWeights implements AutoCloseable {
             for (Param p : Param.values()) {
                 if (delta.touches(l, p)) {
                     NDArray[] ab = factors(l, p, manager);
-                    lw = lw.with(p, lw.matrix(p).add(ab[0] == null ? ab[1] : ab[0].matMul(ab[1])));
+                    NDArray change = ab[0] == null ? ab[1] : ab[0].matMul(ab[1]);
+                    // change + W, not W + change: a result belongs to its first operand's manager, and W's is the
+                    // base's, which lives as long as the model (found by the soak: every export kept its copies)
+                    lw = lw.with(p, change.add(lw.matrix(p)));
                 }
             }
             layers.add(lw);

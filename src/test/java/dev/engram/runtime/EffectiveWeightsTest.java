@@ -62,6 +62,28 @@ class EffectiveWeightsTest {
         }
     }
 
+    /**
+     * Export's dense copies W + A·B equal the rewritten matrices and belong to the manager they are made in: closing it
+     * frees every one, and the base model's manager holds no more arrays than before (the soak found every export
+     * keeping its copies there).
+     */
+    @Test
+    void materializedMatricesEqualTheRewrittenOnesAndGoWithTheirManager() {
+        Model base = TestModels.sharedStories260K();
+        WeightDelta delta = mixedDelta(base);
+        Model edited = base.edited(delta);
+        NDManager baseManager = base.weights().manager();
+        int before = baseManager.getManagedArrays().size();
+        try (Model rewritten = RewrittenModels.rewrite(base, delta); NDManager copies = baseManager.newSubManager()) {
+            ModelWeights dense = edited.weights().materialize(copies);
+            for (WeightDelta.Entry e : delta.entries()) {
+                assertArrayEquals(rewritten.weights().base().layer(e.layer()).matrix(e.param()).toFloatArray(),
+                        dense.layer(e.layer()).matrix(e.param()).toFloatArray(), 1e-6f, e.key().toString());
+            }
+        }
+        assertEquals(before, baseManager.getManagedArrays().size(), "materialize left arrays in the base's manager");
+    }
+
     /** Acceptance: the delta through the view gives the logits of rewritten weights within 1e-5, for both families. */
     @Test
     void logitsThroughTheViewEqualRewrittenWeights() {
