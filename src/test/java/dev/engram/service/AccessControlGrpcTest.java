@@ -218,7 +218,7 @@ class AccessControlGrpcTest extends GrpcClientTest {
         java.util.List<Call> admitted = new java.util.ArrayList<>();
         try {
             admitted.add(locate.apply(SecuredServerProfile.READ_TOKEN));
-            awaitTrue(() -> admission.running("smollm2", AdmissionControl.Lane.HEAVY) == 1, "the reader's call runs");
+            await(() -> admission.running("smollm2", AdmissionControl.Lane.HEAVY) == 1, "the reader's call runs");
             // the same holder's second heavy call is refused at once, though the lane's queue has room
             Status refused = locate.apply(SecuredServerProfile.READ_TOKEN).end().get(30, TimeUnit.SECONDS);
             assertEquals(Status.Code.RESOURCE_EXHAUSTED, refused.getCode(), refused.toString());
@@ -227,29 +227,17 @@ class AccessControlGrpcTest extends GrpcClientTest {
             assertEquals(1, admission.heavyInFlight("reader"));
             // another holder still gets into the queue
             admitted.add(locate.apply(SecuredServerProfile.ADMIN_TOKEN));
-            awaitTrue(() -> admission.queued("smollm2", AdmissionControl.Lane.HEAVY) == 1, "the operator's call waits");
+            await(() -> admission.queued("smollm2", AdmissionControl.Lane.HEAVY) == 1, "the operator's call waits");
             for (Call c : admitted) {
                 assertFalse(c.end().isDone(), "an admitted call ended early: " + c.end().getNow(null));
             }
         } finally {
             admitted.forEach(c -> c.context().cancel(null));
         }
-        awaitTrue(() -> admission.running("smollm2", AdmissionControl.Lane.HEAVY) == 0
+        await(() -> admission.running("smollm2", AdmissionControl.Lane.HEAVY) == 0
                 && admission.queued("smollm2", AdmissionControl.Lane.HEAVY) == 0
                 && admission.heavyInFlight("reader") == 0 && admission.heavyInFlight("operator") == 0,
                 "the lane and the quota empty");
-    }
-
-    private record Call(io.grpc.Context.CancellableContext context, java.util.concurrent.CompletableFuture<Status> end) {
-    }
-
-    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what)
-            throws InterruptedException {
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < until, "timed out waiting until " + what);
-            Thread.sleep(20);
-        }
     }
 
     @Test

@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,23 +29,12 @@ class AdmissionGrpcTest extends GrpcClientTest {
     @Inject
     AdmissionControl admission;
 
-    private record Call(Context.CancellableContext context, CompletableFuture<Status> end) {
-    }
-
     private static Call locate() {
         CompletableFuture<Status> end = new CompletableFuture<>();
         Context.CancellableContext context = Context.current().withCancellation();
         context.run(() -> AttributionServiceGrpc.newStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS)
                 .locateFact(SMOLLM2_EXACT_LOCATE, ending(end, r -> { })));
         return new Call(context, end);
-    }
-
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < until, "timed out waiting until " + what);
-            Thread.sleep(20);
-        }
     }
 
     @Test

@@ -133,6 +133,19 @@ abstract class GrpcClientTest {
     }
 
     /** An observer that hands each message to {@code onNext} and completes {@code end} with the call's final status. */
+    /** A call made asynchronously: its context (cancel it to cancel the call) and the status it ends with. */
+    record Call(io.grpc.Context.CancellableContext context, CompletableFuture<Status> end) {
+    }
+
+    /** Waits up to a minute for {@code condition}, failing with {@code what}. */
+    static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!condition.getAsBoolean()) {
+            org.junit.jupiter.api.Assertions.assertTrue(System.nanoTime() < until, "timed out waiting until " + what);
+            Thread.sleep(20);
+        }
+    }
+
     static <T> StreamObserver<T> ending(CompletableFuture<Status> end, java.util.function.Consumer<T> onNext) {
         return new StreamObserver<>() {
             @Override
