@@ -68,7 +68,7 @@ public final class SoakBenchmark {
         double top = 20;
         double end = samples.get(samples.size() - 1).seconds();
         StringBuilder svg = new StringBuilder(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" "
-                + "width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" font-size=\"11\">%n", left + width + 140,
+                + "width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" font-size=\"11\">%n", left + width + 240,
                 2 * (height + 50) + 20));
         List<String> memNames = List.of("RSS", "off-heap (RSS - heap committed)", "heap used", "direct buffers");
         List<ToLongFunction<Soak.Sample>> mem = List.of(Soak.Sample::rss, Soak.Sample::offHeap,
