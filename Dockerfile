@@ -37,7 +37,7 @@ USER 10001
 ENV ENGRAM_HOST=0.0.0.0 \
     MALLOC_ARENA_MAX=2 \
     DJL_CACHE_DIR=/app/djl-cache \
-    JAVA_OPTS="-Dai.djl.offline=true -Xmx512m -XX:MaxDirectMemorySize=64g"
+    JAVA_OPTS="-Dai.djl.offline=true -Xms512m -Xmx512m -XX:MaxDirectMemorySize=64g"
 EXPOSE 9000 9080
 # Ready once the default model is loaded and gRPC serves (Quarkus health, plain HTTP on 9080).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \

@@ -45,10 +45,10 @@ public final class SoakBenchmark {
         System.out.printf(Locale.ROOT, "after %.0f min of warm-up, %d samples over %.1f min:%n", warmUp, steady.size(),
                 (steady.get(steady.size() - 1).seconds() - steady.get(0).seconds()) / 60);
         List<String> names = List.of("rss", "off_heap", "heap_committed", "heap_used", "direct", "threads",
-                "open_files", "store_bytes", "export_bytes");
+                "open_files", "store_bytes", "ledger_bytes", "export_bytes");
         List<ToLongFunction<Soak.Sample>> values = List.of(Soak.Sample::rss, Soak.Sample::offHeap,
                 Soak.Sample::heapCommitted, Soak.Sample::heapUsed, Soak.Sample::direct, Soak.Sample::threads,
-                Soak.Sample::openFiles, Soak.Sample::storeBytes, Soak.Sample::exportBytes);
+                Soak.Sample::openFiles, Soak.Sample::storeBytes, Soak.Sample::ledgerBytes, Soak.Sample::exportBytes);
         for (int i = 0; i < names.size(); i++) {
             ToLongFunction<Soak.Sample> v = values.get(i);
             System.out.printf(Locale.ROOT, "  %-15s %8.2f %%/h  (first %d, last %d, min %d, max %d)%n", names.get(i),

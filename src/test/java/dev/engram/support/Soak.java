@@ -38,7 +38,8 @@ import java.util.stream.Stream;
  * one editor client loops Rollback → ApplyEdit (two edits, alternating, always on the base: the store holds a bounded
  * set of content-addressed checkpoints) with an Export every fourth round (the server keeps the last few). A sampler
  * reads the process's RSS and threads ({@code /proc/<pid>/status}), its open files ({@code /proc/<pid>/fd}), the JVM
- * heap and direct buffers (its Prometheus metrics) and the store's and exports' bytes on disk.
+ * heap and direct buffers (its Prometheus metrics), and on disk the store's checkpoint files, its embedded ledger and
+ * the exports.
  */
 public final class Soak {
     public static final String MODEL = "smollm2";
@@ -47,19 +48,20 @@ public final class Soak {
 
     /** One reading, at {@code seconds} since the start. */
     public record Sample(double seconds, long rss, long heapUsed, long heapCommitted, long direct, long threads,
-            long openFiles, long storeBytes, long exportBytes) {
+            long openFiles, long storeBytes, long ledgerBytes, long exportBytes) {
         /** What the process holds outside the Java heap: libtorch, thread stacks, metaspace, code, direct buffers. */
         public long offHeap() {
             return rss - heapCommitted;
         }
 
         public static String header() {
-            return "seconds,rss,heap_used,heap_committed,direct,off_heap,threads,open_files,store_bytes,export_bytes";
+            return "seconds,rss,heap_used,heap_committed,direct,off_heap,threads,open_files,store_bytes,ledger_bytes,"
+                    + "export_bytes";
         }
 
         public String csv() {
-            return String.format(java.util.Locale.ROOT, "%.1f,%d,%d,%d,%d,%d,%d,%d,%d,%d", seconds, rss, heapUsed,
-                    heapCommitted, direct, offHeap(), threads, openFiles, storeBytes, exportBytes);
+            return String.format(java.util.Locale.ROOT, "%.1f,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d", seconds, rss, heapUsed,
+                    heapCommitted, direct, offHeap(), threads, openFiles, storeBytes, ledgerBytes, exportBytes);
         }
     }
 
@@ -87,14 +89,15 @@ public final class Soak {
     }
 
     /**
-     * The packaged server with the Dockerfile's JVM memory settings (-Xmx512m -XX:MaxDirectMemorySize=64g; glibc's
+     * The packaged server with the Dockerfile's JVM memory settings (-Xms512m -Xmx512m -XX:MaxDirectMemorySize=64g: a
+     * fixed heap, so that resident memory moves only with what lies outside it; glibc's
      * default malloc arenas, where the image sets MALLOC_ARENA_MAX=2), its store and exports under {@code dir}, keeping
      * the last two exports; its HTTP (metrics) port is {@code port + 100}.
      */
     public static ServerProcess startServer(Path dir, int port) throws IOException, InterruptedException {
         dev.engram.runtime.load.AtomicFiles.deleteTree(dir);
         Files.createDirectories(dir);
-        return ServerProcess.start(dir.resolve("store"), port, List.of("-Xmx512m", "-XX:MaxDirectMemorySize=64g",
+        return ServerProcess.start(dir.resolve("store"), port, List.of("-Xms512m", "-Xmx512m", "-XX:MaxDirectMemorySize=64g",
                 "engram.store.export-dir=" + dir.resolve("exports"), "engram.store.export-keep-last=2"));
     }
 
@@ -255,7 +258,7 @@ public final class Soak {
         return new Sample(seconds, status.get("rss"), metric(metrics, "jvm_memory_used_bytes{area=\"heap\""),
                 metric(metrics, "jvm_memory_committed_bytes{area=\"heap\""),
                 metric(metrics, "jvm_buffer_memory_used_bytes{id=\"direct\""), status.get("threads"), files,
-                bytes(store), bytes(exports));
+                bytes(store) - ledgerBytes(), ledgerBytes(), bytes(exports));
     }
 
     /** The server's Prometheus metrics; a failed scrape is retried twice, a second apart, and logged. */
@@ -278,6 +281,21 @@ public final class Soak {
     private static long metric(String metrics, String prefix) {
         return (long) metrics.lines().filter(l -> l.startsWith(prefix))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    /** The embedded ledger's files in the store directory (H2's {@code ledger.*}). */
+    private long ledgerBytes() throws IOException {
+        long total = 0;
+        try (Stream<Path> files = Files.list(store)) {
+            for (Path p : files.filter(p -> p.getFileName().toString().startsWith("ledger.")).toList()) {
+                try {
+                    total += Files.size(p);
+                } catch (java.nio.file.NoSuchFileException gone) {
+                    // a temporary file of the database, gone meanwhile
+                }
+            }
+        }
+        return total;
     }
 
     private static long bytes(Path dir) throws IOException {
