@@ -2,6 +2,7 @@ package dev.engram.store;
 
 import io.agroal.api.AgroalDataSource;
 import io.agroal.api.configuration.AgroalConnectionFactoryConfiguration.TransactionIsolation;
+import io.agroal.api.configuration.AgroalConnectionPoolConfiguration;
 import io.agroal.api.configuration.supplier.AgroalDataSourceConfigurationSupplier;
 import io.agroal.api.security.NamePrincipal;
 import io.agroal.api.security.SimplePassword;
@@ -32,20 +33,47 @@ public final class LedgerDatabase implements AutoCloseable {
     static final List<String> MIGRATIONS = List.of("V1__checkpoint_ledger.sql");
     private static final String LOCATION = "db/ledger/";
 
+    /** How often the embedded ledger's file size is checked, and how much it may outgrow twice its compacted size. */
+    static final Duration COMPACTION_CHECK = Duration.ofSeconds(30);
+    static final long COMPACTION_SLACK = 1L << 20;
+    private static final Duration COMPACTION_LOCK_WAIT = Duration.ofSeconds(2);
+
     private final AgroalDataSource dataSource;
     private final String url;
+    private final EmbeddedLedgerCompaction compaction;
 
-    private LedgerDatabase(AgroalDataSource dataSource, String url) {
+    private LedgerDatabase(AgroalDataSource dataSource, String url, Duration check, long slack) {
         this.dataSource = dataSource;
         this.url = url;
+        this.compaction = EmbeddedLedgerCompaction.forUrl(url, check, slack, COMPACTION_LOCK_WAIT,
+                new EmbeddedLedgerCompaction.Pool() {
+                    @Override
+                    public Connection raw() throws SQLException {
+                        return dataSource.getConnection();
+                    }
+
+                    @Override
+                    public void dropClosed() {
+                        dataSource.flush(AgroalDataSource.FlushMode.INVALID); // borrowing validates too
+                    }
+                });
     }
 
     /** Connects to {@code url} and brings its schema up to date (Flyway needs two connections at once). */
     public static LedgerDatabase open(String url, String user, String password, int maxConnections) throws SQLException {
+        return open(url, user, password, maxConnections, COMPACTION_CHECK, COMPACTION_SLACK);
+    }
+
+    /** As {@link #open(String, String, String, int)}, checking an embedded ledger's file every {@code check}. */
+    static LedgerDatabase open(String url, String user, String password, int maxConnections, Duration check,
+            long slack) throws SQLException {
         Class<?> driver = driverFor(url);
         AgroalDataSourceConfigurationSupplier config = new AgroalDataSourceConfigurationSupplier()
                 .connectionPoolConfiguration(pool -> pool.minSize(0).initialSize(0).maxSize(Math.max(2, maxConnections))
                         .acquisitionTimeout(Duration.ofSeconds(30))
+                        // an embedded ledger's connections end when its compaction closes the database
+                        .validateOnBorrow(EmbeddedLedgerCompaction.applies(url))
+                        .connectionValidator(AgroalConnectionPoolConfiguration.ConnectionValidator.defaultValidator())
                         .connectionFactoryConfiguration(factory -> {
                             factory.jdbcUrl(url).connectionProviderClass(driver).autoCommit(true)
                                     .jdbcTransactionIsolation(TransactionIsolation.READ_COMMITTED);
@@ -65,7 +93,7 @@ public final class LedgerDatabase implements AutoCloseable {
             dataSource.close();
             throw new SQLException("ledger migration failed on " + redacted(url) + ": " + e.getMessage(), e);
         }
-        return new LedgerDatabase(dataSource, url);
+        return new LedgerDatabase(dataSource, url, check, slack);
     }
 
     private static Class<?> driverFor(String url) throws SQLException {
@@ -80,7 +108,12 @@ public final class LedgerDatabase implements AutoCloseable {
     }
 
     public Connection connection() throws SQLException {
-        return dataSource.getConnection();
+        return compaction == null ? dataSource.getConnection() : compaction.lease();
+    }
+
+    /** The embedded ledger's compaction, or null for a ledger server. */
+    EmbeddedLedgerCompaction compaction() {
+        return compaction;
     }
 
     /** The URL without any query parameters (they may hold credentials). */
@@ -95,6 +128,9 @@ public final class LedgerDatabase implements AutoCloseable {
 
     @Override
     public void close() {
+        if (compaction != null) {
+            compaction.close();
+        }
         dataSource.close();
     }
 
