@@ -118,13 +118,23 @@ final class CheckpointFiles {
         Files.createDirectories(modelDir);
         Path incoming = modelDir.resolve(INCOMING + UUID.randomUUID());
         try {
-            StoreBackup.copyFiles(source, incoming);
+            copyFiles(source, incoming);
             fsync(incoming);
         } catch (IOException | RuntimeException e) {
             AtomicFiles.deleteTree(incoming);
             throw e;
         }
         publish(new Staged(incoming, model, id, size(incoming)));
+    }
+
+    /** Copies the regular files of {@code from} into {@code to} (created), each written atomically. */
+    static void copyFiles(Path from, Path to) throws IOException {
+        Files.createDirectories(to);
+        try (Stream<Path> list = Files.list(from)) {
+            for (Path f : list.filter(Files::isRegularFile).sorted().toList()) {
+                AtomicFiles.writeBytes(to.resolve(f.getFileName().toString()), Files.readAllBytes(f));
+            }
+        }
     }
 
     /** A directory a crash may have left: staged ({@code id} null) or published under an id. */

@@ -54,7 +54,7 @@ public final class StoreBackup {
             for (CheckpointRecord r : ledger.checkpoints()) {
                 Path from = files.dir(r.model(), r.id());
                 Path to = staging.resolve(CHECKPOINTS).resolve(r.model()).resolve(r.id());
-                copyFiles(from, to);
+                CheckpointFiles.copyFiles(from, to);
                 requireAddress(r, to, "the store's");
             }
             AtomicFiles.writeString(staging.resolve(LEDGER), JSON.writerWithDefaultPrettyPrinter()
@@ -88,15 +88,6 @@ public final class StoreBackup {
         if (!address.equals(r.id())) {
             throw new DamagedFiles(whose + " files of checkpoint " + r.id() + " hash to " + address
                     + ": they are damaged (run engram store verify)");
-        }
-    }
-
-    static void copyFiles(Path from, Path to) throws IOException {
-        Files.createDirectories(to);
-        try (Stream<Path> list = Files.list(from)) {
-            for (Path f : list.filter(Files::isRegularFile).sorted().toList()) {
-                AtomicFiles.writeBytes(to.resolve(f.getFileName().toString()), Files.readAllBytes(f));
-            }
         }
     }
 

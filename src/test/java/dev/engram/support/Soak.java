@@ -298,22 +298,25 @@ public final class Soak {
         return total;
     }
 
+    /** The bytes of the files under {@code dir}; a directory that vanishes mid-walk (an export pruned) walks again. */
     private static long bytes(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            return 0;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            long total = 0;
-            for (Path p : walk.filter(Files::isRegularFile).toList()) {
-                try {
-                    total += Files.size(p);
-                } catch (java.nio.file.NoSuchFileException gone) {
-                    // removed meanwhile (a staging file renamed, an export pruned)
-                }
+        while (true) {
+            if (!Files.isDirectory(dir)) {
+                return 0;
             }
-            return total;
-        } catch (java.io.UncheckedIOException gone) {
-            return bytes(dir); // a directory vanished mid-walk: walk again
+            try (Stream<Path> walk = Files.walk(dir)) {
+                long total = 0;
+                for (Path p : walk.filter(Files::isRegularFile).toList()) {
+                    try {
+                        total += Files.size(p);
+                    } catch (java.nio.file.NoSuchFileException gone) {
+                        // removed meanwhile (a staging file renamed, an export pruned)
+                    }
+                }
+                return total;
+            } catch (java.io.UncheckedIOException gone) {
+                // a directory vanished mid-walk: walk again
+            }
         }
     }
 
