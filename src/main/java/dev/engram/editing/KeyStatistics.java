@@ -12,9 +12,11 @@ import dev.engram.trace.Trace;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -62,13 +64,7 @@ public final class KeyStatistics {
     public static double[][] inverse(Model model, int layer) {
         return derived(model, "inverse/" + layer, () -> {
             double[][] c = covariance(model, layer);
-            double ridge = RIDGE * trace(c) / c.length;
-            double[][] regular = new double[c.length][];
-            for (int i = 0; i < c.length; i++) {
-                regular[i] = c[i].clone();
-                regular[i][i] += ridge;
-            }
-            return KeyValueAlgebra.inverse(regular);
+            return KeyValueAlgebra.inverse(c, RIDGE * trace(c) / c.length);
         });
     }
 
@@ -143,37 +139,36 @@ public final class KeyStatistics {
         return out;
     }
 
-    /** (1/N) Σ_t k_t k_tᵀ over every token of every sequence, for each layer. */
+    /** (1/N) Σ_t k_t k_tᵀ over every token of every sequence, for each layer (summed and divided in place). */
     static Map<Integer, double[][]> measure(Model model, List<int[]> corpus, List<Integer> layers) {
         int dFfn = model.config().dFfn();
-        Map<Integer, double[]> sums = new HashMap<>();
-        layers.forEach(l -> sums.put(l, new double[dFfn * dFfn]));
+        Map<Integer, double[][]> sums = new HashMap<>();
+        layers.forEach(l -> sums.put(l, new double[dFfn][dFfn]));
         long tokens = 0;
         for (int[] sequence : corpus) {
             try (Trace trace = ForwardPass.of(model).trace(sequence); NDScope scope = new NDScope()) {
                 for (int l : layers) {
                     NDArray k = trace.ffnCoefficients(l);
                     float[] kk = k.transpose().matMul(k).toFloatArray();
-                    double[] sum = sums.get(l);
-                    for (int i = 0; i < kk.length; i++) {
-                        sum[i] += kk[i];
+                    double[][] sum = sums.get(l);
+                    for (int i = 0; i < dFfn; i++) {
+                        double[] row = sum[i];
+                        for (int j = 0, at = i * dFfn; j < dFfn; j++, at++) {
+                            row[j] += kk[at];
+                        }
                     }
                 }
             }
             tokens += sequence.length;
         }
-        Map<Integer, double[][]> out = new HashMap<>();
-        for (int l : layers) {
-            double[] sum = sums.get(l);
-            double[][] c = new double[dFfn][dFfn];
-            for (int i = 0; i < dFfn; i++) {
-                for (int j = 0; j < dFfn; j++) {
-                    c[i][j] = sum[i * dFfn + j] / tokens;
+        for (double[][] sum : sums.values()) {
+            for (double[] row : sum) {
+                for (int j = 0; j < row.length; j++) {
+                    row[j] /= tokens;
                 }
             }
-            out.put(l, c);
         }
-        return out;
+        return sums;
     }
 
     private static Path file(Model model, int layer) {
@@ -183,19 +178,25 @@ public final class KeyStatistics {
 
     private static double[][] read(Model model, int layer) {
         Path file = file(model, layer);
-        if (file == null || !Files.exists(file)) {
+        return file == null ? null : read(file, model.config().dFfn());
+    }
+
+    /** A cached n × n C, read a row at a time; null when absent, of another shape or unreadable. */
+    static double[][] read(Path file, int n) {
+        if (!Files.exists(file)) {
             return null;
         }
-        try {
-            ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(file));
-            int n = bytes.getInt();
-            if (n != model.config().dFfn() || bytes.remaining() != 8L * n * n) {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer head = ByteBuffer.allocate(4);
+            readFully(channel, head);
+            if (head.flip().getInt() != n || channel.size() != 4 + 8L * n * n) {
                 return null;
             }
             double[][] c = new double[n][n];
-            for (double[] row : c) {
-                bytes.asDoubleBuffer().get(row);
-                bytes.position(bytes.position() + 8 * n);
+            ByteBuffer row = ByteBuffer.allocate(8 * n);
+            for (double[] r : c) {
+                readFully(channel, row.clear());
+                row.flip().asDoubleBuffer().get(r);
             }
             return c;
         } catch (IOException e) {
@@ -203,21 +204,40 @@ public final class KeyStatistics {
         }
     }
 
+    private static void readFully(FileChannel channel, ByteBuffer into) throws IOException {
+        while (into.hasRemaining()) {
+            if (channel.read(into) < 0) {
+                throw new java.io.EOFException();
+            }
+        }
+    }
+
     private static void write(Model model, int layer, double[][] c) {
         Path file = file(model, layer);
-        if (file == null) {
-            return;
+        if (file != null) {
+            write(file, c);
         }
+    }
+
+    /** Writes C atomically, a row at a time: [n][n rows of n big-endian doubles]. */
+    static void write(Path file, double[][] c) {
         int n = c.length;
-        ByteBuffer bytes = ByteBuffer.allocate(4 + 8 * n * n);
-        bytes.putInt(n);
-        for (double[] row : c) {
-            bytes.asDoubleBuffer().put(row);
-            bytes.position(bytes.position() + 8 * n);
-        }
         try {
             Files.createDirectories(file.getParent());
-            AtomicFiles.writeBytes(file, bytes.array());
+            AtomicFiles.write(file, channel -> {
+                ByteBuffer head = ByteBuffer.allocate(4).putInt(n).flip();
+                while (head.hasRemaining()) {
+                    channel.write(head);
+                }
+                ByteBuffer bytes = ByteBuffer.allocate(8 * n);
+                for (double[] row : c) {
+                    bytes.clear().asDoubleBuffer().put(row);
+                    bytes.position(0).limit(8 * n);
+                    while (bytes.hasRemaining()) {
+                        channel.write(bytes);
+                    }
+                }
+            });
         } catch (IOException e) {
             throw new UncheckedIOException("writing key statistics to " + file, e);
         }

@@ -3,6 +3,8 @@ package dev.engram.editing;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
 import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
+import org.ejml.dense.row.factory.LinearSolverFactory_DDRM;
+import org.ejml.interfaces.linsol.LinearSolverDense;
 import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
 
 /**
@@ -21,8 +23,7 @@ public final class KeyValueAlgebra {
 
     /** ROME: ΔW = Λ (C⁻¹k*)ᵀ with Λ = (v* − W k*) / ((C⁻¹k*)ᵀ k*); {@code residual} is v* − W k*. */
     public static double[][] rome(double[][] cInverse, double[] kStar, double[] residual) {
-        DMatrixRMaj u = new DMatrixRMaj(kStar.length, 1);
-        CommonOps_DDRM.mult(new DMatrixRMaj(cInverse), column(kStar), u); // u = C⁻¹ k*
+        DMatrixRMaj u = times(cInverse, column(kStar)); // u = C⁻¹ k*
         double uk = 0;
         for (int i = 0; i < kStar.length; i++) {
             uk += u.get(i) * kStar[i];
@@ -43,7 +44,7 @@ public final class KeyValueAlgebra {
     public static double[][] memit(double[][] cInverse, double lambda, double[][] keys, double[][] residuals) {
         DMatrixRMaj k = new DMatrixRMaj(keys);
         DMatrixRMaj kt = CommonOps_DDRM.transpose(k, null);
-        return toArray(solveOnKeys(new DMatrixRMaj(cInverse), 1 / lambda, kt, k, new DMatrixRMaj(residuals)));
+        return toArray(solveOnKeys(cInverse, 1 / lambda, kt, k, new DMatrixRMaj(residuals)));
     }
 
     /** The eigen-decomposition of a symmetric C: eigenvalues and unit eigenvectors (one per row). */
@@ -97,24 +98,61 @@ public final class KeyValueAlgebra {
      */
     public static double[][] alphaEdit(double[][] p, double[][] keys, double[][] residuals, double[][] earlierKeys,
             double alpha) {
-        int n = p.length;
         double[][] all = new double[keys.length + earlierKeys.length][];
         System.arraycopy(keys, 0, all, 0, keys.length);
         System.arraycopy(earlierKeys, 0, all, keys.length, earlierKeys.length);
-        DMatrixRMaj pm = new DMatrixRMaj(p);
         DMatrixRMaj k = new DMatrixRMaj(all);
-        DMatrixRMaj pkt = new DMatrixRMaj(n, all.length);
-        CommonOps_DDRM.multTransB(pm, k, pkt); // P Kᵀ, whose first columns are P K₁ᵀ
+        DMatrixRMaj pkt = times(p, CommonOps_DDRM.transpose(k, null)); // P Kᵀ, whose first columns are P K₁ᵀ
         return toArray(solveOnKeys(null, 1 / alpha, pkt, k, new DMatrixRMaj(residuals)));
     }
 
     /** C⁻¹ of a symmetric positive definite C. */
     public static double[][] inverse(double[][] c) {
-        DMatrixRMaj inv = new DMatrixRMaj(c.length, c.length);
-        if (!CommonOps_DDRM.invertSPD(new DMatrixRMaj(c), inv)) {
-            throw new IllegalStateException("the key covariance is not positive definite");
+        return inverse(c, 0);
+    }
+
+    /**
+     * (C + ridge·I)⁻¹ of a symmetric positive definite C, by Cholesky factorisation in one working copy (at d_ffn =
+     * 8192 each copy is 0.5 GB: the copy, the inverse and the answer are all that is held at once).
+     */
+    public static double[][] inverse(double[][] c, double ridge) {
+        int n = c.length;
+        DMatrixRMaj inv = new DMatrixRMaj(n, n);
+        {
+            DMatrixRMaj a = new DMatrixRMaj(c);
+            for (int i = 0; i < n; i++) {
+                a.add(i, i, ridge);
+            }
+            LinearSolverDense<DMatrixRMaj> cholesky = LinearSolverFactory_DDRM.chol(n);
+            if (!cholesky.setA(a)) {
+                throw new IllegalStateException("the key covariance is not positive definite");
+            }
+            cholesky.invert(inv);
         }
         return toArray(inv);
+    }
+
+    /** M U for a dense M [n][n] held as rows and a narrow U [n, m], without copying M. */
+    static DMatrixRMaj times(double[][] m, DMatrixRMaj u) {
+        int cols = u.numCols;
+        DMatrixRMaj out = new DMatrixRMaj(m.length, cols);
+        double[] sum = new double[cols];
+        for (int i = 0; i < m.length; i++) {
+            java.util.Arrays.fill(sum, 0);
+            double[] row = m[i];
+            for (int k = 0; k < row.length; k++) {
+                double mik = row[k];
+                if (mik != 0) {
+                    for (int j = 0, at = k * cols; j < cols; j++, at++) {
+                        sum[j] += mik * u.data[at];
+                    }
+                }
+            }
+            for (int j = 0; j < cols; j++) {
+                out.set(i, j, sum[j]);
+            }
+        }
+        return out;
     }
 
     /**
@@ -123,9 +161,9 @@ public final class KeyValueAlgebra {
      * (A + U V)⁻¹ U_w R = A⁻¹U · [(I + V A⁻¹ U)⁻¹]_{:, :w} · R: one n × n by n × m product, an m × m solve, and no
      * n × n by n × c product (MEMIT: A = λC, U = Kᵀ, V = K, w = m; AlphaEdit: A = αI, U = P Kᵀ, V = K, w = |K₁|).
      */
-    static DMatrixRMaj solveOnKeys(DMatrixRMaj m, double s, DMatrixRMaj u, DMatrixRMaj v, DMatrixRMaj r) {
+    static DMatrixRMaj solveOnKeys(double[][] m, double s, DMatrixRMaj u, DMatrixRMaj v, DMatrixRMaj r) {
         int keys = u.numCols;
-        DMatrixRMaj aiu = m == null ? u.copy() : CommonOps_DDRM.mult(m, u, null); // A⁻¹U / s
+        DMatrixRMaj aiu = m == null ? u.copy() : times(m, u); // A⁻¹U / s
         CommonOps_DDRM.scale(s, aiu);
         DMatrixRMaj small = CommonOps_DDRM.mult(v, aiu, null); // I + V A⁻¹ U
         for (int i = 0; i < keys; i++) {
