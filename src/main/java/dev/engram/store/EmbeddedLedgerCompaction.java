@@ -36,9 +36,15 @@ final class EmbeddedLedgerCompaction implements AutoCloseable {
     private static final String FILE_PREFIX = "jdbc:h2:file:";
     private static final String H2_SUFFIX = ".mv.db";
 
-    /** What the compaction needs from the pool: a raw connection, and a way to drop the pooled ones that ended. */
+    /**
+     * What the compaction needs from the pool: a pooled connection, one outside the pool (the compaction closes the
+     * database through it, and a pooled one would be reset on its return to a database already closed), and a way to
+     * drop the pooled ones that ended.
+     */
     interface Pool {
         Connection raw() throws SQLException;
+
+        Connection unpooled() throws SQLException;
 
         void dropClosed();
     }
@@ -140,7 +146,7 @@ final class EmbeddedLedgerCompaction implements AutoCloseable {
         }
         try {
             long before = size();
-            try (Connection c = pool.raw(); Statement s = c.createStatement()) {
+            try (Connection c = pool.unpooled(); Statement s = c.createStatement()) {
                 s.execute("SHUTDOWN COMPACT");
             } finally {
                 pool.dropClosed();

@@ -42,7 +42,8 @@ public final class LedgerDatabase implements AutoCloseable {
     private final String url;
     private final EmbeddedLedgerCompaction compaction;
 
-    private LedgerDatabase(AgroalDataSource dataSource, String url, Duration check, long slack) {
+    private LedgerDatabase(AgroalDataSource dataSource, String url, String user, String password, Duration check,
+            long slack) {
         this.dataSource = dataSource;
         this.url = url;
         this.compaction = EmbeddedLedgerCompaction.forUrl(url, check, slack, COMPACTION_LOCK_WAIT,
@@ -50,6 +51,14 @@ public final class LedgerDatabase implements AutoCloseable {
                     @Override
                     public Connection raw() throws SQLException {
                         return dataSource.getConnection();
+                    }
+
+                    @Override
+                    public Connection unpooled() throws SQLException {
+                        java.util.Properties credentials = new java.util.Properties();
+                        credentials.setProperty("user", user == null ? "" : user);
+                        credentials.setProperty("password", password == null ? "" : password);
+                        return new org.h2.Driver().connect(url, credentials);
                     }
 
                     @Override
@@ -93,7 +102,7 @@ public final class LedgerDatabase implements AutoCloseable {
             dataSource.close();
             throw new SQLException("ledger migration failed on " + redacted(url) + ": " + e.getMessage(), e);
         }
-        return new LedgerDatabase(dataSource, url, check, slack);
+        return new LedgerDatabase(dataSource, url, user, password, check, slack);
     }
 
     private static Class<?> driverFor(String url) throws SQLException {

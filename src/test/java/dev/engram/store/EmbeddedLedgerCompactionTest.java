@@ -73,6 +73,10 @@ class EmbeddedLedgerCompactionTest {
                 Thread.sleep(50);
             }
             assertTrue(Files.size(file) <= compaction.bound(), Files.size(file) + " bytes > " + compaction.bound());
+            // H2 writes every exception it raises to ledger.trace.db: closing the database must raise none
+            assertTrue(!Files.exists(dir.resolve("ledger.trace.db")), "H2 traced exceptions: "
+                    + (Files.exists(dir.resolve("ledger.trace.db")) ? Files.readString(dir.resolve("ledger.trace.db"))
+                            .lines().limit(2).toList() : ""));
         }
     }
 
