@@ -112,8 +112,8 @@ public final class KeyValueAlgebra {
     }
 
     /**
-     * (C + ridge·I)⁻¹ of a symmetric positive definite C, by Cholesky factorisation in one working copy (at d_ffn =
-     * 8192 each copy is 0.5 GB: the copy, the inverse and the answer are all that is held at once).
+     * (C + ridge·I)⁻¹ of a symmetric positive definite C, by Cholesky factorisation (at d_ffn = 8192 each n × n copy
+     * is 0.5 GB: the regularised copy, EJML's blocked copy of it for large n, the inverse and the answer).
      */
     public static double[][] inverse(double[][] c, double ridge) {
         int n = c.length;

@@ -42,7 +42,7 @@ final class EmbeddedLedgerCompaction implements AutoCloseable {
      * drop the pooled ones that ended.
      */
     interface Pool {
-        Connection raw() throws SQLException;
+        Connection pooled() throws SQLException;
 
         Connection unpooled() throws SQLException;
 
@@ -93,7 +93,7 @@ final class EmbeddedLedgerCompaction implements AutoCloseable {
         lock.readLock().lock();
         Connection c;
         try {
-            c = pool.raw();
+            c = pool.pooled();
         } catch (SQLException | RuntimeException e) {
             lock.readLock().unlock();
             throw e;

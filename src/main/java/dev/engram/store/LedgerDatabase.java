@@ -49,7 +49,7 @@ public final class LedgerDatabase implements AutoCloseable {
         this.compaction = EmbeddedLedgerCompaction.forUrl(url, check, slack, COMPACTION_LOCK_WAIT,
                 new EmbeddedLedgerCompaction.Pool() {
                     @Override
-                    public Connection raw() throws SQLException {
+                    public Connection pooled() throws SQLException {
                         return dataSource.getConnection();
                     }
 
