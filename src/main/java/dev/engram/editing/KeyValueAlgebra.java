@@ -2,10 +2,8 @@ package dev.engram.editing;
 
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
-import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
 import org.ejml.dense.row.factory.LinearSolverFactory_DDRM;
 import org.ejml.interfaces.linsol.LinearSolverDense;
-import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
 
 /**
  * The closed-form updates of the key-value methods, in doubles, as the papers write them (method.md "The baselines'
@@ -52,23 +50,7 @@ public final class KeyValueAlgebra {
     }
 
     public static Eigen eigen(double[][] c) {
-        int n = c.length;
-        EigenDecomposition_F64<DMatrixRMaj> eig = DecompositionFactory_DDRM.eig(n, true, true);
-        if (!eig.decompose(new DMatrixRMaj(c))) {
-            throw new IllegalStateException("the key covariance has no eigen-decomposition");
-        }
-        double[] values = new double[eig.getNumberOfEigenvalues()];
-        double[][] vectors = new double[values.length][];
-        for (int e = 0; e < values.length; e++) {
-            values[e] = eig.getEigenvalue(e).real;
-            DMatrixRMaj v = eig.getEigenVector(e);
-            double norm = Math.sqrt(CommonOps_DDRM.dot(v, v));
-            vectors[e] = new double[n];
-            for (int i = 0; i < n; i++) {
-                vectors[e][i] = v.get(i) / norm;
-            }
-        }
-        return new Eigen(values, vectors);
+        return NativeLinearAlgebra.eigen(c);
     }
 
     /**
@@ -81,14 +63,13 @@ public final class KeyValueAlgebra {
 
     public static double[][] nullSpaceProjector(Eigen eigen, double threshold) {
         int n = eigen.vectors().length == 0 ? 0 : eigen.vectors()[0].length;
-        DMatrixRMaj p = new DMatrixRMaj(n, n);
+        java.util.List<double[]> below = new java.util.ArrayList<>(); // Û's columns, as rows
         for (int e = 0; e < eigen.values().length; e++) {
             if (eigen.values()[e] < threshold) {
-                DMatrixRMaj v = new DMatrixRMaj(n, 1, true, eigen.vectors()[e]);
-                CommonOps_DDRM.multAddTransB(v, v, p);
+                below.add(eigen.vectors()[e]);
             }
         }
-        return toArray(p);
+        return NativeLinearAlgebra.gram(below.toArray(double[][]::new), n); // Û Ûᵀ = Σ û ûᵀ
     }
 
     /**
