@@ -34,10 +34,11 @@ RUN mkdir -p /app/models/store /app/models/exports /app/djl-cache \
 USER 10001
 # MALLOC_ARENA_MAX=2 and a 512 MiB heap: lower peak resident memory under 32 clients (BENCHMARKS.md, "Load"). The
 # weights live in direct memory, hence no cap there; exports stream tensor by tensor, so 512 MiB of heap is enough.
+# JavaCPP unpacks OpenBLAS (AlphaEdit's eigensolver) under the writable cache, not the read-only home.
 ENV ENGRAM_HOST=0.0.0.0 \
     MALLOC_ARENA_MAX=2 \
     DJL_CACHE_DIR=/app/djl-cache \
-    JAVA_OPTS="-Dai.djl.offline=true -Xms512m -Xmx512m -XX:MaxDirectMemorySize=64g"
+    JAVA_OPTS="-Dai.djl.offline=true -Dorg.bytedeco.javacpp.cachedir=/app/djl-cache/javacpp -Xms512m -Xmx512m -XX:MaxDirectMemorySize=64g"
 EXPOSE 9000 9080
 # Ready once the default model is loaded and gRPC serves (Quarkus health, plain HTTP on 9080).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
