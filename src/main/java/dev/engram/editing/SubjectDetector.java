@@ -11,6 +11,9 @@ import dev.engram.trace.Trace;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.factory.LinearSolverFactory_DDRM;
+import org.ejml.interfaces.linsol.LinearSolverDense;
 
 /**
  * The subkey of a unit that fires for one subject and stays silent elsewhere. A gated FFN unit j computes
@@ -53,35 +56,18 @@ final class SubjectDetector {
     }
 
     static Subkey design(List<double[]> positives, List<double[]> negatives, double ridge, double sharpness) {
-        int d = positives.get(0).length;
         double[] muP = mean(positives);
         double[] muN = mean(negatives);
-        double[][] sigma = new double[d][d];
+        // w = (Σ_N + ε·tr(Σ_N)/d·I)⁻¹ (μ_P − μ_N), Σ_N = (1/|N|) Σ_{x ∈ N} (x − μ_N)(x − μ_N)ᵀ
+        List<double[]> centred = new ArrayList<>();
         for (double[] x : negatives) {
-            for (int i = 0; i < d; i++) {
-                double xi = x[i] - muN[i];
-                for (int k = 0; k < d; k++) {
-                    sigma[i][k] += xi * (x[k] - muN[k]) / negatives.size();
-                }
-            }
+            centred.add(KeyValueAlgebra.minus(x, muN));
         }
-        addRidge(sigma, ridge);
-        double[] w = solve(sigma, KeyValueAlgebra.minus(muP, muN));
-        // c = (XᵀX + εI)⁻¹ Xᵀ1 over every input
+        double[] w = ridgeSolve(centred, negatives.size(), ridge, KeyValueAlgebra.minus(muP, muN));
+        // c = (XᵀX + 10⁻³·tr(XᵀX)/d·I)⁻¹ Xᵀ1 over every input
         List<double[]> all = new ArrayList<>(positives);
         all.addAll(negatives);
-        double[][] gram = new double[d][d];
-        double[] rhs = new double[d];
-        for (double[] x : all) {
-            for (int i = 0; i < d; i++) {
-                rhs[i] += x[i];
-                for (int k = 0; k < d; k++) {
-                    gram[i][k] += x[i] * x[k];
-                }
-            }
-        }
-        addRidge(gram, 1e-3);
-        double[] c = solve(gram, rhs);
+        double[] c = ridgeSolve(all, 1, 1e-3, sum(all));
         double minP = positives.stream().mapToDouble(x -> KeyValueAlgebra.dot(w, x) / KeyValueAlgebra.dot(c, x))
                 .min().orElseThrow();
         double maxN = negatives.stream().mapToDouble(x -> KeyValueAlgebra.dot(w, x) / KeyValueAlgebra.dot(c, x))
@@ -91,8 +77,8 @@ final class SubjectDetector {
         // τ halfway between the subject's lowest score and the others' highest; where they overlap, between the means
         double tau = minP > maxN ? (minP + maxN) / 2 : (meanP + meanN) / 2;
         double a = sharpness / Math.max(1e-9, meanP - tau);
-        double[] gate = new double[d];
-        for (int i = 0; i < d; i++) {
+        double[] gate = new double[w.length];
+        for (int i = 0; i < w.length; i++) {
             gate[i] = a * (w[i] - tau * c[i]);
         }
         return new Subkey(gate, c, coefficient(gate, c, muP));
@@ -114,20 +100,77 @@ final class SubjectDetector {
         return out;
     }
 
-    private static void addRidge(double[][] m, double relative) {
-        double ridge = relative * KeyStatistics.trace(m) / m.length;
-        for (int i = 0; i < m.length; i++) {
-            m[i][i] += ridge;
-        }
-    }
-
-    private static double[] solve(double[][] a, double[] b) {
-        double[][] inv = KeyValueAlgebra.inverse(a);
-        double[] out = new double[b.length];
-        for (int i = 0; i < b.length; i++) {
-            out[i] = KeyValueAlgebra.dot(inv[i], b);
+    private static double[] sum(List<double[]> xs) {
+        double[] out = new double[xs.get(0).length];
+        for (double[] x : xs) {
+            for (int i = 0; i < out.length; i++) {
+                out[i] += x[i];
+            }
         }
         return out;
+    }
+
+    /**
+     * y = (XᵀX/s + ρI)⁻¹ b for X with rows {@code xs} [n][d] and ρ = {@code relative}·tr(XᵀX/s)/d. Where n < d (a
+     * handful of inputs against d = 2048 at 1B) in the dual form, by Woodbury with A = ρI, U = Xᵀ, C = I/s, V = X:
+     * y = (1/ρ)(b − Xᵀ (sρI + XXᵀ)⁻¹ X b), an n × n system instead of a d × d one.
+     */
+    static double[] ridgeSolve(List<double[]> xs, double s, double relative, double[] b) {
+        int n = xs.size();
+        int d = b.length;
+        double trace = 0;
+        for (double[] x : xs) {
+            trace += KeyValueAlgebra.dot(x, x);
+        }
+        double rho = relative * trace / s / d;
+        if (n >= d) {
+            double[][] a = new double[d][d];
+            for (double[] x : xs) {
+                for (int i = 0; i < d; i++) {
+                    double xi = x[i] / s;
+                    double[] row = a[i];
+                    for (int k = 0; k < d; k++) {
+                        row[k] += xi * x[k];
+                    }
+                }
+            }
+            for (int i = 0; i < d; i++) {
+                a[i][i] += rho;
+            }
+            return choleskySolve(a, b);
+        }
+        double[][] small = new double[n][n]; // sρI + XXᵀ
+        double[] xb = new double[n];
+        for (int i = 0; i < n; i++) {
+            xb[i] = KeyValueAlgebra.dot(xs.get(i), b);
+            for (int k = 0; k <= i; k++) {
+                small[i][k] = small[k][i] = KeyValueAlgebra.dot(xs.get(i), xs.get(k));
+            }
+            small[i][i] += s * rho;
+        }
+        double[] z = choleskySolve(small, xb);
+        double[] y = b.clone();
+        for (int i = 0; i < n; i++) {
+            double[] x = xs.get(i);
+            for (int k = 0; k < d; k++) {
+                y[k] -= x[k] * z[i];
+            }
+        }
+        for (int k = 0; k < d; k++) {
+            y[k] /= rho;
+        }
+        return y;
+    }
+
+    private static double[] choleskySolve(double[][] a, double[] b) {
+        LinearSolverDense<DMatrixRMaj> cholesky =
+                LinearSolverFactory_DDRM.chol(a.length);
+        if (!cholesky.setA(new DMatrixRMaj(a))) {
+            throw new IllegalStateException("the detector's ridge system is not positive definite");
+        }
+        DMatrixRMaj y = new DMatrixRMaj(b.length, 1);
+        cholesky.solve(new DMatrixRMaj(b.length, 1, true, b), y);
+        return y.data;
     }
 
     static List<int[]> cutAfterSubject(List<int[]> prompts, int fromEnd) {

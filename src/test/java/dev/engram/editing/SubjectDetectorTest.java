@@ -48,6 +48,16 @@ class SubjectDetectorTest {
         assertSubkeyIsTheFormula(positives, negatives, key);
     }
 
+    @Test
+    void fewerInputsThanDimensionsGiveTheSameFormulaThroughTheDualForm() {
+        // 2 + 4 inputs in 7 dimensions: both ridge systems are solved as n × n ones (Woodbury), checked against d × d
+        Random random = new Random(5);
+        List<double[]> positives = cloud(random, centre(4, 3, 2), 2, 0.2);
+        List<double[]> negatives = cloud(random, centre(4, 0, 0), 4, 0.3);
+        SubjectDetector.Subkey key = SubjectDetector.design(positives, negatives, RIDGE, SHARPNESS);
+        assertSubkeyIsTheFormula(positives, negatives, key);
+    }
+
     private static void assertSubkeyIsTheFormula(List<double[]> positives, List<double[]> negatives,
             SubjectDetector.Subkey key) {
         // w = (Σ_N + ε·tr(Σ_N)/d·I)⁻¹ (μ_P − μ_N), Σ_N the population covariance of N
