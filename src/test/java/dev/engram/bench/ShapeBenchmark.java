@@ -38,7 +38,8 @@ import java.util.Random;
  * <p>
  * {@code mvn -B -q test-compile exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.engram.bench.ShapeBenchmark
  * -Dexec.args="/tmp/shapes/llama-3.2-1b STORED subject_neuron,learned,closed_form"} (methods as EditMethods names them;
- * {@code none} for none; a fourth argument {@code noexport} leaves the export out).
+ * {@code none} for none; a fourth argument {@code noexport} leaves the export out; {@code -Dshape.statistics=DIR} keeps
+ * the key statistics in DIR as the server keeps them in its store, so that a later run reads them).
  */
 public final class ShapeBenchmark {
     private static final int SEQ = 16;
@@ -51,6 +52,9 @@ public final class ShapeBenchmark {
         WeightStorage storage = WeightStorage.valueOf(args[1]);
         List<EditMethod<?>> methods = args.length < 3 || args[2].equals("none") ? List.of()
                 : Arrays.stream(args[2].split(",")).<EditMethod<?>>map(EditMethods::named).toList();
+        if (System.getProperty("shape.statistics") != null) { // key statistics kept there, as the server's store does
+            dev.engram.editing.KeyStatistics.useDirectory(Path.of(System.getProperty("shape.statistics")));
+        }
         TestModels.root().zeros(new ai.djl.ndarray.types.Shape(1)).close(); // libtorch up before the baseline
         System.gc();
         long baseline = ProcessMemory.kib("VmRSS");
