@@ -41,25 +41,19 @@ class SubjectDetectorTest {
 
     @Test
     void theSubkeyIsTheDiscriminantShiftedByTheThresholdAlongTheConstantDirection() {
-        Random random = new Random(3);
-        List<double[]> positives = cloud(random, centre(4, 3, 2), 6, 0.2);
-        List<double[]> negatives = cloud(random, centre(4, 0, 0), 40, 0.3);
-        SubjectDetector.Subkey key = SubjectDetector.design(positives, negatives, RIDGE, SHARPNESS);
-        assertSubkeyIsTheFormula(positives, negatives, key);
+        assertSubkeyIsTheFormula(new Random(3), 6, 40);
     }
 
     @Test
     void fewerInputsThanDimensionsGiveTheSameFormulaThroughTheDualForm() {
         // 2 + 4 inputs in 7 dimensions: both ridge systems are solved as n × n ones (Woodbury), checked against d × d
-        Random random = new Random(5);
-        List<double[]> positives = cloud(random, centre(4, 3, 2), 2, 0.2);
-        List<double[]> negatives = cloud(random, centre(4, 0, 0), 4, 0.3);
-        SubjectDetector.Subkey key = SubjectDetector.design(positives, negatives, RIDGE, SHARPNESS);
-        assertSubkeyIsTheFormula(positives, negatives, key);
+        assertSubkeyIsTheFormula(new Random(5), 2, 4);
     }
 
-    private static void assertSubkeyIsTheFormula(List<double[]> positives, List<double[]> negatives,
-            SubjectDetector.Subkey key) {
+    private static void assertSubkeyIsTheFormula(Random random, int nPositives, int nNegatives) {
+        List<double[]> positives = cloud(random, centre(4, 3, 2), nPositives, 0.2);
+        List<double[]> negatives = cloud(random, centre(4, 0, 0), nNegatives, 0.3);
+        SubjectDetector.Subkey key = SubjectDetector.design(positives, negatives, RIDGE, SHARPNESS);
         // w = (Σ_N + ε·tr(Σ_N)/d·I)⁻¹ (μ_P − μ_N), Σ_N the population covariance of N
         double[] muP = mean(positives);
         double[] muN = mean(negatives);
