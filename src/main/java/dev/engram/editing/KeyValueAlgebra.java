@@ -2,8 +2,6 @@ package dev.engram.editing;
 
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
-import org.ejml.dense.row.factory.LinearSolverFactory_DDRM;
-import org.ejml.interfaces.linsol.LinearSolverDense;
 
 /**
  * The closed-form updates of the key-value methods, in doubles, as the papers write them (method.md "The baselines'
@@ -92,25 +90,9 @@ public final class KeyValueAlgebra {
         return inverse(c, 0);
     }
 
-    /**
-     * (C + ridge·I)⁻¹ of a symmetric positive definite C, by Cholesky factorisation (at d_ffn = 8192 each n × n copy
-     * is 0.5 GB: the regularised copy, EJML's blocked copy of it for large n, the inverse and the answer).
-     */
+    /** (C + ridge·I)⁻¹ of a symmetric positive definite C, by Cholesky factorisation (LAPACK). */
     public static double[][] inverse(double[][] c, double ridge) {
-        int n = c.length;
-        DMatrixRMaj inv = new DMatrixRMaj(n, n);
-        {
-            DMatrixRMaj a = new DMatrixRMaj(c);
-            for (int i = 0; i < n; i++) {
-                a.add(i, i, ridge);
-            }
-            LinearSolverDense<DMatrixRMaj> cholesky = LinearSolverFactory_DDRM.chol(n);
-            if (!cholesky.setA(a)) {
-                throw new IllegalStateException("the key covariance is not positive definite");
-            }
-            cholesky.invert(inv);
-        }
-        return toArray(inv);
+        return NativeLinearAlgebra.inverse(c, ridge);
     }
 
     /** M U for a dense M [n][n] held as rows and a narrow U [n, m], without copying M. */

@@ -4,16 +4,19 @@ import static org.bytedeco.openblas.global.openblas.CblasRowMajor;
 import static org.bytedeco.openblas.global.openblas.CblasTrans;
 import static org.bytedeco.openblas.global.openblas.CblasUpper;
 import static org.bytedeco.openblas.global.openblas.LAPACK_COL_MAJOR;
+import static org.bytedeco.openblas.global.openblas.LAPACKE_dpotrf;
+import static org.bytedeco.openblas.global.openblas.LAPACKE_dpotri;
 import static org.bytedeco.openblas.global.openblas.LAPACKE_dsyevd;
 import static org.bytedeco.openblas.global.openblas.cblas_dsyrk;
 
 import org.bytedeco.javacpp.DoublePointer;
 
 /**
- * The two d_ffn-cubed steps of AlphaEdit's projector, in LAPACK and BLAS (OpenBLAS through JavaCPP): at d_ffn = 8192
- * EJML's symmetric QR iteration takes hours and a sum of rank-one outer products moves 0.5 GB per eigenvector, where
- * LAPACK's divide and conquer ({@code dsyevd}) and one rank-k product ({@code dsyrk}) take minutes. Matrices cross
- * into native memory once each way, a row at a time.
+ * The d_ffn-cubed steps of the key-value methods, in LAPACK and BLAS (OpenBLAS through JavaCPP): C⁻¹ (ROME, MEMIT) and
+ * AlphaEdit's projector. At d_ffn = 8192 EJML's symmetric QR iteration takes hours and a sum of rank-one outer
+ * products moves 0.5 GB per eigenvector, where LAPACK's divide and conquer ({@code dsyevd}), its Cholesky inverse
+ * ({@code dpotrf}, {@code dpotri}) and one rank-k product ({@code dsyrk}) take minutes. Matrices cross into native
+ * memory once each way, a row at a time.
  */
 final class NativeLinearAlgebra {
     private NativeLinearAlgebra() {
@@ -37,6 +40,30 @@ final class NativeLinearAlgebra {
         }
     }
 
+    /**
+     * (C + ridge·I)⁻¹ of a symmetric positive definite C by its Cholesky factor C + ridge·I = UᵀU. LAPACK, column
+     * major, fills the upper triangle of its column-major answer: the lower one, read row-major, mirrored here.
+     */
+    static double[][] inverse(double[][] c, double ridge) {
+        int n = c.length;
+        try (DoublePointer a = toNative(c)) {
+            for (int i = 0; i < n; i++) {
+                long at = (long) i * n + i;
+                a.put(at, a.get(at) + ridge);
+            }
+            int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, (byte) 'U', n, a, n);
+            if (info > 0) {
+                throw new IllegalStateException("the key covariance is not positive definite (LAPACK dpotrf, minor "
+                        + info + ")");
+            }
+            info = info == 0 ? LAPACKE_dpotri(LAPACK_COL_MAJOR, (byte) 'U', n, a, n) : info;
+            if (info != 0) {
+                throw new IllegalStateException("LAPACK failed to invert the key covariance (info " + info + ")");
+            }
+            return mirrorLower(fromNative(a, n, n));
+        }
+    }
+
     /** G = Uᵀ U for U [k][n] (k rows of length n): the n × n sum of the rows' outer products, Σ_r u_r u_rᵀ. */
     static double[][] gram(double[][] rows, int n) {
         int k = rows.length;
@@ -45,14 +72,26 @@ final class NativeLinearAlgebra {
         }
         try (DoublePointer u = toNative(rows); DoublePointer g = new DoublePointer((long) n * n)) {
             cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, n, k, 1.0, u, n, 0.0, g, n);
-            double[][] out = fromNative(g, n, n);
-            for (int i = 0; i < n; i++) { // dsyrk fills the upper triangle: mirror it
-                for (int j = 0; j < i; j++) {
-                    out[i][j] = out[j][i];
-                }
-            }
-            return out;
+            return mirrorUpper(fromNative(g, n, n)); // row-major dsyrk fills the upper triangle
         }
+    }
+
+    private static double[][] mirrorUpper(double[][] m) {
+        for (int i = 0; i < m.length; i++) {
+            for (int j = 0; j < i; j++) {
+                m[i][j] = m[j][i];
+            }
+        }
+        return m;
+    }
+
+    private static double[][] mirrorLower(double[][] m) {
+        for (int i = 0; i < m.length; i++) {
+            for (int j = i + 1; j < m.length; j++) {
+                m[i][j] = m[j][i];
+            }
+        }
+        return m;
     }
 
     private static DoublePointer toNative(double[][] rows) {

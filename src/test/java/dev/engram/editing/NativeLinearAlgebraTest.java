@@ -8,8 +8,8 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * LAPACK's eigen-decomposition and BLAS's Gram product against slow, obvious references written here: cyclic Jacobi
- * rotations for the eigenvalues, and a triple loop over outer products. n = 60 is past dsyevd's switch to divide and
+ * LAPACK's eigen-decomposition, Cholesky inverse and BLAS's Gram product against slow, obvious references written
+ * here: cyclic Jacobi rotations for the eigenvalues, Gauss-Jordan elimination, and a triple loop over outer products. n = 60 is past dsyevd's switch to divide and
  * conquer (25).
  */
 class NativeLinearAlgebraTest {
@@ -34,6 +34,25 @@ class NativeLinearAlgebraTest {
             }
         }
         assertTrue(eigen.values()[14] < 1e-9 && eigen.values()[15] > 1e-3, Arrays.toString(eigen.values()));
+    }
+
+    @Test
+    void inverseMatchesGaussJordanOnTheRidgedMatrix() {
+        double[][] c = covariance(N, 45); // singular: only the ridge makes it invertible
+        double ridge = 0.05;
+        double[][] ridged = new double[N][];
+        for (int i = 0; i < N; i++) {
+            ridged[i] = c[i].clone();
+            ridged[i][i] += ridge;
+        }
+        double[][] expected = KeyValueAlgebraTest.inverse(ridged);
+        double[][] inverse = KeyValueAlgebra.inverse(c, ridge);
+        for (int i = 0; i < N; i++) {
+            for (int j = 0; j < N; j++) {
+                assertEquals(expected[i][j], inverse[i][j], 1e-9 * (1 + Math.abs(expected[i][j])), "[" + i + "][" + j
+                        + "]");
+            }
+        }
     }
 
     @Test
