@@ -19,6 +19,17 @@ import org.bytedeco.javacpp.DoublePointer;
  * memory once each way, a row at a time.
  */
 final class NativeLinearAlgebra {
+    static {
+        // JavaCPP refuses allocations past the Java heap's size (maxBytes) or once the process's resident memory passes
+        // twice it (maxPhysicalBytes): the server runs a 512 MiB heap beside weights that libtorch holds outside it, so
+        // both limits are lifted unless set explicitly (before JavaCPP's Pointer class reads them).
+        for (String limit : new String[] {"org.bytedeco.javacpp.maxBytes", "org.bytedeco.javacpp.maxPhysicalBytes"}) {
+            if (System.getProperty(limit) == null) {
+                System.setProperty(limit, "0");
+            }
+        }
+    }
+
     private NativeLinearAlgebra() {
     }
 
