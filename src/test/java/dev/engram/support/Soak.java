@@ -250,15 +250,50 @@ public final class Soak {
                 status.put("threads", Long.parseLong(f[1]));
             }
         }
-        long files;
-        try (Stream<Path> fds = Files.list(Path.of("/proc", String.valueOf(pid), "fd"))) {
-            files = fds.count();
-        }
+        long files = openFiles(pid);
         String metrics = metrics();
         return new Sample(seconds, status.get("rss"), metric(metrics, "jvm_memory_used_bytes{area=\"heap\""),
                 metric(metrics, "jvm_memory_committed_bytes{area=\"heap\""),
                 metric(metrics, "jvm_buffer_memory_used_bytes{id=\"direct\""), status.get("threads"), files,
                 bytes(store) - ledgerBytes(), ledgerBytes(), bytes(exports));
+    }
+
+    /** What the server's descriptors pointed at in the last sample (sockets and pipes by kind only), with counts. */
+    private Map<String, Integer> lastFiles = Map.of();
+
+    /**
+     * The server's open descriptors, counted; whatever they point at differently from the last sample is logged
+     * ("soak: open files +target -target"), so that a count that grows names its source.
+     */
+    private long openFiles(long pid) throws IOException {
+        Map<String, Integer> now = new TreeMap<>();
+        long count = 0;
+        try (Stream<Path> fds = Files.list(Path.of("/proc", String.valueOf(pid), "fd"))) {
+            for (Path fd : fds.toList()) {
+                count++;
+                String target;
+                try {
+                    target = Files.readSymbolicLink(fd).toString().replaceAll(":\\[\\d+\\]$", "");
+                } catch (IOException closedMeanwhile) {
+                    continue;
+                }
+                now.merge(target, 1, Integer::sum);
+            }
+        }
+        if (!lastFiles.isEmpty() && !now.equals(lastFiles)) {
+            StringBuilder change = new StringBuilder("soak: open files");
+            java.util.Set<String> targets = new java.util.TreeSet<>(now.keySet());
+            targets.addAll(lastFiles.keySet());
+            for (String t : targets) {
+                int d = now.getOrDefault(t, 0) - lastFiles.getOrDefault(t, 0);
+                if (d != 0) {
+                    change.append(d > 0 ? " +" : " -").append(Math.abs(d) > 1 ? Math.abs(d) + "x " : "").append(t);
+                }
+            }
+            System.err.println(change);
+        }
+        lastFiles = now;
+        return count;
     }
 
     /** The server's Prometheus metrics; a failed scrape is retried twice, a second apart, and logged. */
