@@ -1,6 +1,7 @@
 package dev.engram.runtime;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
@@ -10,10 +11,12 @@ import java.util.Map;
 /**
  * The one place where a weight's storage precision meets the F32 computation. A checkpoint stored in F16 or BF16 keeps its
  * matrices in F16 ({@code runtime.load.TensorReader}); the residual stream,
- * norms, attention, softmax and every attribution score stay F32. A product with a half matrix is computed as libtorch
- * computes F16 on this CPU: the input rounded to F16, the product accumulated there, the result widened to F32 — an
- * autocast, never a whole F32 copy of the matrix. Vectors read out of a half matrix (subvalues, subkeys, embedding
- * rows, unembedding columns) are widened to F32 as they are read.
+ * norms, attention, softmax and every attribution score stay F32. A product with a half matrix is computed one of two
+ * ways ({@link HalfProducts}, chosen once per process by timing both): where the CPU's libtorch multiplies in F16 at
+ * speed, the input rounded to F16, the product accumulated there, the result widened to F32 (an autocast); where it
+ * does not, the matrix widened a slab of rows at a time and multiplied in F32. Never a whole F32 copy of a large matrix.
+ * Vectors read out of a half matrix (subvalues, subkeys, embedding rows, unembedding columns) are widened to F32 as
+ * they are read.
  */
 public final class Precision {
     private static final ThreadLocal<Boolean> TRAINING = ThreadLocal.withInitial(() -> false);
@@ -98,6 +101,22 @@ public final class Precision {
         if (recording()) {
             return x.matMul(widenedFor(w, x));
         }
+        if (HalfProducts.current() == HalfProducts.WIDENED) {
+            // x·W = Σ_s x[:, rows_s] · W[rows_s, :] over slabs of W's rows, each widened on its own
+            NDArray sum = null;
+            for (long[] rows : slabs(w)) {
+                try (NDArray slab = widenedRows(w, rows, x); NDArray xs = x.get("..., " + rows[0] + ":" + rows[1])) {
+                    NDArray part = xs.matMul(slab);
+                    if (sum == null) {
+                        sum = part;
+                    } else {
+                        sum.addi(part);
+                        part.close();
+                    }
+                }
+            }
+            return sum;
+        }
         return x.toType(DataType.FLOAT16, false).matMul(w).toType(DataType.FLOAT32, false);
     }
 
@@ -109,7 +128,51 @@ public final class Precision {
         if (recording()) {
             return widenedFor(w, k).matMul(k);
         }
-        return w.matMul(k.toType(DataType.FLOAT16, false)).toType(DataType.FLOAT32, false);
+        if (HalfProducts.current() == HalfProducts.WIDENED) {
+            // (W·k)[rows_s] = W[rows_s, :] · k over slabs of W's rows, each widened on its own
+            ai.djl.ndarray.NDList parts = new ai.djl.ndarray.NDList();
+            for (long[] rows : slabs(w)) {
+                try (NDArray slab = widenedRows(w, rows, k)) {
+                    parts.add(slab.matMul(k));
+                }
+            }
+            if (parts.size() == 1) {
+                return parts.singletonOrThrow();
+            }
+            NDArray joined = NDArrays.concat(parts, 0);
+            parts.close();
+            return joined;
+        }
+        try (NDArray kHalf = k.toType(DataType.FLOAT16, false); NDArray yHalf = w.matMul(kHalf)) {
+            yHalf.attach(k.getManager()); // a product belongs to its first operand's manager: here, the weight's
+            return yHalf.toType(DataType.FLOAT32, false);
+        }
+    }
+
+    /**
+     * Rows [from, to) of the half matrix {@code w} as a new F32 array in {@code operand}'s manager, never the weight's
+     * (the slice's view is freed at once).
+     */
+    private static NDArray widenedRows(NDArray w, long[] rows, NDArray operand) {
+        try (NDArray view = w.get(rows[0] + ":" + rows[1] + ", :")) {
+            NDArray wide = view.toType(DataType.FLOAT32, true);
+            wide.attach(operand.getManager());
+            return wide;
+        }
+    }
+
+    /** Elements of a half matrix widened at once in a product: 16 M (64 MB of F32). */
+    private static final long SLAB_ELEMENTS = 1L << 24;
+
+    /** W's rows in slabs of at most {@value #SLAB_ELEMENTS} elements: [from, to) each. */
+    private static java.util.List<long[]> slabs(NDArray w) {
+        long rows = w.getShape().get(0);
+        long perSlab = Math.max(1, SLAB_ELEMENTS / Math.max(1, w.getShape().get(1)));
+        java.util.List<long[]> out = new java.util.ArrayList<>();
+        for (long from = 0; from < rows; from += perSlab) {
+            out.add(new long[] {from, Math.min(rows, from + perSlab)});
+        }
+        return out;
     }
 
     /** Whether a gradient is to flow back through this thread's products (a trained forward pass). */

@@ -17,6 +17,7 @@ import dev.engram.editing.EditOptions;
 import dev.engram.editing.EditResult;
 import dev.engram.editing.Editor;
 import dev.engram.inference.NextTokenDistribution;
+import dev.engram.runtime.HalfProducts;
 import dev.engram.runtime.LayerWeights;
 import dev.engram.runtime.Model;
 import dev.engram.runtime.ModelWeights;
@@ -109,21 +110,37 @@ class HalfPrecisionTest {
 
     @Test
     void theF16ComputationGivesTheF32LogitsWithinF16Tolerance() throws IOException {
-        for (String dtype : List.of("f16", "bf16")) {
-            try (Model half = load(dtype, WeightStorage.STORED); Model wide = load(dtype, WeightStorage.F32)) {
-                for (String prompt : PROMPTS) {
-                    int[] tokens = stories.tokenizer().encodePrompt(prompt);
-                    float[] expected = ForwardPass.of(wide).lastLogits(tokens);
-                    float[] actual = ForwardPass.of(half).lastLogits(tokens);
-                    float worst = 0;
-                    for (int i = 0; i < expected.length; i++) {
-                        worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
-                    }
-                        assertTrue(worst <= LOGIT_TOLERANCE, dtype + " '" + prompt + "': max |Δ logit| " + worst);
-                    assertTrue(worst > 0, dtype + ": the F16 path computed nothing in F16");
-                    assertEquals(new NextTokenDistribution(expected).argmax(),
-                            new NextTokenDistribution(actual).argmax(), dtype + " '" + prompt + "'");
+        for (HalfProducts products : HalfProducts.values()) {
+            HalfProducts.use(products);
+            try {
+                for (String dtype : List.of("f16", "bf16")) {
+                    assertHalfLogits(dtype, products);
                 }
+            } finally {
+                HalfProducts.use(null);
+            }
+        }
+    }
+
+    private void assertHalfLogits(String dtype, HalfProducts products) throws IOException {
+        try (Model half = load(dtype, WeightStorage.STORED); Model wide = load(dtype, WeightStorage.F32)) {
+            for (String prompt : PROMPTS) {
+                int[] tokens = stories.tokenizer().encodePrompt(prompt);
+                float[] expected = ForwardPass.of(wide).lastLogits(tokens);
+                float[] actual = ForwardPass.of(half).lastLogits(tokens);
+                float worst = 0;
+                for (int i = 0; i < expected.length; i++) {
+                    worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
+                }
+                String what = dtype + ", " + products + ", '" + prompt + "'";
+                if (products == HalfProducts.IN_HALF) {
+                    assertTrue(worst <= LOGIT_TOLERANCE, what + ": max |Δ logit| " + worst);
+                    assertTrue(worst > 0, what + ": the F16 path computed nothing in F16");
+                } else { // the same F16 values widened, multiplied in F32: the F32 model's products
+                    assertTrue(worst <= 1e-4, what + ": max |Δ logit| " + worst);
+                }
+                assertEquals(new NextTokenDistribution(expected).argmax(),
+                        new NextTokenDistribution(actual).argmax(), what);
             }
         }
     }
