@@ -45,10 +45,11 @@ public final class SoakBenchmark {
         System.out.printf(Locale.ROOT, "after %.0f min of warm-up, %d samples over %.1f min:%n", warmUp, steady.size(),
                 (steady.get(steady.size() - 1).seconds() - steady.get(0).seconds()) / 60);
         List<String> names = List.of("rss", "off_heap", "heap_committed", "heap_used", "direct", "threads",
-                "open_files", "store_bytes", "ledger_bytes", "export_bytes");
+                "open_files", "library_jars", "files_beside_jars", "store_bytes", "ledger_bytes", "export_bytes");
         List<ToLongFunction<Soak.Sample>> values = List.of(Soak.Sample::rss, Soak.Sample::offHeap,
                 Soak.Sample::heapCommitted, Soak.Sample::heapUsed, Soak.Sample::direct, Soak.Sample::threads,
-                Soak.Sample::openFiles, Soak.Sample::storeBytes, Soak.Sample::ledgerBytes, Soak.Sample::exportBytes);
+                Soak.Sample::openFiles, Soak.Sample::libraryJars, Soak.Sample::openFilesBesideJars,
+                Soak.Sample::storeBytes, Soak.Sample::ledgerBytes, Soak.Sample::exportBytes);
         for (int i = 0; i < names.size(); i++) {
             ToLongFunction<Soak.Sample> v = values.get(i);
             System.out.printf(Locale.ROOT, "  %-15s %8.2f %%/h  (first %d, last %d, min %d, max %d)%n", names.get(i),
@@ -60,7 +61,7 @@ public final class SoakBenchmark {
         System.out.println("failed (other than admission refusals): " + outcome.failures());
     }
 
-    /** Memory (MB) and counts (threads, open files) against minutes, the warm-up shaded. */
+    /** Memory (MB) and counts (threads, open files, library jars) against minutes, the warm-up shaded. */
     static String plot(List<Soak.Sample> samples, double warmUpSeconds) {
         double width = 760;
         double height = 220;
@@ -73,8 +74,9 @@ public final class SoakBenchmark {
         List<String> memNames = List.of("RSS", "off-heap (RSS - heap committed)", "heap used", "direct buffers");
         List<ToLongFunction<Soak.Sample>> mem = List.of(Soak.Sample::rss, Soak.Sample::offHeap,
                 Soak.Sample::heapUsed, Soak.Sample::direct);
-        List<String> countNames = List.of("threads", "open files");
-        List<ToLongFunction<Soak.Sample>> counts = List.of(Soak.Sample::threads, Soak.Sample::openFiles);
+        List<String> countNames = List.of("threads", "open files", "of them library jars");
+        List<ToLongFunction<Soak.Sample>> counts = List.of(Soak.Sample::threads, Soak.Sample::openFiles,
+                Soak.Sample::libraryJars);
         panel(svg, samples, "memory (MB)", memNames, mem, 1e6, left, top, width, height, end, warmUpSeconds);
         panel(svg, samples, "count", countNames, counts, 1, left, top + height + 50, width, height, end,
                 warmUpSeconds);

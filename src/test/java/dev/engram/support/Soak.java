@@ -46,22 +46,32 @@ public final class Soak {
     private static final List<String> COUNTRIES = List.of("France", "Japan", "Spain", "Germany", "Italy", "Egypt",
             "Canada", "Brazil");
 
-    /** One reading, at {@code seconds} since the start. */
+    /**
+     * One reading, at {@code seconds} since the start. {@code libraryJars} counts the open files that are the packaged
+     * application's library jars ({@code quarkus-app/lib/main}): after boot, Quarkus's class loader keeps those a few
+     * libraries hold and at most four more, the ones it read classes from last, closing one as it opens another.
+     */
     public record Sample(double seconds, long rss, long heapUsed, long heapCommitted, long direct, long threads,
-            long openFiles, long storeBytes, long ledgerBytes, long exportBytes) {
+            long openFiles, long storeBytes, long ledgerBytes, long exportBytes, long libraryJars) {
         /** What the process holds outside the Java heap: libtorch, thread stacks, metaspace, code, direct buffers. */
         public long offHeap() {
             return rss - heapCommitted;
         }
 
+        /** Open files other than the library jars. */
+        public long openFilesBesideJars() {
+            return openFiles - libraryJars;
+        }
+
         public static String header() {
             return "seconds,rss,heap_used,heap_committed,direct,off_heap,threads,open_files,store_bytes,ledger_bytes,"
-                    + "export_bytes";
+                    + "export_bytes,library_jars";
         }
 
         public String csv() {
-            return String.format(java.util.Locale.ROOT, "%.1f,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d", seconds, rss, heapUsed,
-                    heapCommitted, direct, offHeap(), threads, openFiles, storeBytes, ledgerBytes, exportBytes);
+            return String.format(java.util.Locale.ROOT, "%.1f,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d", seconds, rss,
+                    heapUsed, heapCommitted, direct, offHeap(), threads, openFiles, storeBytes, ledgerBytes,
+                    exportBytes, libraryJars);
         }
     }
 
@@ -255,8 +265,17 @@ public final class Soak {
         return new Sample(seconds, status.get("rss"), metric(metrics, "jvm_memory_used_bytes{area=\"heap\""),
                 metric(metrics, "jvm_memory_committed_bytes{area=\"heap\""),
                 metric(metrics, "jvm_buffer_memory_used_bytes{id=\"direct\""), status.get("threads"), files,
-                bytes(store) - ledgerBytes(), ledgerBytes(), bytes(exports));
+                bytes(store) - ledgerBytes(), ledgerBytes(), bytes(exports), libraryJars());
     }
+
+    /** Of the descriptors read last, those open on the packaged application's library jars. */
+    private long libraryJars() {
+        return lastFiles.entrySet().stream().filter(e -> LIBRARY_JAR.matcher(e.getKey()).matches())
+                .mapToLong(Map.Entry::getValue).sum();
+    }
+
+    private static final java.util.regex.Pattern LIBRARY_JAR = java.util.regex.Pattern.compile(
+            ".*/quarkus-app/lib/main/[^/]+\\.jar");
 
     /** What the server's descriptors pointed at in the last sample (sockets and pipes by kind only), with counts. */
     private Map<String, Integer> lastFiles = Map.of();
