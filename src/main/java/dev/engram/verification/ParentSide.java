@@ -1,14 +1,12 @@
 package dev.engram.verification;
 
 import dev.engram.editing.EditCase;
-import dev.engram.inference.GreedyGenerator;
 import dev.engram.runtime.Cancellation;
 import dev.engram.runtime.Model;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * The unedited parent's side of a verification: its scores on every prompt of the edit, its greedy continuation of
@@ -18,13 +16,13 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class ParentSide {
     private final int fluencyTokens;
-    private final ParentMemo memo;
+    private final VerificationMemo memo;
 
     /**
      * @param fluencyTokens how many tokens each continuation runs
      * @param memo          where what depends on neither the edit nor its targets is kept per parent view
      */
-    ParentSide(int fluencyTokens, ParentMemo memo) {
+    ParentSide(int fluencyTokens, VerificationMemo memo) {
         this.fluencyTokens = fluencyTokens;
         this.memo = memo;
     }
@@ -56,48 +54,38 @@ public final class ParentSide {
     /**
      * The parent's continuation of the prompt (fluency's reference), and the guess it completes: what the parent says
      * once target_new is said (target_new, then its continuation of the prompt with target_new after it), since an
-     * edit changes the answer and little after it. The two decode side by side unless an earlier edit of this view
-     * decoded the first.
+     * edit changes the answer and little after it. Those the memo does not hold decode side by side.
      */
     private String continuationAndGuess(Model parent, EditCase edit, CompletableFuture<int[]> guess) {
         int[] prompt = edit.prompt();
+        List<int[]> both = memo.continuationsOf(parent, decodedPrompts(edit), fluencyTokens);
+        int[] after = both.get(1);
+        guess.complete(Arrays.copyOfRange(after, prompt.length, Math.min(after.length, prompt.length + fluencyTokens)));
+        return Verifier.generated(parent, prompt, both.get(0));
+    }
+
+    /** The prompts the parent continues for one edit: the prompt, and the prompt with target_new after it. */
+    static List<int[]> decodedPrompts(EditCase edit) {
+        int[] prompt = edit.prompt();
         int[] withTarget = Arrays.copyOf(prompt, prompt.length + edit.targetNew().length);
         System.arraycopy(edit.targetNew(), 0, withTarget, prompt.length, edit.targetNew().length);
-        int tokens = fluencyTokens;
-        String key = tokens + ":" + Arrays.toString(prompt);
-        int[] parentAll = memo.continuations.get(parent, key);
-        int[] after;
-        if (parentAll == null) {
-            List<int[]> both = new GreedyGenerator(parent).generateEach(List.of(prompt, withTarget), tokens);
-            parentAll = both.get(0);
-            memo.continuations.put(parent, key, parentAll);
-            after = both.get(1);
-        } else {
-            after = new GreedyGenerator(parent).generate(withTarget, tokens);
-        }
-        guess.complete(Arrays.copyOfRange(after, prompt.length, Math.min(after.length, prompt.length + tokens)));
-        return Verifier.generated(parent, prompt, parentAll);
+        return List.of(prompt, withTarget);
     }
 
     /** The parent's scores on every prompt; the sentinel prompts, the same for every edit, are scored once per view. */
     private ScoredPrompts.Scores scores(Model parent, Probes probes) {
-        Map<Integer, String> sentinelKeys = new HashMap<>();
-        probes.sentinelPairs.forEach(k -> sentinelKeys.put(k, Arrays.toString(probes.batch.tokens(k))));
-        ScoredPrompts.Scores before = probes.batch.run(parent,
-                k -> sentinelKeys.containsKey(k) ? memo.sentinelRows.get(parent, sentinelKeys.get(k)) : null);
-        sentinelKeys.forEach((k, key) -> memo.sentinelRows.put(parent, key, before.rows(k)));
-        return before;
+        return probes.score(parent, memo.sentinelRows);
     }
 
     /**
-     * {@link #measure} started on a background thread: the prompts are registered at once, so the edited side
-     * can be scored on them before the parent's side has finished.
+     * {@link #measure} started on {@code lane}, a background executor: the prompts are registered at once, so the
+     * edited side can be scored on them before the parent's side has finished.
      */
-    StartedParent start(Model parent, EditCase edit, List<String> sentinels) {
+    StartedParent start(Model parent, EditCase edit, List<String> sentinels, Executor lane) {
         Probes probes = new Probes(parent, edit, sentinels);
         CompletableFuture<int[]> guess = new CompletableFuture<>();
         return new StartedParent(probes, guess, CompletableFuture.supplyAsync(Cancellation.carried(
-                () -> measureWith(parent, probes, sentinels, guess)), Verifier.BACKGROUND));
+                () -> measureWith(parent, probes, sentinels, guess)), lane));
     }
 
     /**

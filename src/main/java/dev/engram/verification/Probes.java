@@ -4,8 +4,12 @@ import dev.engram.editing.EarlierEdit;
 import dev.engram.editing.EditCase;
 import dev.engram.editing.Neighbour;
 import dev.engram.runtime.Model;
+import dev.engram.runtime.ViewMemo;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /** The prompts of one verification, registered once in a packed batch, and where each pair sits in it. */
 final class Probes {
@@ -47,5 +51,18 @@ final class Probes {
             earlierTruePairs.add(batch.add(e.prompt(), e.targetTrue()));
         }
         sentinelTokens.forEach(t -> sentinelPairs.add(batch.add(t, new int[0])));
+    }
+
+    /**
+     * Every prompt scored on {@code view}; the sentinel prompts, the same for every edit verified on one view, are taken
+     * from {@code sentinelRows} when it holds them for this view, and kept there otherwise.
+     */
+    ScoredPrompts.Scores score(Model view, ViewMemo<float[][]> sentinelRows) {
+        Map<Integer, String> keys = new HashMap<>();
+        sentinelPairs.forEach(k -> keys.put(k, Arrays.toString(batch.tokens(k))));
+        ScoredPrompts.Scores scores = batch.run(view,
+                k -> keys.containsKey(k) ? sentinelRows.get(view, keys.get(k)) : null);
+        keys.forEach((k, key) -> sentinelRows.put(view, key, scores.rows(k)));
+        return scores;
     }
 }

@@ -16,12 +16,12 @@ public record VerifiedEdit(EditResult result, Model edited, VerificationReport r
 
     public static VerifiedEdit run(Model parent, EditCase edit, EditOptions options, GateThresholds thresholds,
             List<String> sentinels) {
-        return run(parent, edit, options, thresholds, sentinels, ParentMemo.shared());
+        return run(parent, edit, options, thresholds, sentinels, VerificationMemo.shared());
     }
 
     /** {@link #run}, keeping the parent's reusable measurements in {@code memo}. */
     public static VerifiedEdit run(Model parent, EditCase edit, EditOptions options, GateThresholds thresholds,
-            List<String> sentinels, ParentMemo memo) {
+            List<String> sentinels, VerificationMemo memo) {
         Verifier verifier = new Verifier(thresholds, memo);
         ParentSide.StartedParent parentSide = verifier.startParent(parent, edit, sentinels);
         Editor editor = new Editor(parent);

@@ -32,14 +32,14 @@ public final class Verifier {
     public static final Executor BACKGROUND = Executors.newCachedThreadPool(
             ThreadPriority.factory("engram-verify", ThreadPriority.HEAVY_NICE));
     private final GateThresholds thresholds;
-    private final ParentMemo memo;
+    private final VerificationMemo memo;
 
     public Verifier(GateThresholds thresholds) {
-        this(thresholds, ParentMemo.shared());
+        this(thresholds, VerificationMemo.shared());
     }
 
     /** A verifier whose parent measurements keep what they may in {@code memo}. */
-    public Verifier(GateThresholds thresholds, ParentMemo memo) {
+    public Verifier(GateThresholds thresholds, VerificationMemo memo) {
         this.thresholds = thresholds;
         this.memo = memo;
     }
@@ -61,7 +61,7 @@ public final class Verifier {
      * can be scored on them before the parent's side has finished.
      */
     public ParentSide.StartedParent startParent(Model parent, EditCase edit, List<String> sentinels) {
-        return new ParentSide(thresholds.fluencyTokens(), memo).start(parent, edit, sentinels);
+        return new ParentSide(thresholds.fluencyTokens(), memo).start(parent, edit, sentinels, BACKGROUND);
     }
 
     /** Measures {@code edited} against a parent measured before. */
@@ -83,9 +83,9 @@ public final class Verifier {
         Probes probes = started.probes;
         EditCase edit = probes.edit;
         CompletableFuture<String> editedText = CompletableFuture.supplyAsync(Cancellation.carried(
-                () -> generated(edited, edit.prompt(), new GreedyGenerator(edited).generate(edit.prompt(),
-                        thresholds.fluencyTokens(), started.guess))), BACKGROUND);
-        ScoredPrompts.Scores after = probes.batch.run(edited);
+                () -> generated(edited, edit.prompt(), editedContinuation(edited, edit.prompt(), started.guess))),
+                BACKGROUND);
+        ScoredPrompts.Scores after = probes.score(edited, memo.sentinelRows);
         ParentSide.ParentMeasurement parentSide = joinQuietly(started.measurement);
         Model parent = parentSide.parent;
         ScoredPrompts.Scores before = parentSide.before;
@@ -122,6 +122,15 @@ public final class Verifier {
         return new VerificationReport(efficacy, paraphrases, neighbours, derived.sameObject(), derived.relation(),
                 sentinelChecks, earlier, fluency, new GateRules(thresholds).decide(draft),
                 (System.nanoTime() - start) / 1_000_000);
+    }
+
+    /**
+     * The edited view's continuation of the prompt: the memo's, when the facts of a joint batch were decoded side by
+     * side before, else decoded here with the parent's guess.
+     */
+    private int[] editedContinuation(Model edited, int[] prompt, CompletableFuture<int[]> guess) {
+        int[] kept = memo.continuationOf(edited, prompt, thresholds.fluencyTokens());
+        return kept != null ? kept : new GreedyGenerator(edited).generate(prompt, thresholds.fluencyTokens(), guess);
     }
 
     /** The future's value, with its own exception (not a wrapper) rethrown. */

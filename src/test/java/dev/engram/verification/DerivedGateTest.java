@@ -77,7 +77,7 @@ class DerivedGateTest {
         EditCase edit = edit(model, subject, template, targetNew, targetTrue);
         Editor editor = new Editor(model);
         Model edited = editor.apply(editor.edit(edit, EditOptions.defaults(method, model.config().nLayers())));
-        return new Outcome(edited, new Verifier(GateThresholds.defaults(), ParentMemo.shared())
+        return new Outcome(edited, new Verifier(GateThresholds.defaults(), VerificationMemo.shared())
                 .verify(model, edited, edit, List.of()));
     }
 
