@@ -6,7 +6,6 @@ import dev.engram.runtime.Model;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 
 /**
  * The unedited parent's side of a verification: its scores on every prompt of the edit, its greedy continuation of
@@ -78,14 +77,14 @@ public final class ParentSide {
     }
 
     /**
-     * {@link #measure} started on {@code lane}, a background executor: the prompts are registered at once, so the
-     * edited side can be scored on them before the parent's side has finished.
+     * {@link #measure} started on a background thread: the prompts are registered at once, so the edited side
+     * can be scored on them before the parent's side has finished.
      */
-    StartedParent start(Model parent, EditCase edit, List<String> sentinels, Executor lane) {
+    StartedParent start(Model parent, EditCase edit, List<String> sentinels) {
         Probes probes = new Probes(parent, edit, sentinels);
         CompletableFuture<int[]> guess = new CompletableFuture<>();
         return new StartedParent(probes, guess, CompletableFuture.supplyAsync(Cancellation.carried(
-                () -> measureWith(parent, probes, sentinels, guess)), lane));
+                () -> measureWith(parent, probes, sentinels, guess)), Verifier.BACKGROUND));
     }
 
     /**

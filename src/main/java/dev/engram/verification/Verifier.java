@@ -61,7 +61,7 @@ public final class Verifier {
      * can be scored on them before the parent's side has finished.
      */
     public ParentSide.StartedParent startParent(Model parent, EditCase edit, List<String> sentinels) {
-        return new ParentSide(thresholds.fluencyTokens(), memo).start(parent, edit, sentinels, BACKGROUND);
+        return new ParentSide(thresholds.fluencyTokens(), memo).start(parent, edit, sentinels);
     }
 
     /** Measures {@code edited} against a parent measured before. */
